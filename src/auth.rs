@@ -1,0 +1,254 @@
+//! Caller identity: the catalog JWT, verified with the shared HS256 secret.
+//!
+//! The catalog issues the token; we check it (signature, `exp`, the `id` and `uuid` claims, and
+//! `iss`/`aud` when configured) and then forward the very same token to the catalog, which
+//! enforces the caller's permissions. The token's `Debug` never shows it.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+use crate::config::Secret;
+
+/// Tokens longer than this are refused before any parsing: real catalog tokens are a few hundred bytes.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The caller's raw bearer token, forwarded unchanged to the catalog.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CallerToken(Arc<str>);
+
+impl CallerToken {
+    /// Wraps a token that has been verified.
+    pub fn new(token: &str) -> Self {
+        CallerToken(Arc::from(token))
+    }
+    /// The token, for the `Authorization` header of catalog requests only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CallerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallerToken(<redacted>)")
+    }
+}
+
+/// The verified claims we rely on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claims {
+    /// The catalog's user id.
+    pub id: i64,
+    /// The catalog's user uuid.
+    pub uuid: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+}
+
+/// A verified caller: what the auth layer puts in a request's extensions.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub claims: Claims,
+    pub token: CallerToken,
+}
+
+/// Why a token was refused; `reason()` is the word in the log line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthError {
+    MissingToken,
+    /// Not `Bearer <token>`, not a JWT, or unreadable.
+    InvalidToken(String),
+    InvalidSignature,
+    TokenExpired,
+    InvalidClaims(String),
+    InvalidIssuer,
+    InvalidAudience,
+}
+
+impl AuthError {
+    /// The short reason used in `JWT validation failed (<reason>)`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthError::MissingToken => "missing_token",
+            AuthError::InvalidToken(_) => "invalid_token",
+            AuthError::InvalidSignature => "invalid_signature",
+            AuthError::TokenExpired => "token_expired",
+            AuthError::InvalidClaims(_) => "invalid_claims",
+            AuthError::InvalidIssuer => "invalid_issuer",
+            AuthError::InvalidAudience => "invalid_audience",
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::MissingToken => f.write_str("Authorization: Bearer <catalog token> is required"),
+            AuthError::InvalidToken(why) => write!(f, "the bearer token is not a valid JWT: {why}"),
+            AuthError::InvalidSignature => f.write_str("the token's signature does not match this server's secret"),
+            AuthError::TokenExpired => f.write_str("the token has expired; log in to the catalog again"),
+            AuthError::InvalidClaims(why) => write!(f, "the token's claims are not valid: {why}"),
+            AuthError::InvalidIssuer => f.write_str("the token was issued by another issuer"),
+            AuthError::InvalidAudience => f.write_str("the token is meant for another audience"),
+        }
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+/// Verifies catalog JWTs. Holds the current secret and, after a rotation, the previous one.
+pub struct JwtVerifier {
+    keys: RwLock<Vec<DecodingKey>>,
+    validation: Validation,
+}
+
+impl fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtVerifier").finish_non_exhaustive()
+    }
+}
+
+impl JwtVerifier {
+    /// A verifier for one HS256 secret, checking `iss`/`aud` only when given.
+    pub fn new(secret: &Secret, issuer: Option<&str>, audience: Option<&str>) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.set_required_spec_claims(&["exp"]);
+        validation.leeway = 30;
+        match issuer {
+            Some(iss) => validation.set_issuer(&[iss]),
+            None => validation.iss = None,
+        }
+        match audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        JwtVerifier {
+            keys: RwLock::new(vec![DecodingKey::from_secret(secret.expose().as_bytes())]),
+            validation,
+        }
+    }
+
+    /// Makes `secret` current and keeps the one before it, so tokens signed just before a
+    /// rotation still verify.
+    pub fn rotate(&self, secret: &Secret) {
+        let key = DecodingKey::from_secret(secret.expose().as_bytes());
+        // A poisoned lock only means another thread panicked mid-rotation; the keys are still whole.
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        keys.insert(0, key);
+        keys.truncate(2);
+    }
+
+    /// Checks an `Authorization` header value and returns the caller.
+    pub fn verify_header(&self, header: Option<&[u8]>) -> Result<Caller, AuthError> {
+        let Some(header) = header else {
+            return Err(AuthError::MissingToken);
+        };
+        if header.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::InvalidToken(format!("longer than {MAX_TOKEN_BYTES} bytes")));
+        }
+        let text = std::str::from_utf8(header).map_err(|_| AuthError::InvalidToken("not text".into()))?;
+        let token = match text.split_once(' ') {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+            _ => return Err(AuthError::InvalidToken("expected `Bearer <token>`".into())),
+        };
+        if token.is_empty() {
+            return Err(AuthError::MissingToken);
+        }
+        self.verify(token)
+    }
+
+    /// Verifies a bare token.
+    pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let mut last = AuthError::InvalidSignature;
+        for key in keys.iter() {
+            match jsonwebtoken::decode::<Value>(token, key, &self.validation) {
+                Ok(data) => {
+                    let claims = claims_from(&data.claims)?;
+                    return Ok(Caller { claims, token: CallerToken::new(token) });
+                }
+                // Only a signature mismatch is worth trying the previous secret for.
+                Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => last = AuthError::InvalidSignature,
+                Err(e) => return Err(map_error(e.kind())),
+            }
+        }
+        Err(last)
+    }
+}
+
+fn map_error(kind: &ErrorKind) -> AuthError {
+    match kind {
+        ErrorKind::InvalidSignature => AuthError::InvalidSignature,
+        ErrorKind::ExpiredSignature => AuthError::TokenExpired,
+        ErrorKind::InvalidIssuer => AuthError::InvalidIssuer,
+        ErrorKind::InvalidAudience => AuthError::InvalidAudience,
+        ErrorKind::MissingRequiredClaim(claim) => AuthError::InvalidClaims(format!("`{claim}` is required")),
+        ErrorKind::InvalidClaimFormat(claim) => AuthError::InvalidClaims(format!("`{claim}` has the wrong type")),
+        ErrorKind::ImmatureSignature => AuthError::InvalidClaims("the token is not valid yet (`nbf`)".into()),
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            AuthError::InvalidToken("only HS256 tokens are accepted".into())
+        }
+        ErrorKind::Json(_) => AuthError::InvalidToken("the header or claims are not a JSON object".into()),
+        ErrorKind::Base64(_) | ErrorKind::Utf8(_) => AuthError::InvalidToken("not base64url-encoded".into()),
+        _ => AuthError::InvalidToken("malformed".into()),
+    }
+}
+
+/// `id` must be an integer, `uuid` a non-empty string, `exp` an integer (checked by the library too).
+fn claims_from(claims: &Value) -> Result<Claims, AuthError> {
+    let id = claims
+        .get("id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| AuthError::InvalidClaims("`id` must be an integer user id".into()))?;
+    let uuid = claims
+        .get("uuid")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| AuthError::InvalidClaims("`uuid` must be a non-empty string".into()))?;
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| AuthError::InvalidClaims("`exp` must be an integer timestamp".into()))?;
+    Ok(Claims { id, uuid: uuid.to_string(), exp })
+}
+
+/// Signs a token: for `demo`, tests and benchmarks, never used on a request path.
+pub fn sign_token(secret: &Secret, claims: &Value) -> Result<String, jsonwebtoken::errors::Error> {
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.expose().as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(Algorithm::HS256), claims, &key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_good_token_verifies_and_rotation_keeps_the_previous_secret() {
+        let old = Secret::new("old");
+        let verifier = JwtVerifier::new(&old, None, None);
+        let token = sign_token(&old, &json!({"id": 7, "uuid": "u-7", "exp": now() + 60})).unwrap();
+        assert_eq!(verifier.verify(&token).unwrap().claims.id, 7);
+        verifier.rotate(&Secret::new("new"));
+        assert_eq!(verifier.verify(&token).unwrap().claims.uuid, "u-7");
+        verifier.rotate(&Secret::new("newer"));
+        assert_eq!(verifier.verify(&token).unwrap_err(), AuthError::InvalidSignature);
+    }
+
+    #[test]
+    fn the_token_never_prints() {
+        let token = CallerToken::new("eyJ.secret.token");
+        assert!(!format!("{token:?}").contains("secret"));
+    }
+}

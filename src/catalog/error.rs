@@ -1,0 +1,114 @@
+//! Every way a catalog call can fail, each with a message that tells the agent what to do next.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// What went wrong with one catalog call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CatalogErrorKind {
+    /// HTTP 401: the catalog refused the token.
+    Unauthorized,
+    /// HTTP 403: the caller lacks permission.
+    Forbidden,
+    /// HTTP 404.
+    NotFound,
+    /// No answer within the configured timeout (seconds).
+    Timeout(u64),
+    /// Could not connect, or the connection broke.
+    Unreachable(String),
+    /// Another HTTP status, with the start of the body.
+    Status(u16, String),
+    /// HTTP 2xx with a body that is not the JSON we expect.
+    NotJson(String),
+    /// A GraphQL `errors[]` array: the messages.
+    GraphQl(Vec<String>),
+    /// The typed `InvalidInput` arm: one `path: message` per error.
+    InvalidInput(Vec<String>),
+    /// The typed `OperationError` arm: the catalog's own message.
+    OperationError(String),
+}
+
+/// A failed catalog call: which call, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CatalogError {
+    /// The GraphQL operation name or REST endpoint, e.g. `ListBuckets` or `GET /config.json`.
+    pub operation: String,
+    pub kind: CatalogErrorKind,
+}
+
+impl CatalogError {
+    /// An error for `operation`.
+    pub fn new(operation: impl Into<String>, kind: CatalogErrorKind) -> Self {
+        CatalogError { operation: operation.into(), kind }
+    }
+
+    /// Reads the typed error arms of a union result (`__typename` of `InvalidInput` or
+    /// `OperationError`); any other value passes through.
+    pub fn check_union<'a>(operation: &str, value: &'a Value) -> Result<&'a Value, CatalogError> {
+        match value.get("__typename").and_then(Value::as_str) {
+            Some("InvalidInput") => {
+                let errors = value.get("errors").and_then(Value::as_array).cloned().unwrap_or_default();
+                let messages = errors
+                    .iter()
+                    .map(|e| {
+                        let path = e.get("path").and_then(Value::as_str).unwrap_or("input");
+                        let message = e.get("message").and_then(Value::as_str).unwrap_or("invalid");
+                        format!("{path}: {message}")
+                    })
+                    .collect();
+                Err(CatalogError::new(operation, CatalogErrorKind::InvalidInput(messages)))
+            }
+            Some("OperationError") => {
+                let message = value.get("message").and_then(Value::as_str).unwrap_or("operation failed");
+                Err(CatalogError::new(operation, CatalogErrorKind::OperationError(message.to_string())))
+            }
+            _ => Ok(value),
+        }
+    }
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let op = &self.operation;
+        match &self.kind {
+            CatalogErrorKind::Unauthorized => write!(
+                f,
+                "the catalog rejected the token (401) for {op}: it is invalid or expired; log in to the catalog again and use a fresh token"
+            ),
+            CatalogErrorKind::Forbidden => write!(
+                f,
+                "no permission for {op} (403): the catalog user behind this token is not allowed to do this"
+            ),
+            CatalogErrorKind::NotFound => write!(f, "not found (404) for {op}"),
+            CatalogErrorKind::Timeout(secs) => write!(
+                f,
+                "the catalog did not answer {op} within {secs} s; try again later or narrow the request"
+            ),
+            CatalogErrorKind::Unreachable(why) => write!(f, "could not reach the catalog for {op}: {why}"),
+            CatalogErrorKind::Status(status, body) => write!(f, "the catalog answered {op} with HTTP {status}: {body}"),
+            CatalogErrorKind::NotJson(why) => write!(f, "the catalog's answer to {op} was not valid JSON: {why}"),
+            CatalogErrorKind::GraphQl(messages) => write!(f, "the catalog reported errors for {op}: {}", messages.join("; ")),
+            CatalogErrorKind::InvalidInput(messages) => {
+                write!(f, "the catalog refused the input of {op}: {}", messages.join("; "))
+            }
+            CatalogErrorKind::OperationError(message) => write!(f, "{op} failed in the catalog: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+/// The first bytes of a body, for error messages: never a whole HTML page.
+pub fn snippet(body: &str) -> String {
+    let trimmed = body.trim();
+    let mut end = trimmed.len().min(200);
+    while !trimmed.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = trimmed[..end].replace(['\n', '\r'], " ");
+    if end < trimmed.len() {
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,298 @@
+//! The catalog client: the server's only backend. GraphQL operations (embedded from
+//! `schema/queries/`) and the registry's REST endpoints, always with the caller's own token.
+//!
+//! Calls use one shared `ureq` agent (connection reuse, rustls) and run on tokio's blocking
+//! pool, so a slow catalog never stalls the async workers that answer other requests and `/health`.
+
+pub mod cache;
+pub mod credentials;
+pub mod error;
+pub mod queries;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::auth::CallerToken;
+use crate::config::Config;
+use crate::layers::request_id::RequestId;
+
+pub use cache::{CallerKey, ReadCache};
+pub use credentials::AwsCredentials;
+pub use error::{CatalogError, CatalogErrorKind};
+pub use queries::Operation;
+
+/// How long a read-only result is kept for the same caller when optimization is on.
+const READ_CACHE_TTL: Duration = Duration::from_secs(10);
+/// How long the catalog's static `config.json` is kept.
+const CONFIG_TTL: Duration = Duration::from_secs(300);
+/// The largest catalog answer we read.
+const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Who a catalog call is made for: their token, and the request it serves (for `X-Request-Id`).
+#[derive(Clone, Copy, Debug)]
+pub struct OnBehalf<'a> {
+    pub token: &'a CallerToken,
+    pub request_id: &'a RequestId,
+}
+
+/// The shared catalog client.
+#[derive(Debug)]
+pub struct CatalogClient {
+    agent: ureq::Agent,
+    catalog_url: String,
+    registry_url: String,
+    graphql_endpoint: String,
+    timeout: Duration,
+    reads: Option<ReadCache>,
+    // The catalog's config.json is public and the same for every caller, so one copy is shared.
+    config_json: Mutex<Option<(Instant, Value)>>,
+    credentials: credentials::CredentialCache,
+}
+
+/// One HTTP exchange's outcome, as the blocking half hands it back.
+struct Reply {
+    status: u16,
+    location: Option<String>,
+    body: String,
+}
+
+impl CatalogClient {
+    /// A client for the configured catalog.
+    pub fn new(config: &Config) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(config.service_timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(format!("quilt-mcp/{}", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        CatalogClient {
+            agent,
+            catalog_url: config.catalog_url.clone(),
+            registry_url: config.registry_url.clone(),
+            graphql_endpoint: config.graphql_endpoint.clone(),
+            timeout: config.service_timeout,
+            reads: config.optimization_enabled.then(|| ReadCache::new(READ_CACHE_TTL)),
+            config_json: Mutex::new(None),
+            credentials: credentials::CredentialCache::default(),
+        }
+    }
+
+    /// The catalog's base URL (no trailing `/`).
+    pub fn catalog_url(&self) -> &str {
+        &self.catalog_url
+    }
+
+    /// The registry's base URL (no trailing `/`).
+    pub fn registry_url(&self) -> &str {
+        &self.registry_url
+    }
+
+    /// Runs a mutation or any operation whose result must not be shared: always one upstream call.
+    pub async fn graphql(&self, who: OnBehalf<'_>, op: Operation, variables: Value) -> Result<Value, CatalogError> {
+        self.graphql_uncached(who, op, variables).await
+    }
+
+    /// Runs a read-only query; with optimization on, identical concurrent reads of the same
+    /// caller share one call and the result is kept briefly for that caller alone.
+    pub async fn graphql_read(&self, who: OnBehalf<'_>, op: Operation, variables: Value) -> Result<Value, CatalogError> {
+        match &self.reads {
+            Some(cache) => {
+                let request = format!("{} {}", op.name, variables);
+                cache
+                    .get_or_fetch(CallerKey::of(who.token), request, || self.graphql_uncached(who, op, variables))
+                    .await
+            }
+            None => self.graphql_uncached(who, op, variables).await,
+        }
+    }
+
+    async fn graphql_uncached(&self, who: OnBehalf<'_>, op: Operation, variables: Value) -> Result<Value, CatalogError> {
+        let mut body = json!({ "query": op.text, "operationName": op.name });
+        if !variables.is_null() {
+            body["variables"] = variables;
+        }
+        let reply = self.send(op.name, "POST", self.graphql_endpoint.clone(), Some(who), Some(body)).await?;
+        let value = parse_json(op.name, &reply)?;
+        if let Some(errors) = value.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
+            let messages = errors
+                .iter()
+                .map(|e| e.get("message").and_then(Value::as_str).unwrap_or("unknown error").to_string())
+                .collect();
+            return Err(CatalogError::new(op.name, CatalogErrorKind::GraphQl(messages)));
+        }
+        match value.get("data") {
+            Some(data) if data.is_object() => Ok(data.clone()),
+            _ => Err(CatalogError::new(op.name, CatalogErrorKind::NotJson("no `data` object in the answer".into()))),
+        }
+    }
+
+    /// `GET <catalog>/config.json`: the catalog's static configuration (region, registry URL,
+    /// analytics bucket…). Public, so one copy is kept for everyone and refreshed every 5 minutes.
+    pub async fn config_json(&self, request_id: &RequestId) -> Result<Value, CatalogError> {
+        {
+            let cached = self.config_json.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((fetched, value)) = cached.as_ref().filter(|(at, _)| at.elapsed() < CONFIG_TTL) {
+                let _ = fetched;
+                return Ok(value.clone());
+            }
+        }
+        let url = format!("{}/config.json", self.catalog_url);
+        let label = "GET /config.json";
+        let reply = self.send_raw(label, "GET", url, None, request_id, None).await?;
+        let value = parse_json(label, &reply)?;
+        *self.config_json.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), value.clone()));
+        Ok(value)
+    }
+
+    /// `GET <registry>/api/auth/get_credentials`: the caller's temporary AWS credentials, kept per
+    /// caller until five minutes before they expire.
+    pub async fn credentials(&self, who: OnBehalf<'_>) -> Result<AwsCredentials, CatalogError> {
+        let key = CallerKey::of(who.token);
+        if let Some(found) = self.credentials.get(&key) {
+            return Ok(found);
+        }
+        let label = "GET /api/auth/get_credentials";
+        let url = format!("{}/api/auth/get_credentials", self.registry_url);
+        let reply = self.send(label, "GET", url, Some(who), None).await?;
+        let credentials = AwsCredentials::from_json(label, &parse_json(label, &reply)?)?;
+        self.credentials.put(key, credentials.clone());
+        Ok(credentials)
+    }
+
+    /// `GET <registry>/api/search?...`: the registry's search proxy.
+    pub async fn search(&self, who: OnBehalf<'_>, query: &[(&str, &str)]) -> Result<Value, CatalogError> {
+        let label = "GET /api/search";
+        let pairs: Vec<String> = query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let url = format!("{}/api/search?{}", self.registry_url, pairs.join("&"));
+        let reply = self.send(label, "GET", url, Some(who), None).await?;
+        parse_json(label, &reply)
+    }
+
+    async fn send(
+        &self,
+        label: &str,
+        method: &'static str,
+        url: String,
+        who: Option<OnBehalf<'_>>,
+        body: Option<Value>,
+    ) -> Result<Reply, CatalogError> {
+        let (token, request_id) = match who {
+            Some(who) => (Some(who.token.clone()), who.request_id.clone()),
+            None => (None, RequestId::mint()),
+        };
+        self.send_raw(label, method, url, token, &request_id, body).await
+    }
+
+    /// The one place that talks HTTP to the catalog, on the blocking pool.
+    async fn send_raw(
+        &self,
+        label: &str,
+        method: &'static str,
+        url: String,
+        token: Option<CallerToken>,
+        request_id: &RequestId,
+        body: Option<Value>,
+    ) -> Result<Reply, CatalogError> {
+        let agent = self.agent.clone();
+        let request_id = request_id.0.clone();
+        let timeout_secs = self.timeout.as_secs();
+        let op = label.to_string();
+        let started = std::time::Instant::now();
+        let joined = tokio::task::spawn_blocking(move || {
+            exchange(&agent, method, &url, token.as_ref(), &request_id, body.as_ref())
+        })
+        .await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let result = match joined {
+            Ok(result) => result.map_err(|e| CatalogError::new(&op, classify(e, timeout_secs))),
+            Err(e) => Err(CatalogError::new(&op, CatalogErrorKind::Unreachable(format!("internal error: {e}")))),
+        };
+        match &result {
+            Ok(reply) => tracing::debug!(operation = %op, status = reply.status, elapsed_ms, "catalog call"),
+            Err(e) => tracing::warn!(operation = %op, error = %e, elapsed_ms, "catalog call failed"),
+        }
+        let reply = result?;
+        match reply.status {
+            200..=399 => Ok(reply),
+            401 => Err(CatalogError::new(label, CatalogErrorKind::Unauthorized)),
+            403 => Err(CatalogError::new(label, CatalogErrorKind::Forbidden)),
+            404 => Err(CatalogError::new(label, CatalogErrorKind::NotFound)),
+            status => Err(CatalogError::new(label, CatalogErrorKind::Status(status, error::snippet(&reply.body)))),
+        }
+    }
+}
+
+fn exchange(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    token: Option<&CallerToken>,
+    request_id: &str,
+    body: Option<&Value>,
+) -> Result<Reply, ureq::Error> {
+    let mut response = match (method, body) {
+        ("POST", Some(body)) => {
+            let mut request = agent
+                .post(url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json")
+                .header("x-request-id", request_id);
+            if let Some(token) = token {
+                request = request.header("authorization", &format!("Bearer {}", token.expose()));
+            }
+            request.send(serde_json::to_vec(body).unwrap_or_default())?
+        }
+        _ => {
+            let mut request = agent.get(url).header("accept", "application/json").header("x-request-id", request_id);
+            if let Some(token) = token {
+                request = request.header("authorization", &format!("Bearer {}", token.expose()));
+            }
+            request.call()?
+        }
+    };
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = response.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_string()?;
+    Ok(Reply { status, location, body })
+}
+
+fn classify(error: ureq::Error, timeout_secs: u64) -> CatalogErrorKind {
+    match error {
+        ureq::Error::Timeout(_) => CatalogErrorKind::Timeout(timeout_secs),
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => CatalogErrorKind::Timeout(timeout_secs),
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
+            CatalogErrorKind::Unreachable("connection failed".into())
+        }
+        ureq::Error::BodyExceedsLimit(limit) => CatalogErrorKind::NotJson(format!("the answer is larger than {limit} bytes")),
+        other => CatalogErrorKind::Unreachable(other.to_string()),
+    }
+}
+
+fn parse_json(label: &str, reply: &Reply) -> Result<Value, CatalogError> {
+    serde_json::from_str(&reply.body).map_err(|e| {
+        CatalogError::new(label, CatalogErrorKind::NotJson(format!("{e} (body starts: {})", error::snippet(&reply.body))))
+    })
+}
+
+/// Percent-encodes a query-string component (RFC 3986 unreserved characters pass through).
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// A shared handle, as tools hold it.
+pub type SharedCatalog = Arc<CatalogClient>;

@@ -1,0 +1,86 @@
+//! The command line: which mode to run, parsed before anything starts.
+
+use crate::config::{Config, JwtSecretSource, Secret};
+use crate::state::AppState;
+
+/// What the binary was asked to do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Serve MCP (the default, as the container runs it).
+    Serve,
+    /// Exit 0 when `/health` on the configured port answers 200: an exec-form health check.
+    Health,
+    /// Print the version.
+    Version,
+    /// Print usage.
+    Help,
+}
+
+/// Usage text.
+pub const USAGE: &str = "\
+quilt-mcp — an MCP server for a Quilt data catalog
+
+usage: quilt-mcp [COMMAND]
+
+commands:
+  serve          serve MCP over HTTP (default); configured by environment variables
+  health         exit 0 if the local server's /health answers 200 (for container health checks)
+  version        print the version
+  help           print this text
+";
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[String]) -> Result<Command, String> {
+    match args.first().map(String::as_str) {
+        None | Some("serve") => Ok(Command::Serve),
+        Some("health") => Ok(Command::Health),
+        Some("version" | "--version" | "-V") => Ok(Command::Version),
+        Some("help" | "--help" | "-h") => Ok(Command::Help),
+        Some(other) => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    }
+}
+
+/// Runs the server until SIGTERM or SIGINT. Errors are one line each, for the caller to print.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let secret: Secret = match &config.jwt_secret {
+        JwtSecretSource::Env(secret) => secret.clone(),
+        JwtSecretSource::Ssm { .. } => {
+            return Err("Invalid configuration: reading the JWT secret from MCP_JWT_SECRET_SSM_PARAMETER is not supported by this build yet; set MCP_JWT_SECRET".into());
+        }
+    };
+    if !config.multiuser_mode {
+        tracing::warn!("QUILT_MULTIUSER_MODE is not true; this server always runs in multiuser mode");
+    }
+    tracing::info!("Quilt MCP Server starting in multiuser mode");
+    tracing::info!("Backend type: graphql");
+    tracing::info!("JWT required: True");
+    if config.jwt_secret_both_set {
+        tracing::info!("MCP_JWT_SECRET and MCP_JWT_SECRET_SSM_PARAMETER are both set; using MCP_JWT_SECRET");
+    }
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(address = %addr, "Listening on http://{addr}");
+    if !config.skip_banner {
+        eprintln!("quilt-mcp-server {} — MCP endpoint http://{addr}/mcp", env!("CARGO_PKG_VERSION"));
+    }
+    let grace = config.shutdown_grace;
+    let state = AppState::new(config, &secret);
+    crate::server::serve(listener, state, crate::server::shutdown_signal(), grace).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Asks the local server's `/health`; used by `quilt-mcp health` in containers without curl.
+pub fn health_check(port: u16) -> bool {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(4)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    agent
+        .get(&format!("http://127.0.0.1:{port}/health"))
+        .call()
+        .is_ok_and(|r| r.status().as_u16() == 200)
+}

@@ -1,0 +1,10 @@
+//! The tower layers of the request path, one per file, in the order a request meets them.
+//! Each is a `FooLayer` (configuration) and a `FooService<S>` (wraps `inner`); a refusing layer
+//! answers itself and never calls `inner`.
+
+pub mod request_id;
+pub mod telemetry;
+pub mod limits;
+pub mod origin;
+pub mod auth;
+pub mod rate_limit;

@@ -1,0 +1,99 @@
+//! Request ids: honour a sane incoming `X-Request-Id`, else mint one; keep it in the request's
+//! extensions for the layers and tools after us, and echo it on the response.
+
+use std::task::{Context, Poll};
+
+use http::{HeaderName, HeaderValue, Request};
+use tower::{Layer, Service};
+
+use crate::http::{BoxFuture, HttpResponse};
+
+/// The header we read and echo.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// This request's id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    /// A fresh random id (32 hex digits).
+    pub fn mint() -> Self {
+        RequestId(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    /// Keeps a caller's id when it is 1–64 characters of `[A-Za-z0-9._-]`, so it can be logged
+    /// and echoed safely; anything else gets a fresh id.
+    pub fn accept_or_mint(incoming: Option<&HeaderValue>) -> Self {
+        let sane = incoming
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| (1..=64).contains(&v.len()))
+            .filter(|v| v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')));
+        match sane {
+            Some(id) => RequestId(id.to_string()),
+            None => RequestId::mint(),
+        }
+    }
+}
+
+/// Adds a [`RequestId`] to every request and its response.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestIdLayer;
+
+impl<S> Layer<S> for RequestIdLayer {
+    type Service = RequestIdService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestIdService { inner }
+    }
+}
+
+/// The service made by [`RequestIdLayer`].
+#[derive(Clone, Debug)]
+pub struct RequestIdService<S> {
+    inner: S,
+}
+
+impl<S, B> Service<Request<B>> for RequestIdService<S>
+where
+    S: Service<Request<B>, Response = HttpResponse>,
+    S::Future: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = S::Error;
+    // Boxed to stay readable: one allocation per request is noise beside a catalog call.
+    type Future = BoxFuture<'static, Result<HttpResponse, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        let id = RequestId::accept_or_mint(req.headers().get(REQUEST_ID_HEADER));
+        let header = HeaderValue::from_str(&id.0).ok();
+        req.extensions_mut().insert(id);
+        let inner = self.inner.call(req);
+        Box::pin(async move {
+            let mut response = inner.await?;
+            if let Some(header) = header {
+                response.headers_mut().insert(REQUEST_ID_HEADER, header);
+            }
+            Ok(response)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_sane_ids_and_replaces_others() {
+        let ok = HeaderValue::from_static("abc-123_x.y");
+        assert_eq!(RequestId::accept_or_mint(Some(&ok)).0, "abc-123_x.y");
+        let long = HeaderValue::from_str(&"a".repeat(65)).unwrap();
+        let bad = HeaderValue::from_static("a b<script>");
+        for value in [Some(&long), Some(&bad), None] {
+            let id = RequestId::accept_or_mint(value).0;
+            assert_eq!(id.len(), 32, "{id}");
+        }
+    }
+}

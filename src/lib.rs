@@ -1,0 +1,34 @@
+//! quilt-mcp: a stateless MCP server for one Quilt data catalog, acting with each caller's own
+//! catalog token.
+//!
+//! # Layout
+//!
+//! A request's path through the modules, in order:
+//!
+//! - [`server`]: accepts connections (HTTP/1.1 and h2c) and shuts down gracefully.
+//! - [`routes`]: builds the stack and sends each path to its handler.
+//! - [`layers`]: the tower layers, one per file: request id, telemetry, limits, origin, auth,
+//!   rate limit.
+//! - [`auth`]: verifies the caller's catalog JWT.
+//! - [`mcp`]: JSON-RPC decoding, the Streamable HTTP rules, and the MCP methods.
+//! - [`tools`]: the static tool table, one file per area; [`resources`]: the resource table.
+//! - [`catalog`]: the only backend: GraphQL operations from `schema/queries/` and the registry's
+//!   REST endpoints, with the caller's token.
+//!
+//! Around them: [`config`] (environment, read once), [`state`] (what requests share),
+//! [`logging`], [`http`] (shared HTTP types) and [`time`].
+
+pub mod config;
+pub mod logging;
+pub mod server;
+pub mod routes;
+pub mod layers;
+pub mod auth;
+pub mod mcp;
+pub mod tools;
+pub mod resources;
+pub mod catalog;
+pub mod state;
+pub mod http;
+pub mod time;
+pub mod cli;

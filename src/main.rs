@@ -1,0 +1,58 @@
+//! The `quilt-mcp` binary: parse the command, load the configuration, serve, shut down.
+
+use std::process::ExitCode;
+
+use quilt_mcp::cli::{self, Command};
+use quilt_mcp::config::Config;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    // Needed before the first https call: ureq is built without a default crypto provider.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    match command {
+        Command::Version => {
+            println!("quilt-mcp {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Help => {
+            print!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        Command::Health => {
+            let port = std::env::var("FASTMCP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000);
+            if cli::health_check(port) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Command::Serve => {
+            let config = match Config::from_env() {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            quilt_mcp::logging::init(&config.log_level, config.log_format);
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    eprintln!("cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(cli::serve(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    tracing::error!("{message}");
+                    eprintln!("{message}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

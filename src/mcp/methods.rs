@@ -1,0 +1,99 @@
+//! The MCP methods we serve, each from static tables. Every method works without a prior
+//! `initialize`: the server keeps no session.
+
+use serde_json::{Value, json};
+
+use crate::mcp::jsonrpc::{INTERNAL_ERROR, RESOURCE_NOT_FOUND, RpcError};
+use crate::mcp::transport::RequestContext;
+use crate::{resources, tools};
+
+/// Protocol revisions we speak; the first is offered when a client asks for another.
+pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+
+/// The name clients see in `serverInfo` and `/health`.
+pub const SERVER_NAME: &str = "quilt-mcp-server";
+
+const INSTRUCTIONS: &str = "Tools for one Quilt data catalog, acting with the caller's own catalog permissions. \
+Start with bucket_list to see the buckets you can use; catalog_url and catalog_uri build links.";
+
+/// Answers one request.
+pub async fn handle(ctx: &RequestContext, method: &str, params: Value) -> Result<Value, RpcError> {
+    match method {
+        "initialize" => Ok(initialize(ctx, &params)),
+        "ping" => Ok(json!({})),
+        "tools/list" => Ok(tools::list().clone()),
+        "tools/call" => tools_call(ctx, &params).await,
+        "resources/list" => Ok(resources_list(ctx)),
+        "resources/templates/list" => Ok(json!({ "resourceTemplates": [] })),
+        "resources/read" => resources_read(ctx, &params).await,
+        "prompts/list" => Ok(json!({ "prompts": [] })),
+        _ => Err(RpcError::method_not_found(method)),
+    }
+}
+
+fn initialize(ctx: &RequestContext, params: &Value) -> Value {
+    let requested = params.get("protocolVersion").and_then(Value::as_str);
+    let version = requested
+        .filter(|v| SUPPORTED_PROTOCOL_VERSIONS.contains(v))
+        .unwrap_or(SUPPORTED_PROTOCOL_VERSIONS[0]);
+    let mut capabilities = json!({ "tools": { "listChanged": false } });
+    if ctx.state.config.resources_enabled {
+        capabilities["resources"] = json!({ "subscribe": false, "listChanged": false });
+    }
+    json!({
+        "protocolVersion": version,
+        "capabilities": capabilities,
+        "serverInfo": { "name": SERVER_NAME, "title": "Quilt MCP server", "version": env!("CARGO_PKG_VERSION") },
+        "instructions": INSTRUCTIONS,
+    })
+}
+
+async fn tools_call(ctx: &RequestContext, params: &Value) -> Result<Value, RpcError> {
+    let Some(name) = params.get("name").and_then(Value::as_str) else {
+        return Err(RpcError::invalid_params("tools/call needs a `name`"));
+    };
+    let Some(tool) = tools::find(name) else {
+        return Err(RpcError::invalid_params(format!("unknown tool: {name}")));
+    };
+    let args = params.get("arguments").cloned().unwrap_or(Value::Null);
+    if !matches!(args, Value::Object(_) | Value::Null) {
+        let error = tools::ToolError::invalid("arguments", "must be an object");
+        return Ok(tools::call_result(Err(error)));
+    }
+    let started = std::time::Instant::now();
+    let result = (tool.call)(ctx, args).await;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match &result {
+        Ok(_) => tracing::info!(tool = name, elapsed_ms, "tool call"),
+        Err(error) => tracing::info!(tool = name, elapsed_ms, error = %error, "tool call failed"),
+    }
+    Ok(tools::call_result(result))
+}
+
+fn resources_list(ctx: &RequestContext) -> Value {
+    let listed: Vec<Value> = if ctx.state.config.resources_enabled {
+        resources::RESOURCES.iter().map(resources::describe).collect()
+    } else {
+        Vec::new()
+    };
+    json!({ "resources": listed })
+}
+
+async fn resources_read(ctx: &RequestContext, params: &Value) -> Result<Value, RpcError> {
+    let Some(uri) = params.get("uri").and_then(Value::as_str) else {
+        return Err(RpcError::invalid_params("resources/read needs a `uri`"));
+    };
+    let found = resources::find(uri).filter(|_| ctx.state.config.resources_enabled);
+    let Some(resource) = found else {
+        let known: Vec<&str> = resources::RESOURCES.iter().map(|r| r.uri).collect();
+        return Err(RpcError::new(RESOURCE_NOT_FOUND, format!("resource not found: {uri}"))
+            .with_data(json!({ "uri": uri, "available": known })));
+    };
+    match ctx.state.resource_cache.read(ctx, resource).await {
+        Ok(value) => {
+            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            Ok(json!({ "contents": [{ "uri": uri, "mimeType": "application/json", "text": text }] }))
+        }
+        Err(error) => Err(RpcError::new(INTERNAL_ERROR, format!("could not read {uri}: {error}"))),
+    }
+}

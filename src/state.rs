@@ -1,0 +1,43 @@
+//! What every request shares: the configuration and the catalog client. Nothing per caller
+//! lives here except the caches keyed by a hash of the caller's token.
+
+use std::sync::Arc;
+
+use crate::auth::JwtVerifier;
+use crate::catalog::CatalogClient;
+use crate::config::{Config, JwtSecretSource};
+use crate::resources::ResourceCache;
+
+/// The server's shared state.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    pub catalog: CatalogClient,
+    pub verifier: Arc<JwtVerifier>,
+    pub resource_cache: ResourceCache,
+}
+
+impl AppState {
+    /// Builds the state; `secret` is the JWT secret already resolved from its source.
+    pub fn new(config: Config, secret: &crate::config::Secret) -> Arc<Self> {
+        let verifier = Arc::new(JwtVerifier::new(
+            secret,
+            config.jwt_issuer.as_deref(),
+            config.jwt_audience.as_deref(),
+        ));
+        Arc::new(AppState {
+            catalog: CatalogClient::new(&config),
+            resource_cache: ResourceCache::new(config.resource_cache_ttl),
+            verifier,
+            config,
+        })
+    }
+
+    /// The secret when it comes from the environment (the SSM source is resolved by the caller).
+    pub fn env_secret(config: &Config) -> Option<&crate::config::Secret> {
+        match &config.jwt_secret {
+            JwtSecretSource::Env(secret) => Some(secret),
+            JwtSecretSource::Ssm { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The tool table. Each row is a name, title, description, annotations, an argument type (the
+//! JSON Schema comes from the same type that decodes the arguments) and an async handler.
+//! `tools/list` is generated from [`TOOLS`] alone, in table order; nothing registers at run time.
+
+pub mod buckets;
+pub mod catalog;
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use crate::catalog::{CatalogError, OnBehalf};
+use crate::http::BoxFuture;
+use crate::mcp::transport::RequestContext;
+
+/// The context a tool runs in: the verified caller, the request id and the shared state.
+pub type Ctx = RequestContext;
+
+impl RequestContext {
+    /// The caller's identity for catalog calls.
+    pub fn on_behalf(&self) -> OnBehalf<'_> {
+        OnBehalf { token: &self.caller.token, request_id: &self.request_id }
+    }
+}
+
+/// MCP tool annotations: hints for clients about what a tool does.
+#[derive(Clone, Copy, Debug)]
+pub struct Annotations {
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub open_world: bool,
+}
+
+impl Annotations {
+    /// Reads data from the catalog and changes nothing.
+    pub const READ_ONLY: Annotations = Annotations { read_only: true, destructive: false, idempotent: true, open_world: true };
+    /// Computes locally from its arguments; touches nothing outside.
+    pub const LOCAL: Annotations = Annotations { read_only: true, destructive: false, idempotent: true, open_world: false };
+}
+
+/// Why a tool call failed: always answered as a result with `isError: true`, so the agent can
+/// correct itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolError {
+    /// An argument is missing, of the wrong type, or out of range.
+    InvalidArgument { field: String, message: String },
+    /// The catalog refused or failed.
+    Catalog(CatalogError),
+    /// Anything else, said plainly.
+    Failed(String),
+}
+
+impl ToolError {
+    /// A bad argument, naming the field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ToolError::InvalidArgument { field: field.into(), message: message.into() }
+    }
+}
+
+impl std::fmt::Display for ToolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToolError::InvalidArgument { field, message } => write!(f, "invalid argument `{field}`: {message}"),
+            ToolError::Catalog(e) => e.fmt(f),
+            ToolError::Failed(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<CatalogError> for ToolError {
+    fn from(e: CatalogError) -> Self {
+        ToolError::Catalog(e)
+    }
+}
+
+/// What a handler returns: the structured result, or the error.
+pub type ToolResult = Result<Value, ToolError>;
+
+/// One row of the tool table.
+pub struct Tool {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub annotations: Annotations,
+    pub input_schema: fn() -> schemars::Schema,
+    pub call: for<'a> fn(&'a Ctx, Value) -> BoxFuture<'a, ToolResult>,
+}
+
+/// Every tool, in listing order, grouped by area.
+pub static TOOLS: &[Tool] = &[
+    // Catalog navigation
+    catalog::CATALOG_CONFIGURE,
+    catalog::CATALOG_URI,
+    catalog::CATALOG_URL,
+    // Buckets
+    buckets::BUCKET_LIST,
+];
+
+/// Looks a tool up by name.
+pub fn find(name: &str) -> Option<&'static Tool> {
+    TOOLS.iter().find(|tool| tool.name == name)
+}
+
+/// The generated schema, tidied as clients expect: no root `title` or `$schema` (noise for the
+/// model), and always `type: object`.
+fn tidy_schema(schema: schemars::Schema) -> Value {
+    let mut value = schema.to_value();
+    if let Some(object) = value.as_object_mut() {
+        object.remove("title");
+        object.remove("$schema");
+        object.insert("type".into(), json!("object"));
+    }
+    value
+}
+
+/// One tool as `tools/list` shows it.
+pub fn describe(tool: &Tool) -> Value {
+    let a = tool.annotations;
+    json!({
+        "name": tool.name,
+        "title": tool.title,
+        "description": tool.description,
+        "inputSchema": tidy_schema((tool.input_schema)()),
+        "annotations": {
+            "title": tool.title,
+            "readOnlyHint": a.read_only,
+            "destructiveHint": a.destructive,
+            "idempotentHint": a.idempotent,
+            "openWorldHint": a.open_world,
+        },
+    })
+}
+
+/// The `tools/list` result, built once: the table is static.
+pub fn list() -> &'static Value {
+    static LIST: OnceLock<Value> = OnceLock::new();
+    LIST.get_or_init(|| json!({ "tools": TOOLS.iter().map(describe).collect::<Vec<_>>() }))
+}
+
+/// Decodes the arguments into the handler's type (naming the bad field on failure), runs the
+/// handler, and encodes its result: the one adapter behind every row's `call`.
+pub fn typed<'a, A, R, F, Fut>(ctx: &'a Ctx, args: Value, handler: F) -> BoxFuture<'a, ToolResult>
+where
+    A: DeserializeOwned + Send + 'a,
+    R: Serialize,
+    F: FnOnce(&'a Ctx, A) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<R, ToolError>> + Send + 'a,
+{
+    Box::pin(async move {
+        let args = if args.is_null() { Value::Object(Map::new()) } else { args };
+        let decoded: A = serde_path_to_error::deserialize(args).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "arguments".to_string() } else { path };
+            ToolError::invalid(field, e.into_inner().to_string())
+        })?;
+        let result = handler(ctx, decoded).await?;
+        serde_json::to_value(result).map_err(|e| ToolError::Failed(format!("could not encode the result: {e}")))
+    })
+}
+
+/// A tool's answer as MCP's `CallToolResult`: the JSON as text, plus `structuredContent`.
+pub fn call_result(result: ToolResult) -> Value {
+    match result {
+        Ok(value) => {
+            let structured = if value.is_object() { value } else { json!({ "result": value }) };
+            let text = serde_json::to_string(&structured).unwrap_or_default();
+            json!({ "content": [{ "type": "text", "text": text }], "structuredContent": structured, "isError": false })
+        }
+        Err(error) => json!({ "content": [{ "type": "text", "text": error.to_string() }], "isError": true }),
+    }
+}

@@ -1,0 +1,179 @@
+//! Every GraphQL operation we send is checked against `schema/catalog.graphql`: it must parse,
+//! validate, hold exactly one operation named like its file, and be listed in `queries::ALL`.
+//! Each operation's normalized text is snapshotted, so a change shows up in review.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Schema};
+use quilt_mcp::catalog::queries::{ALL, Operation, SCHEMA};
+
+const SCHEMA_FILE: &str = "schema/catalog.graphql";
+const QUERIES_DIR: &str = "schema/queries";
+
+/// Snapshots go to the top-level `snapshots/`, named `<subject>__<case>` without module prefix.
+fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
+fn schema() -> Valid<Schema> {
+    match Schema::parse_and_validate(SCHEMA, SCHEMA_FILE) {
+        Ok(schema) => schema,
+        Err(invalid) => panic!("{SCHEMA_FILE} is not a valid schema:\n{}", invalid.errors),
+    }
+}
+
+fn file_of(name: &str) -> String {
+    format!("{QUERIES_DIR}/{name}.graphql")
+}
+
+/// Parses and validates one operation's text; `Ok` holds its normalized form, `Err` a message
+/// naming the file and what is wrong with it.
+fn check(schema: &Valid<Schema>, name: &str, text: &str) -> Result<String, String> {
+    let file = file_of(name);
+    let document =
+        ExecutableDocument::parse_and_validate(schema, text, &file).map_err(|invalid| {
+            format!(
+                "{file} is not valid against {SCHEMA_FILE}:\n{}",
+                invalid.errors
+            )
+        })?;
+    let found: Vec<String> = document
+        .operations
+        .iter()
+        .map(|operation| match &operation.name {
+            Some(found) => found.to_string(),
+            None => "(anonymous)".to_string(),
+        })
+        .collect();
+    if found != [name] {
+        return Err(format!(
+            "{file} must hold exactly one operation, named {name}; it holds {found:?}"
+        ));
+    }
+    Ok(document.serialize().to_string())
+}
+
+#[test]
+fn schema_is_valid() {
+    schema();
+}
+
+#[test]
+fn every_operation_validates_against_the_schema() {
+    let schema = schema();
+    let failures: Vec<String> = ALL
+        .iter()
+        .filter_map(|operation| check(&schema, operation.name, operation.text).err())
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_query_file_is_in_all_and_every_entry_has_its_file() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(QUERIES_DIR);
+    let entries = fs::read_dir(&dir).unwrap_or_else(|err| panic!("reading {QUERIES_DIR}: {err}"));
+    let mut on_disk = BTreeSet::new();
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+        match file_name.strip_suffix(".graphql") {
+            Some(stem) => on_disk.insert(stem.to_string()),
+            None => panic!("{QUERIES_DIR}/{file_name} is not a .graphql file"),
+        };
+    }
+    let listed: BTreeSet<String> = ALL.iter().map(|op| op.name.to_string()).collect();
+    assert_eq!(
+        listed.len(),
+        ALL.len(),
+        "queries::ALL names an operation twice"
+    );
+
+    let not_listed: Vec<_> = on_disk.difference(&listed).map(|n| file_of(n)).collect();
+    assert!(
+        not_listed.is_empty(),
+        "files missing from queries::ALL: {not_listed:?}"
+    );
+    let no_file: Vec<_> = listed.difference(&on_disk).map(|n| file_of(n)).collect();
+    assert!(
+        no_file.is_empty(),
+        "queries::ALL entries without a file: {no_file:?}"
+    );
+
+    // The constant must embed the file its name points to, not a sibling's.
+    for Operation { name, text } in ALL {
+        let file = file_of(name);
+        let on_disk = fs::read_to_string(dir.join(format!("{name}.graphql")))
+            .unwrap_or_else(|err| panic!("reading {file}: {err}"));
+        assert_eq!(
+            *text, on_disk,
+            "the constant named {name} does not embed {file}"
+        );
+    }
+}
+
+#[test]
+fn every_query_snapshot_belongs_to_an_operation() {
+    // insta never deletes a snapshot, so one left by a removed operation would linger unseen.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+    let entries = fs::read_dir(&dir).unwrap_or_else(|err| panic!("reading snapshots/: {err}"));
+    let listed: BTreeSet<&str> = ALL.iter().map(|op| op.name).collect();
+    let mut orphans = Vec::new();
+    for entry in entries {
+        let file_name = entry.expect("a directory entry").file_name();
+        let file_name = file_name.to_string_lossy();
+        if let Some(name) = file_name.strip_suffix("__query.snap")
+            && !listed.contains(name)
+        {
+            orphans.push(file_name.to_string());
+        }
+    }
+    assert!(
+        orphans.is_empty(),
+        "snapshots of no operation in queries::ALL: {orphans:?}"
+    );
+}
+
+#[test]
+fn operation_snapshots() {
+    let schema = schema();
+    for operation in ALL {
+        let normalized =
+            check(&schema, operation.name, operation.text).unwrap_or_else(|e| panic!("{e}"));
+        let mut settings = snapshot_settings();
+        settings.set_description(file_of(operation.name));
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("{}__query", operation.name), normalized);
+        });
+    }
+}
+
+#[test]
+fn a_field_the_schema_lacks_fails_validation() {
+    let wrong = "query AuthStatus { me { name favouriteColour } }";
+    let error =
+        check(&schema(), "AuthStatus", wrong).expect_err("an unknown field must not validate");
+    assert!(
+        error.contains("schema/queries/AuthStatus.graphql"),
+        "{error}"
+    );
+    assert!(error.contains("favouriteColour"), "{error}");
+}
+
+#[test]
+fn an_operation_named_unlike_its_file_fails() {
+    let misnamed = "query WhoAmI { me { name } }";
+    let error =
+        check(&schema(), "AuthStatus", misnamed).expect_err("a misnamed operation must fail");
+    assert!(error.contains("named AuthStatus"), "{error}");
+
+    let two = "query AuthStatus { me { name } } query Other { me { email } }";
+    let error = check(&schema(), "AuthStatus", two).expect_err("two operations must fail");
+    assert!(error.contains("exactly one operation"), "{error}");
+}
