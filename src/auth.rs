@@ -86,10 +86,16 @@ impl AuthError {
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AuthError::MissingToken => f.write_str("Authorization: Bearer <catalog token> is required"),
+            AuthError::MissingToken => {
+                f.write_str("Authorization: Bearer <catalog token> is required")
+            }
             AuthError::InvalidToken(why) => write!(f, "the bearer token is not a valid JWT: {why}"),
-            AuthError::InvalidSignature => f.write_str("the token's signature does not match this server's secret"),
-            AuthError::TokenExpired => f.write_str("the token has expired; log in to the catalog again"),
+            AuthError::InvalidSignature => {
+                f.write_str("the token's signature does not match this server's secret")
+            }
+            AuthError::TokenExpired => {
+                f.write_str("the token has expired; log in to the catalog again")
+            }
             AuthError::InvalidClaims(why) => write!(f, "the token's claims are not valid: {why}"),
             AuthError::InvalidIssuer => f.write_str("the token was issued by another issuer"),
             AuthError::InvalidAudience => f.write_str("the token is meant for another audience"),
@@ -116,8 +122,13 @@ impl JwtVerifier {
     pub fn new(secret: &Secret, issuer: Option<&str>, audience: Option<&str>) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
-        validation.set_required_spec_claims(&["exp"]);
         validation.leeway = 30;
+        validation.validate_nbf = true;
+        // `iss` and `aud` become required only when the deployment names them.
+        let mut required = vec!["exp"];
+        required.extend(issuer.map(|_| "iss"));
+        required.extend(audience.map(|_| "aud"));
+        validation.set_required_spec_claims(&required);
         match issuer {
             Some(iss) => validation.set_issuer(&[iss]),
             None => validation.iss = None,
@@ -148,9 +159,16 @@ impl JwtVerifier {
             return Err(AuthError::MissingToken);
         };
         if header.len() > MAX_TOKEN_BYTES {
-            return Err(AuthError::InvalidToken(format!("longer than {MAX_TOKEN_BYTES} bytes")));
+            return Err(AuthError::InvalidToken(format!(
+                "longer than {MAX_TOKEN_BYTES} bytes"
+            )));
         }
-        let text = std::str::from_utf8(header).map_err(|_| AuthError::InvalidToken("not text".into()))?;
+        let text =
+            std::str::from_utf8(header).map_err(|_| AuthError::InvalidToken("not text".into()))?;
+        // `Bearer ` with nothing after it often arrives trimmed to `Bearer`.
+        if text.trim().eq_ignore_ascii_case("bearer") {
+            return Err(AuthError::MissingToken);
+        }
         let token = match text.split_once(' ') {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
             _ => return Err(AuthError::InvalidToken("expected `Bearer <token>`".into())),
@@ -169,10 +187,15 @@ impl JwtVerifier {
             match jsonwebtoken::decode::<Value>(token, key, &self.validation) {
                 Ok(data) => {
                     let claims = claims_from(&data.claims)?;
-                    return Ok(Caller { claims, token: CallerToken::new(token) });
+                    return Ok(Caller {
+                        claims,
+                        token: CallerToken::new(token),
+                    });
                 }
                 // Only a signature mismatch is worth trying the previous secret for.
-                Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => last = AuthError::InvalidSignature,
+                Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => {
+                    last = AuthError::InvalidSignature
+                }
                 Err(e) => return Err(map_error(e.kind())),
             }
         }
@@ -186,14 +209,26 @@ fn map_error(kind: &ErrorKind) -> AuthError {
         ErrorKind::ExpiredSignature => AuthError::TokenExpired,
         ErrorKind::InvalidIssuer => AuthError::InvalidIssuer,
         ErrorKind::InvalidAudience => AuthError::InvalidAudience,
-        ErrorKind::MissingRequiredClaim(claim) => AuthError::InvalidClaims(format!("`{claim}` is required")),
-        ErrorKind::InvalidClaimFormat(claim) => AuthError::InvalidClaims(format!("`{claim}` has the wrong type")),
-        ErrorKind::ImmatureSignature => AuthError::InvalidClaims("the token is not valid yet (`nbf`)".into()),
-        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm | ErrorKind::InvalidAlgorithmName => {
+        ErrorKind::MissingRequiredClaim(claim) => {
+            AuthError::InvalidClaims(format!("`{claim}` is required"))
+        }
+        ErrorKind::InvalidClaimFormat(claim) => {
+            AuthError::InvalidClaims(format!("`{claim}` has the wrong type"))
+        }
+        ErrorKind::ImmatureSignature => {
+            AuthError::InvalidClaims("the token is not valid yet (`nbf`)".into())
+        }
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::MissingAlgorithm
+        | ErrorKind::InvalidAlgorithmName => {
             AuthError::InvalidToken("only HS256 tokens are accepted".into())
         }
-        ErrorKind::Json(_) => AuthError::InvalidToken("the header or claims are not a JSON object".into()),
-        ErrorKind::Base64(_) | ErrorKind::Utf8(_) => AuthError::InvalidToken("not base64url-encoded".into()),
+        ErrorKind::Json(_) => {
+            AuthError::InvalidToken("the header or claims are not a JSON object".into())
+        }
+        ErrorKind::Base64(_) | ErrorKind::Utf8(_) => {
+            AuthError::InvalidToken("not base64url-encoded".into())
+        }
         _ => AuthError::InvalidToken("malformed".into()),
     }
 }
@@ -213,7 +248,11 @@ fn claims_from(claims: &Value) -> Result<Claims, AuthError> {
         .get("exp")
         .and_then(Value::as_i64)
         .ok_or_else(|| AuthError::InvalidClaims("`exp` must be an integer timestamp".into()))?;
-    Ok(Claims { id, uuid: uuid.to_string(), exp })
+    Ok(Claims {
+        id,
+        uuid: uuid.to_string(),
+        exp,
+    })
 }
 
 /// Signs a token: for `demo`, tests and benchmarks, never used on a request path.
@@ -243,7 +282,10 @@ mod tests {
         verifier.rotate(&Secret::new("new"));
         assert_eq!(verifier.verify(&token).unwrap().claims.uuid, "u-7");
         verifier.rotate(&Secret::new("newer"));
-        assert_eq!(verifier.verify(&token).unwrap_err(), AuthError::InvalidSignature);
+        assert_eq!(
+            verifier.verify(&token).unwrap_err(),
+            AuthError::InvalidSignature
+        );
     }
 
     #[test]

@@ -49,13 +49,17 @@ pub async fn serve(config: Config) -> Result<(), String> {
         }
     };
     if !config.multiuser_mode {
-        tracing::warn!("QUILT_MULTIUSER_MODE is not true; this server always runs in multiuser mode");
+        tracing::warn!(
+            "QUILT_MULTIUSER_MODE is not true; this server always runs in multiuser mode"
+        );
     }
     tracing::info!("Quilt MCP Server starting in multiuser mode");
     tracing::info!("Backend type: graphql");
     tracing::info!("JWT required: True");
     if config.jwt_secret_both_set {
-        tracing::info!("MCP_JWT_SECRET and MCP_JWT_SECRET_SSM_PARAMETER are both set; using MCP_JWT_SECRET");
+        tracing::info!(
+            "MCP_JWT_SECRET and MCP_JWT_SECRET_SSM_PARAMETER are both set; using MCP_JWT_SECRET"
+        );
     }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -63,7 +67,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(address = %addr, "Listening on http://{addr}");
     if !config.skip_banner {
-        eprintln!("quilt-mcp-server {} — MCP endpoint http://{addr}/mcp", env!("CARGO_PKG_VERSION"));
+        eprintln!(
+            "quilt-mcp-server {} — MCP endpoint http://{addr}/mcp",
+            env!("CARGO_PKG_VERSION")
+        );
     }
     let grace = config.shutdown_grace;
     let state = AppState::new(config, &secret);

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-/// The variables exactly as the environment spells them; parsed by [`Config::from_raw`].
+/// The variables, all optional text (envy matches them case-insensitively to these fields);
+/// parsed by [`Config::from_raw`].
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct RawEnv {
     quilt_multiuser_mode: Option<String>,
     quilt_catalog_url: Option<String>,
@@ -160,7 +160,9 @@ fn invalid(var: &str, value: &str, accepted: &str) -> ConfigError {
 }
 
 fn missing(var: &str) -> ConfigError {
-    ConfigError(format!("Multiuser mode requires {var} environment variable"))
+    ConfigError(format!(
+        "Multiuser mode requires {var} environment variable"
+    ))
 }
 
 /// An unset or blank variable is absent.
@@ -173,11 +175,20 @@ fn parse_bool(var: &str, value: &Option<String>, default: bool) -> Result<bool, 
         None => Ok(default),
         Some("true" | "1" | "yes" | "on") => Ok(true),
         Some("false" | "0" | "no" | "off") => Ok(false),
-        Some(_) => Err(invalid(var, present(value).unwrap_or_default(), "true or false")),
+        Some(_) => Err(invalid(
+            var,
+            present(value).unwrap_or_default(),
+            "true or false",
+        )),
     }
 }
 
-fn parse_u64(var: &str, value: &Option<String>, default: u64, min: u64) -> Result<u64, ConfigError> {
+fn parse_u64(
+    var: &str,
+    value: &Option<String>,
+    default: u64,
+    min: u64,
+) -> Result<u64, ConfigError> {
     let Some(text) = present(value) else {
         return Ok(default);
     };
@@ -193,7 +204,11 @@ fn parse_url(var: &str, value: &str) -> Result<String, ConfigError> {
         .strip_prefix("https://")
         .or_else(|| lower.strip_prefix("http://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') && !value.contains(char::is_whitespace) => {
+        Some(host)
+            if !host.is_empty()
+                && !host.starts_with('/')
+                && !value.contains(char::is_whitespace) =>
+        {
             Ok(value.trim_end_matches('/').to_string())
         }
         _ => Err(invalid(var, value, "an http:// or https:// URL")),
@@ -207,7 +222,9 @@ impl Config {
     }
 
     /// Reads the given variables: the testable form of [`Config::from_env`].
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
         let raw: RawEnv = envy::from_iter(vars).map_err(|e| ConfigError(e.to_string()))?;
         Self::from_raw(raw)
     }
@@ -215,11 +232,18 @@ impl Config {
     /// Parses and validates each variable.
     pub fn from_raw(raw: RawEnv) -> Result<Config, ConfigError> {
         let multiuser_mode = parse_bool("QUILT_MULTIUSER_MODE", &raw.quilt_multiuser_mode, false)?;
-        let transport = match present(&raw.fastmcp_transport).map(str::to_ascii_lowercase).as_deref() {
+        let transport = match present(&raw.fastmcp_transport)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("http" | "streamable-http") => Transport::Http,
             Some(_) => {
                 let value = present(&raw.fastmcp_transport).unwrap_or_default();
-                return Err(invalid("FASTMCP_TRANSPORT", value, "http or streamable-http (the only transport this server supports)"));
+                return Err(invalid(
+                    "FASTMCP_TRANSPORT",
+                    value,
+                    "http or streamable-http (the only transport this server supports)",
+                ));
             }
         };
 
@@ -262,7 +286,13 @@ impl Config {
                 .trim_start_matches('[')
                 .trim_end_matches(']')
                 .parse()
-                .map_err(|_| invalid("FASTMCP_HOST", host_text, "an IP address such as 0.0.0.0 or 127.0.0.1"))?,
+                .map_err(|_| {
+                    invalid(
+                        "FASTMCP_HOST",
+                        host_text,
+                        "an IP address such as 0.0.0.0 or 127.0.0.1",
+                    )
+                })?,
         };
         let port = match present(&raw.fastmcp_port) {
             None => 8000,
@@ -271,16 +301,26 @@ impl Config {
                 .map_err(|_| invalid("FASTMCP_PORT", text, "a port number from 0 to 65535"))?,
         };
 
-        let telemetry_level = match present(&raw.mcp_telemetry_level).map(str::to_ascii_lowercase).as_deref() {
+        let telemetry_level = match present(&raw.mcp_telemetry_level)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("standard") => TelemetryLevel::Standard,
             Some("minimal") => TelemetryLevel::Minimal,
             Some("detailed") => TelemetryLevel::Detailed,
             Some(_) => {
                 let value = present(&raw.mcp_telemetry_level).unwrap_or_default();
-                return Err(invalid("MCP_TELEMETRY_LEVEL", value, "minimal, standard or detailed"));
+                return Err(invalid(
+                    "MCP_TELEMETRY_LEVEL",
+                    value,
+                    "minimal, standard or detailed",
+                ));
             }
         };
-        let log_format = match present(&raw.mcp_log_format).map(str::to_ascii_lowercase).as_deref() {
+        let log_format = match present(&raw.mcp_log_format)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("auto") => LogFormat::Auto,
             Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,
@@ -291,10 +331,18 @@ impl Config {
         };
         let log_level = match present(&raw.mcp_log_level).map(str::to_ascii_lowercase) {
             None => "info".to_string(),
-            Some(level) if ["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) => level,
+            Some(level)
+                if ["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) =>
+            {
+                level
+            }
             Some(_) => {
                 let value = present(&raw.mcp_log_level).unwrap_or_default();
-                return Err(invalid("MCP_LOG_LEVEL", value, "error, warn, info, debug or trace"));
+                return Err(invalid(
+                    "MCP_LOG_LEVEL",
+                    value,
+                    "error, warn, info, debug or trace",
+                ));
             }
         };
         let allowed_origins = present(&raw.mcp_allowed_origins)
@@ -306,9 +354,15 @@ impl Config {
             })
             .unwrap_or_default();
 
-        let rate_limit_per_second = parse_u64("MCP_RATE_LIMIT_PER_SECOND", &raw.mcp_rate_limit_per_second, 20, 0)?;
+        let rate_limit_per_second = parse_u64(
+            "MCP_RATE_LIMIT_PER_SECOND",
+            &raw.mcp_rate_limit_per_second,
+            20,
+            0,
+        )?;
         let rate_limit_burst = parse_u64("MCP_RATE_LIMIT_BURST", &raw.mcp_rate_limit_burst, 40, 1)?;
-        let service_timeout = parse_u64("QUILT_SERVICE_TIMEOUT", &raw.quilt_service_timeout, 60, 1)?;
+        let service_timeout =
+            parse_u64("QUILT_SERVICE_TIMEOUT", &raw.quilt_service_timeout, 60, 1)?;
         Ok(Config {
             multiuser_mode,
             catalog_url,
@@ -328,29 +382,61 @@ impl Config {
                 30,
             )?),
             skip_banner: parse_bool("MCP_SKIP_BANNER", &raw.mcp_skip_banner, false)?,
-            resources_enabled: parse_bool("QUILT_MCP_RESOURCES_ENABLED", &raw.quilt_mcp_resources_enabled, true)?,
+            resources_enabled: parse_bool(
+                "QUILT_MCP_RESOURCES_ENABLED",
+                &raw.quilt_mcp_resources_enabled,
+                true,
+            )?,
             resource_cache_ttl: Duration::from_secs(parse_u64(
                 "QUILT_MCP_RESOURCE_CACHE_TTL",
                 &raw.quilt_mcp_resource_cache_ttl,
                 300,
                 0,
             )?),
-            telemetry_enabled: parse_bool("MCP_TELEMETRY_ENABLED", &raw.mcp_telemetry_enabled, true)?,
+            telemetry_enabled: parse_bool(
+                "MCP_TELEMETRY_ENABLED",
+                &raw.mcp_telemetry_enabled,
+                true,
+            )?,
             telemetry_level,
-            optimization_enabled: parse_bool("MCP_OPTIMIZATION_ENABLED", &raw.mcp_optimization_enabled, true)?,
+            optimization_enabled: parse_bool(
+                "MCP_OPTIMIZATION_ENABLED",
+                &raw.mcp_optimization_enabled,
+                true,
+            )?,
             allowed_origins,
-            rate_limit_per_second: u32::try_from(rate_limit_per_second)
-                .map_err(|_| invalid("MCP_RATE_LIMIT_PER_SECOND", &rate_limit_per_second.to_string(), "at most 4294967295"))?,
-            rate_limit_burst: u32::try_from(rate_limit_burst)
-                .map_err(|_| invalid("MCP_RATE_LIMIT_BURST", &rate_limit_burst.to_string(), "at most 4294967295"))?,
-            max_body_bytes: parse_u64("MCP_MAX_BODY_BYTES", &raw.mcp_max_body_bytes, 8 * 1024 * 1024, 1024)? as usize,
+            rate_limit_per_second: u32::try_from(rate_limit_per_second).map_err(|_| {
+                invalid(
+                    "MCP_RATE_LIMIT_PER_SECOND",
+                    &rate_limit_per_second.to_string(),
+                    "at most 4294967295",
+                )
+            })?,
+            rate_limit_burst: u32::try_from(rate_limit_burst).map_err(|_| {
+                invalid(
+                    "MCP_RATE_LIMIT_BURST",
+                    &rate_limit_burst.to_string(),
+                    "at most 4294967295",
+                )
+            })?,
+            max_body_bytes: parse_u64(
+                "MCP_MAX_BODY_BYTES",
+                &raw.mcp_max_body_bytes,
+                8 * 1024 * 1024,
+                1024,
+            )? as usize,
             request_timeout: Duration::from_secs(parse_u64(
                 "MCP_REQUEST_TIMEOUT",
                 &raw.mcp_request_timeout,
                 service_timeout * 2 + 30,
                 1,
             )?),
-            shutdown_grace: Duration::from_secs(parse_u64("MCP_SHUTDOWN_GRACE", &raw.mcp_shutdown_grace, 20, 0)?),
+            shutdown_grace: Duration::from_secs(parse_u64(
+                "MCP_SHUTDOWN_GRACE",
+                &raw.mcp_shutdown_grace,
+                20,
+                0,
+            )?),
             log_level,
             log_format,
         })
@@ -367,7 +453,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     const BASE: &[(&str, &str)] = &[
@@ -378,7 +467,10 @@ mod tests {
     ];
 
     fn with(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let mut all = vars(BASE);
+        let mut all: Vec<_> = vars(BASE)
+            .into_iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .collect();
         all.extend(vars(extra));
         Config::from_vars(all)
     }
@@ -387,13 +479,18 @@ mod tests {
     fn defaults_follow_the_deployment_reference() {
         let config = with(&[]).unwrap();
         assert_eq!(config.catalog_url, "https://quilt.example.com");
-        assert_eq!(config.graphql_endpoint, "https://registry.example.com/graphql");
+        assert_eq!(
+            config.graphql_endpoint,
+            "https://registry.example.com/graphql"
+        );
         assert_eq!(config.bind.to_string(), "127.0.0.1:8000");
         assert_eq!(config.service_timeout, Duration::from_secs(60));
         assert_eq!(config.browsing_session_ttl, Duration::from_secs(180));
         assert_eq!(config.resource_cache_ttl, Duration::from_secs(300));
         assert_eq!(config.telemetry_level, TelemetryLevel::Standard);
-        assert!(config.resources_enabled && config.optimization_enabled && config.telemetry_enabled);
+        assert!(
+            config.resources_enabled && config.optimization_enabled && config.telemetry_enabled
+        );
     }
 
     #[test]
@@ -408,7 +505,11 @@ mod tests {
             err.to_string(),
             "Invalid configuration: Multiuser mode requires QUILT_CATALOG_URL environment variable"
         );
-        let err = Config::from_vars(vars(&[("MCP_JWT_SECRET", "x"), ("QUILT_CATALOG_URL", "http://c")])).unwrap_err();
+        let err = Config::from_vars(vars(&[
+            ("MCP_JWT_SECRET", "x"),
+            ("QUILT_CATALOG_URL", "http://c"),
+        ]))
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "Invalid configuration: Multiuser mode requires QUILT_REGISTRY_URL environment variable"
@@ -426,7 +527,10 @@ mod tests {
             ("QUILT_MCP_RESOURCES_ENABLED", "maybe", "true or false"),
         ] {
             let message = with(&[(var, value)]).unwrap_err().to_string();
-            assert!(message.contains(var) && message.contains(value) && message.contains(accepted), "{message}");
+            assert!(
+                message.contains(var) && message.contains(value) && message.contains(accepted),
+                "{message}"
+            );
         }
     }
 
@@ -438,7 +542,11 @@ mod tests {
             ("QUILT_REGISTRY_URL", "https://r"),
         ]));
         assert!(no_region.unwrap_err().to_string().contains("AWS_REGION"));
-        let both = with(&[("MCP_JWT_SECRET_SSM_PARAMETER", "/p"), ("AWS_REGION", "us-east-1")]).unwrap();
+        let both = with(&[
+            ("MCP_JWT_SECRET_SSM_PARAMETER", "/p"),
+            ("AWS_REGION", "us-east-1"),
+        ])
+        .unwrap();
         assert!(both.jwt_secret_both_set);
         assert!(matches!(both.jwt_secret, JwtSecretSource::Env(_)));
     }

@@ -18,17 +18,18 @@
 //! Around them: [`config`] (environment, read once), [`state`] (what requests share),
 //! [`logging`], [`http`] (shared HTTP types) and [`time`].
 
-pub mod config;
-pub mod logging;
-pub mod server;
-pub mod routes;
-pub mod layers;
 pub mod auth;
-pub mod mcp;
-pub mod tools;
-pub mod resources;
 pub mod catalog;
-pub mod state;
-pub mod http;
-pub mod time;
 pub mod cli;
+pub mod config;
+pub mod http;
+pub mod layers;
+pub mod logging;
+pub mod mcp;
+pub mod mock;
+pub mod resources;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod time;
+pub mod tools;

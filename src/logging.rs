@@ -25,13 +25,19 @@ pub fn init(level: &str, format: LogFormat) {
             .with_span_list(false)
             .with_target(false)
             .with_writer(std::io::stdout);
-        tracing_subscriber::registry().with(layer).with(filter).try_init()
+        tracing_subscriber::registry()
+            .with(layer)
+            .with(filter)
+            .try_init()
     } else {
         let layer = tracing_subscriber::fmt::layer()
             .with_target(false)
             .with_ansi(std::io::stdout().is_terminal())
             .with_writer(std::io::stdout);
-        tracing_subscriber::registry().with(layer).with(filter).try_init()
+        tracing_subscriber::registry()
+            .with(layer)
+            .with(filter)
+            .try_init()
     };
     let _ = result;
 }

@@ -26,8 +26,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Health => {
-            let port = std::env::var("FASTMCP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000);
-            if cli::health_check(port) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            let port = std::env::var("FASTMCP_PORT")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(8000);
+            if cli::health_check(port) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Command::Serve => {
             let config = match Config::from_env() {
@@ -38,7 +45,10 @@ fn main() -> ExitCode {
                 }
             };
             quilt_mcp::logging::init(&config.log_level, config.log_format);
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(runtime) => runtime,
                 Err(e) => {
                     eprintln!("cannot start the async runtime: {e}");

@@ -61,7 +61,11 @@ pub fn describe(resource: &Resource) -> Value {
 }
 
 async fn me(ctx: &Ctx) -> Result<Value, ToolError> {
-    let data = ctx.state.catalog.graphql_read(ctx.on_behalf(), AUTH_STATUS, Value::Null).await?;
+    let data = ctx
+        .state
+        .catalog
+        .graphql_read(ctx.on_behalf(), AUTH_STATUS, Value::Null)
+        .await?;
     Ok(data.get("me").cloned().unwrap_or(Value::Null))
 }
 
@@ -94,8 +98,10 @@ async fn catalog_info(ctx: &Ctx) -> Result<Value, ToolError> {
     let me = me?;
     let text = |key: &str| config.get(key).and_then(Value::as_str).map(str::to_string);
     // The Tabulator data catalog is named after the stack, which the analytics bucket starts with.
-    let tabulator = text("analyticsBucket")
-        .and_then(|b| b.split_once("-analyticsbucket").map(|(stack, _)| format!("quilt-{stack}-tabulator")));
+    let tabulator = text("analyticsBucket").and_then(|b| {
+        b.split_once("-analyticsbucket")
+            .map(|(stack, _)| format!("quilt-{stack}-tabulator"))
+    });
     let catalog_url = &ctx.state.config.catalog_url;
     Ok(json!({
         "catalog_name": catalog_url.split_once("://").map_or(catalog_url.as_str(), |(_, h)| h),
@@ -109,18 +115,24 @@ async fn catalog_info(ctx: &Ctx) -> Result<Value, ToolError> {
     }))
 }
 
+/// A resource read and when it was made.
+type CachedRead = (Instant, Value);
+
 /// Per-caller cache of resource reads.
 #[derive(Debug)]
 pub struct ResourceCache {
     ttl: Duration,
     // A std Mutex: held only for a lookup or an insert.
-    entries: Mutex<HashMap<(CallerKey, &'static str), (Instant, Value)>>,
+    entries: Mutex<HashMap<(CallerKey, &'static str), CachedRead>>,
 }
 
 impl ResourceCache {
     /// Keeps reads for `ttl`; zero keeps nothing.
     pub fn new(ttl: Duration) -> Self {
-        ResourceCache { ttl, entries: Mutex::new(HashMap::new()) }
+        ResourceCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Reads `resource` for the caller, from the cache when fresh. Failures are not kept.

@@ -43,11 +43,20 @@ pub fn app(state: Arc<AppState>) -> App {
             config.rate_limit_burst,
         ))))
         .service(McpService::new(state.clone()));
-    let router = Router { state: state.clone(), mcp: BoxCloneService::new(mcp) };
+    let router = Router {
+        state: state.clone(),
+        mcp: BoxCloneService::new(mcp),
+    };
     let stack = ServiceBuilder::new()
         .layer(RequestIdLayer)
-        .layer(TelemetryLayer { enabled: config.telemetry_enabled, level: config.telemetry_level })
-        .layer(LimitsLayer { max_body_bytes: config.max_body_bytes, request_timeout: config.request_timeout })
+        .layer(TelemetryLayer {
+            enabled: config.telemetry_enabled,
+            level: config.telemetry_level,
+        })
+        .layer(LimitsLayer {
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: config.request_timeout,
+        })
         .service(router);
     BoxCloneService::new(stack)
 }
@@ -71,11 +80,15 @@ impl Service<Request<Incoming>> for Router {
     fn call(&mut self, req: Request<Incoming>) -> Self::Future {
         let response = match req.uri().path() {
             path @ ("/" | "/health" | "/healthz") => health(&req, path),
-            "/.well-known/oauth-protected-resource" | "/.well-known/oauth-protected-resource/mcp" => {
+            "/.well-known/oauth-protected-resource"
+            | "/.well-known/oauth-protected-resource/mcp" => {
                 protected_resource_metadata(&self.state, &req)
             }
             "/mcp" => return Box::pin(self.mcp.clone().oneshot(req)),
-            _ => error_response(StatusCode::NOT_FOUND, "not found; the MCP endpoint is POST /mcp"),
+            _ => error_response(
+                StatusCode::NOT_FOUND,
+                "not found; the MCP endpoint is POST /mcp",
+            ),
         };
         Box::pin(async move { Ok(response) })
     }
@@ -86,7 +99,9 @@ fn read_only_method<B>(req: &Request<B>) -> Option<HttpResponse> {
         return None;
     }
     let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED, "use GET or HEAD");
-    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     Some(response)
 }
 
@@ -102,7 +117,9 @@ fn health<B>(req: &Request<B>, route: &str) -> HttpResponse {
         "server": { "name": SERVER_NAME, "version": env!("CARGO_PKG_VERSION"), "transport": "http" },
     });
     let mut response = json_response(StatusCode::OK, &body);
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

@@ -20,7 +20,12 @@ use crate::state::AppState;
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves `listener` until `shutdown` completes, then drains for at most `grace`.
-pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>, grace: Duration) {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+) {
     let app = routes::app(state);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -28,7 +33,10 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl F
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .keep_alive(true);
-    builder.http2().timer(TokioTimer::new()).keep_alive_interval(Duration::from_secs(30));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Duration::from_secs(30));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -56,7 +64,10 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl F
         }
     }
     drop(listener);
-    tracing::info!(grace_s = grace.as_secs(), "shutting down: no new connections, finishing requests in flight");
+    tracing::info!(
+        grace_s = grace.as_secs(),
+        "shutting down: no new connections, finishing requests in flight"
+    );
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing the remaining connections"),
@@ -85,7 +96,11 @@ impl RunningServer {
             },
             grace,
         ));
-        Ok(RunningServer { addr, stop: Some(stop), task })
+        Ok(RunningServer {
+            addr,
+            stop: Some(stop),
+            task,
+        })
     }
 
     /// Stops accepting and waits for in-flight requests (up to the grace period).

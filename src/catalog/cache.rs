@@ -47,11 +47,19 @@ pub struct ReadCache {
 impl ReadCache {
     /// Keeps results for `ttl`.
     pub fn new(ttl: Duration) -> Self {
-        ReadCache { ttl, entries: Mutex::new(HashMap::new()) }
+        ReadCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Returns the cached or in-flight result for (`caller`, `request`), or runs `fetch`.
-    pub async fn get_or_fetch<F, Fut>(&self, caller: CallerKey, request: String, fetch: F) -> Result<Value, CatalogError>
+    pub async fn get_or_fetch<F, Fut>(
+        &self,
+        caller: CallerKey,
+        request: String,
+        fetch: F,
+    ) -> Result<Value, CatalogError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Value, CatalogError>>,
@@ -61,7 +69,8 @@ impl ReadCache {
         let entry: Option<Arc<Entry>> = {
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            let fresh = |e: &Entry| e.result.get().is_none() || now.duration_since(e.created) < self.ttl;
+            let fresh =
+                |e: &Entry| e.result.get().is_none() || now.duration_since(e.created) < self.ttl;
             if entries.len() >= SWEEP_AT {
                 entries.retain(|_, e| fresh(e));
             }
@@ -69,7 +78,10 @@ impl ReadCache {
                 Some(entry) if fresh(entry) => Some(entry.clone()),
                 _ if entries.len() >= 2 * SWEEP_AT => None,
                 _ => {
-                    let entry = Arc::new(Entry { result: OnceCell::new(), created: now });
+                    let entry = Arc::new(Entry {
+                        result: OnceCell::new(),
+                        created: now,
+                    });
                     entries.insert(key.clone(), entry.clone());
                     Some(entry)
                 }
@@ -134,9 +146,18 @@ mod tests {
         }
         assert_eq!(calls.load(Ordering::SeqCst), 2, "one fetch per caller");
         tokio::time::advance(Duration::from_secs(6)).await;
-        cache.get_or_fetch(key("alice"), "ListBuckets {}".into(), || async { Ok(Value::Null) }).await.unwrap();
+        cache
+            .get_or_fetch(key("alice"), "ListBuckets {}".into(), || async {
+                Ok(Value::Null)
+            })
+            .await
+            .unwrap();
         assert_eq!(
-            cache.get_or_fetch(key("alice"), "ListBuckets {}".into(), || async { Ok(Value::Bool(true)) }).await,
+            cache
+                .get_or_fetch(key("alice"), "ListBuckets {}".into(), || async {
+                    Ok(Value::Bool(true))
+                })
+                .await,
             Ok(Value::Null),
             "a fresh entry after expiry"
         );
@@ -146,9 +167,16 @@ mod tests {
     async fn errors_are_not_kept() {
         let cache = ReadCache::new(Duration::from_secs(60));
         let failing = || async { Err(CatalogError::new("Op", CatalogErrorKind::Forbidden)) };
-        assert!(cache.get_or_fetch(key("a"), "Op".into(), failing).await.is_err());
+        assert!(
+            cache
+                .get_or_fetch(key("a"), "Op".into(), failing)
+                .await
+                .is_err()
+        );
         assert!(cache.is_empty());
-        let ok = cache.get_or_fetch(key("a"), "Op".into(), || async { Ok(Value::Bool(true)) }).await;
+        let ok = cache
+            .get_or_fetch(key("a"), "Op".into(), || async { Ok(Value::Bool(true)) })
+            .await;
         assert_eq!(ok, Ok(Value::Bool(true)));
     }
 }

@@ -39,18 +39,31 @@ impl fmt::Debug for AwsCredentials {
 impl AwsCredentials {
     /// Reads the registry's `{AccessKeyId, SecretAccessKey, SessionToken, Expiration}`.
     pub fn from_json(label: &str, value: &Value) -> Result<Self, CatalogError> {
-        let field = |name: &str| value.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
-        let missing: Vec<&str> = ["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"]
-            .into_iter()
-            .filter(|name| field(name).is_none())
-            .collect();
+        let field = |name: &str| {
+            value
+                .get(name)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        let missing: Vec<&str> = [
+            "AccessKeyId",
+            "SecretAccessKey",
+            "SessionToken",
+            "Expiration",
+        ]
+        .into_iter()
+        .filter(|name| field(name).is_none())
+        .collect();
         if !missing.is_empty() {
             let why = format!("credentials answer lacks {}", missing.join(", "));
             return Err(CatalogError::new(label, CatalogErrorKind::NotJson(why)));
         }
         let expiration = field("Expiration").unwrap_or_default();
         let expires_at = parse_rfc3339(expiration).ok_or_else(|| {
-            CatalogError::new(label, CatalogErrorKind::NotJson(format!("unreadable Expiration {expiration:?}")))
+            CatalogError::new(
+                label,
+                CatalogErrorKind::NotJson(format!("unreadable Expiration {expiration:?}")),
+            )
         })?;
         Ok(AwsCredentials {
             access_key_id: field("AccessKeyId").unwrap_or_default().to_string(),

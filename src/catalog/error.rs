@@ -40,7 +40,10 @@ pub struct CatalogError {
 impl CatalogError {
     /// An error for `operation`.
     pub fn new(operation: impl Into<String>, kind: CatalogErrorKind) -> Self {
-        CatalogError { operation: operation.into(), kind }
+        CatalogError {
+            operation: operation.into(),
+            kind,
+        }
     }
 
     /// Reads the typed error arms of a union result (`__typename` of `InvalidInput` or
@@ -48,20 +51,36 @@ impl CatalogError {
     pub fn check_union<'a>(operation: &str, value: &'a Value) -> Result<&'a Value, CatalogError> {
         match value.get("__typename").and_then(Value::as_str) {
             Some("InvalidInput") => {
-                let errors = value.get("errors").and_then(Value::as_array).cloned().unwrap_or_default();
+                let errors = value
+                    .get("errors")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 let messages = errors
                     .iter()
                     .map(|e| {
                         let path = e.get("path").and_then(Value::as_str).unwrap_or("input");
-                        let message = e.get("message").and_then(Value::as_str).unwrap_or("invalid");
+                        let message = e
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("invalid");
                         format!("{path}: {message}")
                     })
                     .collect();
-                Err(CatalogError::new(operation, CatalogErrorKind::InvalidInput(messages)))
+                Err(CatalogError::new(
+                    operation,
+                    CatalogErrorKind::InvalidInput(messages),
+                ))
             }
             Some("OperationError") => {
-                let message = value.get("message").and_then(Value::as_str).unwrap_or("operation failed");
-                Err(CatalogError::new(operation, CatalogErrorKind::OperationError(message.to_string())))
+                let message = value
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("operation failed");
+                Err(CatalogError::new(
+                    operation,
+                    CatalogErrorKind::OperationError(message.to_string()),
+                ))
             }
             _ => Ok(value),
         }
@@ -85,14 +104,30 @@ impl fmt::Display for CatalogError {
                 f,
                 "the catalog did not answer {op} within {secs} s; try again later or narrow the request"
             ),
-            CatalogErrorKind::Unreachable(why) => write!(f, "could not reach the catalog for {op}: {why}"),
-            CatalogErrorKind::Status(status, body) => write!(f, "the catalog answered {op} with HTTP {status}: {body}"),
-            CatalogErrorKind::NotJson(why) => write!(f, "the catalog's answer to {op} was not valid JSON: {why}"),
-            CatalogErrorKind::GraphQl(messages) => write!(f, "the catalog reported errors for {op}: {}", messages.join("; ")),
-            CatalogErrorKind::InvalidInput(messages) => {
-                write!(f, "the catalog refused the input of {op}: {}", messages.join("; "))
+            CatalogErrorKind::Unreachable(why) => {
+                write!(f, "could not reach the catalog for {op}: {why}")
             }
-            CatalogErrorKind::OperationError(message) => write!(f, "{op} failed in the catalog: {message}"),
+            CatalogErrorKind::Status(status, body) => {
+                write!(f, "the catalog answered {op} with HTTP {status}: {body}")
+            }
+            CatalogErrorKind::NotJson(why) => {
+                write!(f, "the catalog's answer to {op} was not valid JSON: {why}")
+            }
+            CatalogErrorKind::GraphQl(messages) => write!(
+                f,
+                "the catalog reported errors for {op}: {}",
+                messages.join("; ")
+            ),
+            CatalogErrorKind::InvalidInput(messages) => {
+                write!(
+                    f,
+                    "the catalog refused the input of {op}: {}",
+                    messages.join("; ")
+                )
+            }
+            CatalogErrorKind::OperationError(message) => {
+                write!(f, "{op} failed in the catalog: {message}")
+            }
         }
     }
 }

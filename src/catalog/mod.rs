@@ -4,6 +4,7 @@
 //! Calls use one shared `ureq` agent (connection reuse, rustls) and run on tokio's blocking
 //! pool, so a slow catalog never stalls the async workers that answer other requests and `/health`.
 
+pub mod browsing;
 pub mod cache;
 pub mod credentials;
 pub mod error;
@@ -50,6 +51,8 @@ pub struct CatalogClient {
     // The catalog's config.json is public and the same for every caller, so one copy is shared.
     config_json: Mutex<Option<(Instant, Value)>>,
     credentials: credentials::CredentialCache,
+    sessions: browsing::SessionCache,
+    browsing_ttl: Duration,
 }
 
 /// One HTTP exchange's outcome, as the blocking half hands it back.
@@ -75,9 +78,13 @@ impl CatalogClient {
             registry_url: config.registry_url.clone(),
             graphql_endpoint: config.graphql_endpoint.clone(),
             timeout: config.service_timeout,
-            reads: config.optimization_enabled.then(|| ReadCache::new(READ_CACHE_TTL)),
+            reads: config
+                .optimization_enabled
+                .then(|| ReadCache::new(READ_CACHE_TTL)),
             config_json: Mutex::new(None),
             credentials: credentials::CredentialCache::default(),
+            sessions: browsing::SessionCache::default(),
+            browsing_ttl: config.browsing_session_ttl,
         }
     }
 
@@ -92,41 +99,81 @@ impl CatalogClient {
     }
 
     /// Runs a mutation or any operation whose result must not be shared: always one upstream call.
-    pub async fn graphql(&self, who: OnBehalf<'_>, op: Operation, variables: Value) -> Result<Value, CatalogError> {
+    pub async fn graphql(
+        &self,
+        who: OnBehalf<'_>,
+        op: Operation,
+        variables: Value,
+    ) -> Result<Value, CatalogError> {
         self.graphql_uncached(who, op, variables).await
     }
 
     /// Runs a read-only query; with optimization on, identical concurrent reads of the same
     /// caller share one call and the result is kept briefly for that caller alone.
-    pub async fn graphql_read(&self, who: OnBehalf<'_>, op: Operation, variables: Value) -> Result<Value, CatalogError> {
+    pub async fn graphql_read(
+        &self,
+        who: OnBehalf<'_>,
+        op: Operation,
+        variables: Value,
+    ) -> Result<Value, CatalogError> {
         match &self.reads {
             Some(cache) => {
                 let request = format!("{} {}", op.name, variables);
                 cache
-                    .get_or_fetch(CallerKey::of(who.token), request, || self.graphql_uncached(who, op, variables))
+                    .get_or_fetch(CallerKey::of(who.token), request, || {
+                        self.graphql_uncached(who, op, variables)
+                    })
                     .await
             }
             None => self.graphql_uncached(who, op, variables).await,
         }
     }
 
-    async fn graphql_uncached(&self, who: OnBehalf<'_>, op: Operation, variables: Value) -> Result<Value, CatalogError> {
+    async fn graphql_uncached(
+        &self,
+        who: OnBehalf<'_>,
+        op: Operation,
+        variables: Value,
+    ) -> Result<Value, CatalogError> {
         let mut body = json!({ "query": op.text, "operationName": op.name });
         if !variables.is_null() {
             body["variables"] = variables;
         }
-        let reply = self.send(op.name, "POST", self.graphql_endpoint.clone(), Some(who), Some(body)).await?;
+        let reply = self
+            .send(
+                op.name,
+                "POST",
+                self.graphql_endpoint.clone(),
+                Some(who),
+                Some(body),
+            )
+            .await?;
         let value = parse_json(op.name, &reply)?;
-        if let Some(errors) = value.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
+        if let Some(errors) = value
+            .get("errors")
+            .and_then(Value::as_array)
+            .filter(|e| !e.is_empty())
+        {
             let messages = errors
                 .iter()
-                .map(|e| e.get("message").and_then(Value::as_str).unwrap_or("unknown error").to_string())
+                .map(|e| {
+                    e.get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("unknown error")
+                        .to_string()
+                })
                 .collect();
-            return Err(CatalogError::new(op.name, CatalogErrorKind::GraphQl(messages)));
+            return Err(CatalogError::new(
+                op.name,
+                CatalogErrorKind::GraphQl(messages),
+            ));
         }
         match value.get("data") {
             Some(data) if data.is_object() => Ok(data.clone()),
-            _ => Err(CatalogError::new(op.name, CatalogErrorKind::NotJson("no `data` object in the answer".into()))),
+            _ => Err(CatalogError::new(
+                op.name,
+                CatalogErrorKind::NotJson("no `data` object in the answer".into()),
+            )),
         }
     }
 
@@ -135,16 +182,21 @@ impl CatalogClient {
     pub async fn config_json(&self, request_id: &RequestId) -> Result<Value, CatalogError> {
         {
             let cached = self.config_json.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((fetched, value)) = cached.as_ref().filter(|(at, _)| at.elapsed() < CONFIG_TTL) {
+            if let Some((fetched, value)) =
+                cached.as_ref().filter(|(at, _)| at.elapsed() < CONFIG_TTL)
+            {
                 let _ = fetched;
                 return Ok(value.clone());
             }
         }
         let url = format!("{}/config.json", self.catalog_url);
         let label = "GET /config.json";
-        let reply = self.send_raw(label, "GET", url, None, request_id, None).await?;
+        let reply = self
+            .send_raw(label, "GET", url, None, request_id, None)
+            .await?;
         let value = parse_json(label, &reply)?;
-        *self.config_json.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), value.clone()));
+        *self.config_json.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((Instant::now(), value.clone()));
         Ok(value)
     }
 
@@ -164,9 +216,16 @@ impl CatalogClient {
     }
 
     /// `GET <registry>/api/search?...`: the registry's search proxy.
-    pub async fn search(&self, who: OnBehalf<'_>, query: &[(&str, &str)]) -> Result<Value, CatalogError> {
+    pub async fn search(
+        &self,
+        who: OnBehalf<'_>,
+        query: &[(&str, &str)],
+    ) -> Result<Value, CatalogError> {
         let label = "GET /api/search";
-        let pairs: Vec<String> = query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let pairs: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
         let url = format!("{}/api/search?{}", self.registry_url, pairs.join("&"));
         let reply = self.send(label, "GET", url, Some(who), None).await?;
         parse_json(label, &reply)
@@ -184,7 +243,8 @@ impl CatalogClient {
             Some(who) => (Some(who.token.clone()), who.request_id.clone()),
             None => (None, RequestId::mint()),
         };
-        self.send_raw(label, method, url, token, &request_id, body).await
+        self.send_raw(label, method, url, token, &request_id, body)
+            .await
     }
 
     /// The one place that talks HTTP to the catalog, on the blocking pool.
@@ -203,17 +263,31 @@ impl CatalogClient {
         let op = label.to_string();
         let started = std::time::Instant::now();
         let joined = tokio::task::spawn_blocking(move || {
-            exchange(&agent, method, &url, token.as_ref(), &request_id, body.as_ref())
+            exchange(
+                &agent,
+                method,
+                &url,
+                token.as_ref(),
+                &request_id,
+                body.as_ref(),
+            )
         })
         .await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let result = match joined {
             Ok(result) => result.map_err(|e| CatalogError::new(&op, classify(e, timeout_secs))),
-            Err(e) => Err(CatalogError::new(&op, CatalogErrorKind::Unreachable(format!("internal error: {e}")))),
+            Err(e) => Err(CatalogError::new(
+                &op,
+                CatalogErrorKind::Unreachable(format!("internal error: {e}")),
+            )),
         };
         match &result {
-            Ok(reply) => tracing::debug!(operation = %op, status = reply.status, elapsed_ms, "catalog call"),
-            Err(e) => tracing::warn!(operation = %op, error = %e, elapsed_ms, "catalog call failed"),
+            Ok(reply) => {
+                tracing::debug!(operation = %op, status = reply.status, elapsed_ms, "catalog call")
+            }
+            Err(e) => {
+                tracing::warn!(operation = %op, error = %e, elapsed_ms, "catalog call failed")
+            }
         }
         let reply = result?;
         match reply.status {
@@ -221,7 +295,10 @@ impl CatalogClient {
             401 => Err(CatalogError::new(label, CatalogErrorKind::Unauthorized)),
             403 => Err(CatalogError::new(label, CatalogErrorKind::Forbidden)),
             404 => Err(CatalogError::new(label, CatalogErrorKind::NotFound)),
-            status => Err(CatalogError::new(label, CatalogErrorKind::Status(status, error::snippet(&reply.body)))),
+            status => Err(CatalogError::new(
+                label,
+                CatalogErrorKind::Status(status, error::snippet(&reply.body)),
+            )),
         }
     }
 }
@@ -247,7 +324,10 @@ fn exchange(
             request.send(serde_json::to_vec(body).unwrap_or_default())?
         }
         _ => {
-            let mut request = agent.get(url).header("accept", "application/json").header("x-request-id", request_id);
+            let mut request = agent
+                .get(url)
+                .header("accept", "application/json")
+                .header("x-request-id", request_id);
             if let Some(token) = token {
                 request = request.header("authorization", &format!("Bearer {}", token.expose()));
             }
@@ -260,25 +340,43 @@ fn exchange(
         .get("location")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body = response.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_string()?;
-    Ok(Reply { status, location, body })
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_RESPONSE_BYTES)
+        .read_to_string()?;
+    Ok(Reply {
+        status,
+        location,
+        body,
+    })
 }
 
 fn classify(error: ureq::Error, timeout_secs: u64) -> CatalogErrorKind {
     match error {
         ureq::Error::Timeout(_) => CatalogErrorKind::Timeout(timeout_secs),
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => CatalogErrorKind::Timeout(timeout_secs),
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            CatalogErrorKind::Timeout(timeout_secs)
+        }
         ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
             CatalogErrorKind::Unreachable("connection failed".into())
         }
-        ureq::Error::BodyExceedsLimit(limit) => CatalogErrorKind::NotJson(format!("the answer is larger than {limit} bytes")),
+        ureq::Error::BodyExceedsLimit(limit) => {
+            CatalogErrorKind::NotJson(format!("the answer is larger than {limit} bytes"))
+        }
         other => CatalogErrorKind::Unreachable(other.to_string()),
     }
 }
 
 fn parse_json(label: &str, reply: &Reply) -> Result<Value, CatalogError> {
     serde_json::from_str(&reply.body).map_err(|e| {
-        CatalogError::new(label, CatalogErrorKind::NotJson(format!("{e} (body starts: {})", error::snippet(&reply.body))))
+        CatalogError::new(
+            label,
+            CatalogErrorKind::NotJson(format!(
+                "{e} (body starts: {})",
+                error::snippet(&reply.body)
+            )),
+        )
     })
 }
 
@@ -287,7 +385,9 @@ pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }

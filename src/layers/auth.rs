@@ -30,7 +30,10 @@ impl AuthLayer {
 impl<S> Layer<S> for AuthLayer {
     type Service = AuthService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService { inner, verifier: self.verifier.clone() }
+        AuthService {
+            inner,
+            verifier: self.verifier.clone(),
+        }
     }
 }
 
@@ -69,7 +72,9 @@ fn unauthorized(error: &AuthError, metadata_url: &str) -> HttpResponse {
         &json!({ "error": error.reason(), "error_description": error.to_string() }),
     );
     if let Ok(value) = HeaderValue::from_str(&challenge) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
     }
     response
 }
@@ -88,7 +93,10 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let header = req.headers().get(header::AUTHORIZATION).map(|h| h.as_bytes());
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|h| h.as_bytes());
         match self.verifier.verify_header(header) {
             Ok(caller) => {
                 let user_id = UserId(caller.claims.id);
@@ -101,9 +109,17 @@ where
                 })
             }
             Err(error) => {
-                let request_id = req.extensions().get::<RequestId>().map(|id| id.0.as_str()).unwrap_or("-");
+                let request_id = req
+                    .extensions()
+                    .get::<RequestId>()
+                    .map(|id| id.0.as_str())
+                    .unwrap_or("-");
                 // The seed's exact line; the token itself is never logged.
-                tracing::warn!("JWT validation failed ({}) request_id={}", error.reason(), request_id);
+                tracing::warn!(
+                    "JWT validation failed ({}) request_id={}",
+                    error.reason(),
+                    request_id
+                );
                 let response = unauthorized(&error, &resource_metadata_url(&req));
                 Box::pin(async move { Ok(response) })
             }

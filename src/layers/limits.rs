@@ -20,7 +20,10 @@ pub struct LimitsLayer {
 impl<S> Layer<S> for LimitsLayer {
     type Service = LimitsService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        LimitsService { inner, limits: *self }
+        LimitsService {
+            inner,
+            limits: *self,
+        }
     }
 }
 
@@ -68,10 +71,16 @@ where
             match tokio::time::timeout(limits.request_timeout, inner).await {
                 Ok(result) => result,
                 Err(_) => {
-                    tracing::warn!(timeout_s = limits.request_timeout.as_secs(), "request timed out");
+                    tracing::warn!(
+                        timeout_s = limits.request_timeout.as_secs(),
+                        "request timed out"
+                    );
                     Ok(error_response(
                         StatusCode::GATEWAY_TIMEOUT,
-                        &format!("the request took longer than {} s", limits.request_timeout.as_secs()),
+                        &format!(
+                            "the request took longer than {} s",
+                            limits.request_timeout.as_secs()
+                        ),
                     ))
                 }
             }
@@ -87,27 +96,39 @@ mod tests {
     use tower::{ServiceBuilder, ServiceExt, service_fn};
 
     fn layer() -> LimitsLayer {
-        LimitsLayer { max_body_bytes: 10, request_timeout: Duration::from_secs(5) }
+        LimitsLayer {
+            max_body_bytes: 10,
+            request_timeout: Duration::from_secs(5),
+        }
     }
 
     #[tokio::test]
     async fn a_declared_oversized_body_is_refused_without_calling_inner() {
-        let svc = ServiceBuilder::new().layer(layer()).service(service_fn(|_req: Request<()>| async {
-            panic!("inner must not run");
-            #[allow(unreachable_code)]
-            Ok::<_, Infallible>(empty_response(StatusCode::OK))
-        }));
-        let req = Request::builder().header("content-length", "11").body(()).unwrap();
+        let svc =
+            ServiceBuilder::new()
+                .layer(layer())
+                .service(service_fn(|_req: Request<()>| async {
+                    panic!("inner must not run");
+                    #[allow(unreachable_code)]
+                    Ok::<_, Infallible>(empty_response(StatusCode::OK))
+                }));
+        let req = Request::builder()
+            .header("content-length", "11")
+            .body(())
+            .unwrap();
         let res = svc.oneshot(req).await.unwrap();
         assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_slow_request_times_out_with_504() {
-        let svc = ServiceBuilder::new().layer(layer()).service(service_fn(|_req: Request<()>| async {
-            tokio::time::sleep(Duration::from_secs(60)).await;
-            Ok::<_, Infallible>(empty_response(StatusCode::OK))
-        }));
+        let svc =
+            ServiceBuilder::new()
+                .layer(layer())
+                .service(service_fn(|_req: Request<()>| async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Ok::<_, Infallible>(empty_response(StatusCode::OK))
+                }));
         let res = svc.oneshot(Request::new(())).await.unwrap();
         assert_eq!(res.status(), StatusCode::GATEWAY_TIMEOUT);
     }

@@ -2,9 +2,9 @@
 //! Each is a `FooLayer` (configuration) and a `FooService<S>` (wraps `inner`); a refusing layer
 //! answers itself and never calls `inner`.
 
-pub mod request_id;
-pub mod telemetry;
+pub mod auth;
 pub mod limits;
 pub mod origin;
-pub mod auth;
 pub mod rate_limit;
+pub mod request_id;
+pub mod telemetry;

@@ -24,20 +24,33 @@ fn is_loopback_host(host: &str) -> bool {
         rest.split(']').next().unwrap_or_default()
     } else {
         host.rsplit_once(':').map_or(host, |(name, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) { name } else { host }
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
         })
     };
-    matches!(name.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1" | "::1")
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "::1"
+    )
 }
 
 impl OriginPolicy {
     /// Whether a present `Origin` value may call us.
     pub fn origin_allowed(&self, origin: &str) -> bool {
         let origin = origin.trim_end_matches('/');
-        if self.allowed_origins.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(origin)) {
+        if self
+            .allowed_origins
+            .iter()
+            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+        {
             return true;
         }
-        let host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+        let host = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
         self.loopback && host.is_some_and(is_loopback_host)
     }
 
@@ -56,14 +69,19 @@ pub struct OriginLayer {
 impl OriginLayer {
     /// Enforces `policy`.
     pub fn new(policy: OriginPolicy) -> Self {
-        OriginLayer { policy: Arc::new(policy) }
+        OriginLayer {
+            policy: Arc::new(policy),
+        }
     }
 }
 
 impl<S> Layer<S> for OriginLayer {
     type Service = OriginService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        OriginService { inner, policy: self.policy.clone() }
+        OriginService {
+            inner,
+            policy: self.policy.clone(),
+        }
     }
 }
 
@@ -90,7 +108,10 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
         if !self.policy.host_allowed(host) {
             tracing::warn!(host, "refused a foreign Host on a loopback listener");
             let response = error_response(StatusCode::FORBIDDEN, "Host header is not allowed");
@@ -109,9 +130,18 @@ where
             let mut response = empty_response(StatusCode::NO_CONTENT);
             let headers = response.headers_mut();
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
-            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOWED_HEADERS));
-            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("POST, OPTIONS"),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(ALLOWED_HEADERS),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
             headers.insert(header::VARY, HeaderValue::from_static("origin"));
             return Box::pin(async move { Ok(response) });
         }
@@ -120,7 +150,10 @@ where
             let mut response = inner.await?;
             let headers = response.headers_mut();
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("x-request-id, www-authenticate"));
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("x-request-id, www-authenticate"),
+            );
             headers.insert(header::VARY, HeaderValue::from_static("origin"));
             Ok(response)
         })
@@ -133,7 +166,10 @@ mod tests {
 
     #[test]
     fn loopback_policy() {
-        let policy = OriginPolicy { allowed_origins: vec!["https://app.example.com".into()], loopback: true };
+        let policy = OriginPolicy {
+            allowed_origins: vec!["https://app.example.com".into()],
+            loopback: true,
+        };
         assert!(policy.origin_allowed("http://localhost:6274"));
         assert!(policy.origin_allowed("http://127.0.0.1"));
         assert!(policy.origin_allowed("https://app.example.com/"));
@@ -148,7 +184,10 @@ mod tests {
 
     #[test]
     fn public_listener_allows_any_host_but_only_listed_origins() {
-        let policy = OriginPolicy { allowed_origins: vec![], loopback: false };
+        let policy = OriginPolicy {
+            allowed_origins: vec![],
+            loopback: false,
+        };
         assert!(policy.host_allowed(Some("mcp.example.com")));
         assert!(!policy.origin_allowed("http://localhost:3000"));
     }

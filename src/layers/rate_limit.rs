@@ -34,7 +34,11 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// `per_second` tokens refill each second, up to `burst`; zero `per_second` disables limiting.
     pub fn new(per_second: u32, burst: u32) -> Self {
-        RateLimiter { per_second: per_second as f64, burst: burst.max(1) as f64, buckets: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            per_second: per_second as f64,
+            burst: burst.max(1) as f64,
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Takes one token for `user`, or says how many whole seconds to wait.
@@ -46,9 +50,14 @@ impl RateLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() >= MAX_TRACKED_USERS && !buckets.contains_key(&user) {
             let (per_second, burst) = (self.per_second, self.burst);
-            buckets.retain(|_, b| b.tokens + now.duration_since(b.refilled).as_secs_f64() * per_second < burst);
+            buckets.retain(|_, b| {
+                b.tokens + now.duration_since(b.refilled).as_secs_f64() * per_second < burst
+            });
         }
-        let bucket = buckets.entry(user).or_insert(Bucket { tokens: self.burst, refilled: now });
+        let bucket = buckets.entry(user).or_insert(Bucket {
+            tokens: self.burst,
+            refilled: now,
+        });
         let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
         bucket.refilled = now;
@@ -77,7 +86,10 @@ impl RateLimitLayer {
 impl<S> Layer<S> for RateLimitLayer {
     type Service = RateLimitService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        RateLimitService { inner, limiter: self.limiter.clone() }
+        RateLimitService {
+            inner,
+            limiter: self.limiter.clone(),
+        }
     }
 }
 
@@ -110,7 +122,9 @@ where
                 StatusCode::TOO_MANY_REQUESTS,
                 &format!("too many requests for this user; retry after {wait} s"),
             );
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
             return Box::pin(async move { Ok(response) });
         }
         Box::pin(self.inner.call(req))
@@ -129,7 +143,11 @@ mod tests {
             assert_eq!(limiter.check(1), Ok(()));
         }
         assert_eq!(limiter.check(1), Err(1));
-        assert_eq!(limiter.check(2), Ok(()), "another user has their own bucket");
+        assert_eq!(
+            limiter.check(2),
+            Ok(()),
+            "another user has their own bucket"
+        );
         tokio::time::advance(Duration::from_millis(500)).await;
         assert_eq!(limiter.check(1), Ok(()));
         assert!(limiter.check(1).is_err());

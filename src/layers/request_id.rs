@@ -27,7 +27,10 @@ impl RequestId {
         let sane = incoming
             .and_then(|v| v.to_str().ok())
             .filter(|v| (1..=64).contains(&v.len()))
-            .filter(|v| v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')));
+            .filter(|v| {
+                v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            });
         match sane {
             Some(id) => RequestId(id.to_string()),
             None => RequestId::mint(),

@@ -35,7 +35,10 @@ pub struct TelemetryLayer {
 impl<S> Layer<S> for TelemetryLayer {
     type Service = TelemetryService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        TelemetryService { inner, config: *self }
+        TelemetryService {
+            inner,
+            config: *self,
+        }
     }
 }
 
@@ -60,7 +63,11 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.0.clone())
+            .unwrap_or_default();
         let route = req.uri().path().to_string();
         let method = req.method().clone();
         let request_bytes = req
@@ -79,7 +86,14 @@ where
             async move {
                 let response = inner.await?;
                 if config.enabled {
-                    log_outcome(config.level, &method, &route, &response, started, request_bytes);
+                    log_outcome(
+                        config.level,
+                        &method,
+                        &route,
+                        &response,
+                        started,
+                        request_bytes,
+                    );
                 }
                 Ok(response)
             }

@@ -17,7 +17,11 @@ pub const RESOURCE_NOT_FOUND: i64 = -32002;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// Has an id and expects an answer.
-    Request { id: Value, method: String, params: Value },
+    Request {
+        id: Value,
+        method: String,
+        params: Value,
+    },
     /// No id, no answer.
     Notification { method: String },
     /// A client's answer to a server request; we never send any, so it is only acknowledged.
@@ -35,7 +39,11 @@ pub struct RpcError {
 impl RpcError {
     /// An error with a code and message.
     pub fn new(code: i64, message: impl Into<String>) -> Self {
-        RpcError { code, message: message.into(), data: None }
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
     }
     /// -32601 for a method we do not serve.
     pub fn method_not_found(method: &str) -> Self {
@@ -66,7 +74,10 @@ pub struct DecodeError {
 }
 
 fn invalid(id: &Value, message: &str) -> DecodeError {
-    DecodeError { id: id.clone(), error: RpcError::new(INVALID_REQUEST, message) }
+    DecodeError {
+        id: id.clone(),
+        error: RpcError::new(INVALID_REQUEST, message),
+    }
 }
 
 /// Decodes one POST body. Batches are refused: MCP removed them in 2025-06-18.
@@ -77,8 +88,18 @@ pub fn decode(body: &[u8]) -> Result<Message, DecodeError> {
     })?;
     let object = match value {
         Value::Object(object) => object,
-        Value::Array(_) => return Err(invalid(&Value::Null, "batch requests are not supported; send one message per POST")),
-        _ => return Err(invalid(&Value::Null, "a JSON-RPC message must be an object")),
+        Value::Array(_) => {
+            return Err(invalid(
+                &Value::Null,
+                "batch requests are not supported; send one message per POST",
+            ));
+        }
+        _ => {
+            return Err(invalid(
+                &Value::Null,
+                "a JSON-RPC message must be an object",
+            ));
+        }
     };
     decode_object(object)
 }
@@ -104,11 +125,18 @@ fn decode_object(mut object: Map<String, Value>) -> Result<Message, DecodeError>
     };
     let params = object.remove("params").unwrap_or(Value::Null);
     if !matches!(params, Value::Object(_) | Value::Null) {
-        return Err(DecodeError { id: answer_id, error: RpcError::invalid_params("`params` must be an object") });
+        return Err(DecodeError {
+            id: answer_id,
+            error: RpcError::invalid_params("`params` must be an object"),
+        });
     }
     match id {
         None => Ok(Message::Notification { method }),
-        Some(Value::String(_) | Value::Number(_)) => Ok(Message::Request { id: answer_id, method, params }),
+        Some(Value::String(_) | Value::Number(_)) => Ok(Message::Request {
+            id: answer_id,
+            method,
+            params,
+        }),
         Some(_) => Err(invalid(&Value::Null, "`id` must be a string or a number")),
     }
 }
@@ -134,10 +162,25 @@ mod tests {
     #[test]
     fn requests_notifications_and_responses() {
         let request = decode(br#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#).unwrap();
-        assert_eq!(request, Message::Request { id: json!(7), method: "ping".into(), params: Value::Null });
+        assert_eq!(
+            request,
+            Message::Request {
+                id: json!(7),
+                method: "ping".into(),
+                params: Value::Null
+            }
+        );
         let note = decode(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
-        assert_eq!(note, Message::Notification { method: "notifications/initialized".into() });
-        assert_eq!(decode(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap(), Message::Response);
+        assert_eq!(
+            note,
+            Message::Notification {
+                method: "notifications/initialized".into()
+            }
+        );
+        assert_eq!(
+            decode(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap(),
+            Message::Response
+        );
     }
 
     #[test]
@@ -146,13 +189,22 @@ mod tests {
             (b"{not json", PARSE_ERROR),
             (b"\xff\xfe", PARSE_ERROR),
             (b"[]", INVALID_REQUEST),
-            (br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#, INVALID_REQUEST),
+            (
+                br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#,
+                INVALID_REQUEST,
+            ),
             (b"42", INVALID_REQUEST),
             (br#"{"id":1,"method":"ping"}"#, INVALID_REQUEST),
             (br#"{"jsonrpc":"2.0","id":1,"method":3}"#, INVALID_REQUEST),
-            (br#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#, INVALID_REQUEST),
+            (
+                br#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#,
+                INVALID_REQUEST,
+            ),
             (br#"{"jsonrpc":"2.0","id":1}"#, INVALID_REQUEST),
-            (br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}"#, INVALID_PARAMS),
+            (
+                br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}"#,
+                INVALID_PARAMS,
+            ),
         ];
         for (body, code) in cases {
             let err = decode(body).unwrap_err();

@@ -8,7 +8,8 @@ use crate::mcp::transport::RequestContext;
 use crate::{resources, tools};
 
 /// Protocol revisions we speak; the first is offered when a client asks for another.
-pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] =
+    &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
 /// The name clients see in `serverInfo` and `/health`.
 pub const SERVER_NAME: &str = "quilt-mcp-server";
@@ -72,7 +73,10 @@ async fn tools_call(ctx: &RequestContext, params: &Value) -> Result<Value, RpcEr
 
 fn resources_list(ctx: &RequestContext) -> Value {
     let listed: Vec<Value> = if ctx.state.config.resources_enabled {
-        resources::RESOURCES.iter().map(resources::describe).collect()
+        resources::RESOURCES
+            .iter()
+            .map(resources::describe)
+            .collect()
     } else {
         Vec::new()
     };
@@ -86,14 +90,21 @@ async fn resources_read(ctx: &RequestContext, params: &Value) -> Result<Value, R
     let found = resources::find(uri).filter(|_| ctx.state.config.resources_enabled);
     let Some(resource) = found else {
         let known: Vec<&str> = resources::RESOURCES.iter().map(|r| r.uri).collect();
-        return Err(RpcError::new(RESOURCE_NOT_FOUND, format!("resource not found: {uri}"))
-            .with_data(json!({ "uri": uri, "available": known })));
+        return Err(
+            RpcError::new(RESOURCE_NOT_FOUND, format!("resource not found: {uri}"))
+                .with_data(json!({ "uri": uri, "available": known })),
+        );
     };
     match ctx.state.resource_cache.read(ctx, resource).await {
         Ok(value) => {
             let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-            Ok(json!({ "contents": [{ "uri": uri, "mimeType": "application/json", "text": text }] }))
+            Ok(
+                json!({ "contents": [{ "uri": uri, "mimeType": "application/json", "text": text }] }),
+            )
         }
-        Err(error) => Err(RpcError::new(INTERNAL_ERROR, format!("could not read {uri}: {error}"))),
+        Err(error) => Err(RpcError::new(
+            INTERNAL_ERROR,
+            format!("could not read {uri}: {error}"),
+        )),
     }
 }

@@ -71,8 +71,13 @@ where
 {
     if req.method() != Method::POST {
         // Stateless: there is no server-to-client stream to GET and no session to DELETE.
-        let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED, "only POST is supported on /mcp");
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only POST is supported on /mcp",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
     if let Some(version) = req.headers().get("mcp-protocol-version") {
@@ -82,12 +87,22 @@ where
                 "unsupported MCP-Protocol-Version {version:?}; supported: {}",
                 SUPPORTED_PROTOCOL_VERSIONS.join(", ")
             );
-            return rpc_error_response(StatusCode::BAD_REQUEST, &Value::Null, &RpcError::new(INVALID_REQUEST, message));
+            return rpc_error_response(
+                StatusCode::BAD_REQUEST,
+                &Value::Null,
+                &RpcError::new(INVALID_REQUEST, message),
+            );
         }
     }
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     if content_type.is_some_and(|ct| !ct.to_ascii_lowercase().starts_with("application/json")) {
-        return error_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        );
     }
 
     let (parts, body) = req.into_parts();
@@ -95,7 +110,9 @@ where
     let bytes = match Limited::new(body, max).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => return payload_too_large(max),
-        Err(_) => return error_response(StatusCode::BAD_REQUEST, "could not read the request body"),
+        Err(_) => {
+            return error_response(StatusCode::BAD_REQUEST, "could not read the request body");
+        }
     };
     let message = match jsonrpc::decode(&bytes) {
         Ok(message) => message,
@@ -105,27 +122,45 @@ where
         Message::Request { id, method, params } => (id, method, params),
         Message::Notification { method } => {
             let mut response = empty_response(StatusCode::ACCEPTED);
-            response.extensions_mut().insert(McpCallInfo { method, tool: None });
+            response
+                .extensions_mut()
+                .insert(McpCallInfo { method, tool: None });
             return response;
         }
         Message::Response => return empty_response(StatusCode::ACCEPTED),
     };
 
     // The auth layer always runs before us; a missing caller is a wiring bug, answered, not panicked on.
-    let (Some(caller), Some(request_id)) = (parts.extensions.get::<Caller>(), parts.extensions.get::<RequestId>())
-    else {
-        let error = RpcError::new(jsonrpc::INTERNAL_ERROR, "request reached MCP without authentication");
+    let (Some(caller), Some(request_id)) = (
+        parts.extensions.get::<Caller>(),
+        parts.extensions.get::<RequestId>(),
+    ) else {
+        let error = RpcError::new(
+            jsonrpc::INTERNAL_ERROR,
+            "request reached MCP without authentication",
+        );
         return rpc_error_response(StatusCode::INTERNAL_SERVER_ERROR, &id, &error);
     };
-    let ctx = RequestContext { caller: caller.clone(), request_id: request_id.clone(), state };
+    let ctx = RequestContext {
+        caller: caller.clone(),
+        request_id: request_id.clone(),
+        state,
+    };
     let tool = (method == "tools/call")
-        .then(|| params.get("name").and_then(Value::as_str).map(str::to_string))
+        .then(|| {
+            params
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .flatten();
     let body = match methods::handle(&ctx, &method, params).await {
         Ok(result) => jsonrpc::success(&id, result),
         Err(error) => jsonrpc::failure(&id, &error),
     };
     let mut response = json_response(StatusCode::OK, &body);
-    response.extensions_mut().insert(McpCallInfo { method, tool });
+    response
+        .extensions_mut()
+        .insert(McpCallInfo { method, tool });
     response
 }

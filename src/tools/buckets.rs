@@ -29,7 +29,18 @@ pub const BUCKET_LIST: Tool = Tool {
 };
 
 async fn bucket_list(ctx: &Ctx, _args: BucketListArgs) -> Result<BucketList, ToolError> {
-    let data = ctx.state.catalog.graphql_read(ctx.on_behalf(), LIST_BUCKETS, Value::Null).await?;
-    let buckets = data.get("bucketConfigs").and_then(Value::as_array).cloned().unwrap_or_default();
-    Ok(BucketList { count: buckets.len(), buckets })
+    let data = ctx
+        .state
+        .catalog
+        .graphql_read(ctx.on_behalf(), LIST_BUCKETS, Value::Null)
+        .await?;
+    let buckets = data
+        .get("bucketConfigs")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    Ok(BucketList {
+        count: buckets.len(),
+        buckets,
+    })
 }

@@ -21,11 +21,16 @@ pub fn bucket_name(field: &str, registry: &str) -> Result<String, ToolError> {
     let rest = trimmed.strip_prefix("s3://").unwrap_or(trimmed);
     let bucket = rest.split('/').next().unwrap_or_default();
     let valid = (3..=63).contains(&bucket.len())
-        && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'));
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'));
     if valid {
         Ok(bucket.to_string())
     } else {
-        Err(ToolError::invalid(field, format!("{registry:?} is not an S3 bucket name (e.g. `s3://my-bucket` or `my-bucket`)")))
+        Err(ToolError::invalid(
+            field,
+            format!("{registry:?} is not an S3 bucket name (e.g. `s3://my-bucket` or `my-bucket`)"),
+        ))
     }
 }
 
@@ -33,20 +38,27 @@ pub fn bucket_name(field: &str, registry: &str) -> Result<String, ToolError> {
 pub fn package_name(field: &str, name: &str) -> Result<String, ToolError> {
     let parts: Vec<&str> = name.split('/').collect();
     let ok = parts.len() == 2
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')));
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        });
     if ok {
         Ok(name.to_string())
     } else {
-        Err(ToolError::invalid(field, format!("{name:?} is not a package name; expected `namespace/name`")))
+        Err(ToolError::invalid(
+            field,
+            format!("{name:?} is not a package name; expected `namespace/name`"),
+        ))
     }
 }
 
 /// The catalog's base URL: the caller's `catalog_host` when given, else the configured catalog.
 fn catalog_base(ctx: &Ctx, catalog_host: Option<&str>) -> String {
     match catalog_host.map(str::trim).filter(|h| !h.is_empty()) {
-        Some(host) if host.starts_with("http://") || host.starts_with("https://") => host.trim_end_matches('/').to_string(),
+        Some(host) if host.starts_with("http://") || host.starts_with("https://") => {
+            host.trim_end_matches('/').to_string()
+        }
         Some(host) => format!("https://{}", host.trim_end_matches('/')),
         None => ctx.state.config.catalog_url.clone(),
     }
@@ -59,7 +71,11 @@ fn host_of(base: &str) -> String {
 
 /// Encodes each path segment, keeping the `/` between them.
 fn encode_path(path: &str) -> String {
-    path.split('/').filter(|s| !s.is_empty()).map(encode).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(encode)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,12 +125,25 @@ async fn catalog_url(ctx: &Ctx, args: CatalogUrlArgs) -> Result<CatalogUrl, Tool
     let (url, view_type) = match &package {
         Some(name) => {
             let name = package_name("package_name", name)?;
-            let url = format!("{base}/b/{bucket}/packages/{name}/tree/latest/{}", encode_path(&path));
+            let url = format!(
+                "{base}/b/{bucket}/packages/{name}/tree/latest/{}",
+                encode_path(&path)
+            );
             (url, "package")
         }
-        None => (format!("{base}/b/{bucket}/tree/{}", encode_path(&path)), "bucket"),
+        None => (
+            format!("{base}/b/{bucket}/tree/{}", encode_path(&path)),
+            "bucket",
+        ),
     };
-    Ok(CatalogUrl { catalog_url: url, view_type, bucket, package_name: package, path, catalog_host: host_of(&base) })
+    Ok(CatalogUrl {
+        catalog_url: url,
+        view_type,
+        bucket,
+        package_name: package,
+        path,
+        catalog_host: host_of(&base),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,11 +196,18 @@ async fn catalog_uri(ctx: &Ctx, args: CatalogUriArgs) -> Result<CatalogUri, Tool
     let bucket = bucket_name("registry", &args.registry)?;
     let nonblank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let package = nonblank(args.package_name);
-    let (top_hash, tag, path) = (nonblank(args.top_hash), nonblank(args.tag), nonblank(args.path));
+    let (top_hash, tag, path) = (
+        nonblank(args.top_hash),
+        nonblank(args.tag),
+        nonblank(args.path),
+    );
     if let Some(hash) = &top_hash
         && !(hash.len() >= 6 && hash.len() <= 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
     {
-        return Err(ToolError::invalid("top_hash", "expected a hexadecimal hash (6 to 64 digits)"));
+        return Err(ToolError::invalid(
+            "top_hash",
+            "expected a hexadecimal hash (6 to 64 digits)",
+        ));
     }
     let mut fragments = Vec::new();
     if let Some(name) = &package {
@@ -183,7 +219,10 @@ async fn catalog_uri(ctx: &Ctx, args: CatalogUriArgs) -> Result<CatalogUri, Tool
         }
         fragments.push(fragment);
     } else if top_hash.is_some() || tag.is_some() {
-        return Err(ToolError::invalid("package_name", "a top_hash or tag needs the package it belongs to"));
+        return Err(ToolError::invalid(
+            "package_name",
+            "a top_hash or tag needs the package it belongs to",
+        ));
     }
     if let Some(path) = &path {
         fragments.push(format!("path={}", encode_path(path)));
@@ -228,12 +267,18 @@ pub const CATALOG_CONFIGURE: Tool = Tool {
     call: |ctx, args| typed(ctx, args, catalog_configure),
 };
 
-async fn catalog_configure(ctx: &Ctx, args: CatalogConfigureArgs) -> Result<CatalogConfigured, ToolError> {
+async fn catalog_configure(
+    ctx: &Ctx,
+    args: CatalogConfigureArgs,
+) -> Result<CatalogConfigured, ToolError> {
     let wanted = args.catalog_url.trim();
     if wanted.is_empty() {
         return Err(ToolError::invalid("catalog_url", "must not be empty"));
     }
-    let resolved = match FRIENDLY_CATALOGS.iter().find(|(name, _)| name.eq_ignore_ascii_case(wanted)) {
+    let resolved = match FRIENDLY_CATALOGS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+    {
         Some((_, url)) => url.to_string(),
         None if wanted.contains("://") => wanted.trim_end_matches('/').to_string(),
         None => format!("https://{}", wanted.trim_end_matches('/')),

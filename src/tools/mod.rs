@@ -22,7 +22,10 @@ pub type Ctx = RequestContext;
 impl RequestContext {
     /// The caller's identity for catalog calls.
     pub fn on_behalf(&self) -> OnBehalf<'_> {
-        OnBehalf { token: &self.caller.token, request_id: &self.request_id }
+        OnBehalf {
+            token: &self.caller.token,
+            request_id: &self.request_id,
+        }
     }
 }
 
@@ -37,9 +40,19 @@ pub struct Annotations {
 
 impl Annotations {
     /// Reads data from the catalog and changes nothing.
-    pub const READ_ONLY: Annotations = Annotations { read_only: true, destructive: false, idempotent: true, open_world: true };
+    pub const READ_ONLY: Annotations = Annotations {
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        open_world: true,
+    };
     /// Computes locally from its arguments; touches nothing outside.
-    pub const LOCAL: Annotations = Annotations { read_only: true, destructive: false, idempotent: true, open_world: false };
+    pub const LOCAL: Annotations = Annotations {
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        open_world: false,
+    };
 }
 
 /// Why a tool call failed: always answered as a result with `isError: true`, so the agent can
@@ -57,14 +70,19 @@ pub enum ToolError {
 impl ToolError {
     /// A bad argument, naming the field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ToolError::InvalidArgument { field: field.into(), message: message.into() }
+        ToolError::InvalidArgument {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl std::fmt::Display for ToolError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ToolError::InvalidArgument { field, message } => write!(f, "invalid argument `{field}`: {message}"),
+            ToolError::InvalidArgument { field, message } => {
+                write!(f, "invalid argument `{field}`: {message}")
+            }
             ToolError::Catalog(e) => e.fmt(f),
             ToolError::Failed(message) => f.write_str(message),
         }
@@ -105,12 +123,14 @@ pub fn find(name: &str) -> Option<&'static Tool> {
     TOOLS.iter().find(|tool| tool.name == name)
 }
 
-/// The generated schema, tidied as clients expect: no root `title` or `$schema` (noise for the
+/// The generated schema, tidied as clients expect: no root `title`, `description` (the Rust doc
+/// of the argument type) or `$schema` (noise for the
 /// model), and always `type: object`.
 fn tidy_schema(schema: schemars::Schema) -> Value {
     let mut value = schema.to_value();
     if let Some(object) = value.as_object_mut() {
         object.remove("title");
+        object.remove("description");
         object.remove("$schema");
         object.insert("type".into(), json!("object"));
     }
@@ -151,14 +171,23 @@ where
     Fut: Future<Output = Result<R, ToolError>> + Send + 'a,
 {
     Box::pin(async move {
-        let args = if args.is_null() { Value::Object(Map::new()) } else { args };
+        let args = if args.is_null() {
+            Value::Object(Map::new())
+        } else {
+            args
+        };
         let decoded: A = serde_path_to_error::deserialize(args).map_err(|e| {
             let path = e.path().to_string();
-            let field = if path == "." { "arguments".to_string() } else { path };
+            let field = if path == "." {
+                "arguments".to_string()
+            } else {
+                path
+            };
             ToolError::invalid(field, e.into_inner().to_string())
         })?;
         let result = handler(ctx, decoded).await?;
-        serde_json::to_value(result).map_err(|e| ToolError::Failed(format!("could not encode the result: {e}")))
+        serde_json::to_value(result)
+            .map_err(|e| ToolError::Failed(format!("could not encode the result: {e}")))
     })
 }
 
@@ -166,10 +195,16 @@ where
 pub fn call_result(result: ToolResult) -> Value {
     match result {
         Ok(value) => {
-            let structured = if value.is_object() { value } else { json!({ "result": value }) };
+            let structured = if value.is_object() {
+                value
+            } else {
+                json!({ "result": value })
+            };
             let text = serde_json::to_string(&structured).unwrap_or_default();
             json!({ "content": [{ "type": "text", "text": text }], "structuredContent": structured, "isError": false })
         }
-        Err(error) => json!({ "content": [{ "type": "text", "text": error.to_string() }], "isError": true }),
+        Err(error) => {
+            json!({ "content": [{ "type": "text", "text": error.to_string() }], "isError": true })
+        }
     }
 }

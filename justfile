@@ -1,0 +1,22 @@
+# quilt-mcp tasks. Install just with `pip install rust-just` (a second) or `cargo install just`.
+
+# List the tasks.
+default:
+    @just --list
+
+# The tests (what CI runs after fmt and clippy).
+test:
+    cargo test
+
+# Formatting and lints, as CI checks them.
+lint:
+    cargo fmt --check
+    cargo clippy --all-targets -- -D warnings
+
+# Everything CI runs.
+ci:
+    bash .ci/run
+
+# The server against the built-in recorded catalog, on 127.0.0.1:8000.
+demo:
+    cargo run --release -- demo

@@ -1,0 +1,173 @@
+//! Browsing sessions: the catalog's credential-free way to read the files of one package
+//! revision. A session is created per (caller, revision scope) with `BrowsingSessionCreate`,
+//! reused while it has more than ten seconds left, and `GET <catalog>/browse/<id>/<path>`
+//! answers with a redirect to a presigned URL.
+
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::catalog::cache::CallerKey;
+use crate::catalog::error::{CatalogError, CatalogErrorKind};
+use crate::catalog::queries::BROWSING_SESSION_CREATE;
+use crate::catalog::{CatalogClient, OnBehalf, encode};
+use crate::time::{parse_rfc3339, unix_now};
+
+/// A session is not reused in its last seconds, so a file fetch never races its expiry.
+const REUSE_MARGIN_SECS: i64 = 10;
+/// Past this many sessions, expired ones are swept.
+const SWEEP_AT: usize = 1_000;
+
+/// A live browsing session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrowsingSession {
+    pub id: String,
+    /// Seconds since the epoch.
+    pub expires_at: i64,
+}
+
+type SessionKey = (CallerKey, String);
+
+/// Sessions per (caller, scope).
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    // A std Mutex: held only for a lookup or an insert.
+    sessions: Mutex<HashMap<SessionKey, BrowsingSession>>,
+}
+
+impl SessionCache {
+    fn get(&self, key: &SessionKey) -> Option<BrowsingSession> {
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions
+            .get(key)
+            .filter(|s| s.expires_at - REUSE_MARGIN_SECS > unix_now())
+            .cloned()
+    }
+
+    fn put(&self, key: SessionKey, session: BrowsingSession) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        if sessions.len() >= SWEEP_AT {
+            let now = unix_now();
+            sessions.retain(|_, s| s.expires_at > now);
+        }
+        sessions.insert(key, session);
+    }
+
+    fn forget(&self, key: &SessionKey) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+/// The scope of one package revision, as the catalog expects it.
+pub fn revision_scope(bucket: &str, package: &str, top_hash: &str) -> String {
+    format!("s3://{bucket}#package={package}&hash={top_hash}")
+}
+
+impl CatalogClient {
+    /// A browsing session for `scope`, reused while valid.
+    pub async fn browsing_session(
+        &self,
+        who: OnBehalf<'_>,
+        scope: &str,
+    ) -> Result<BrowsingSession, CatalogError> {
+        let key = (CallerKey::of(who.token), scope.to_string());
+        if let Some(session) = self.sessions.get(&key) {
+            return Ok(session);
+        }
+        let ttl = self.browsing_ttl.as_secs();
+        let data = self
+            .graphql(
+                who,
+                BROWSING_SESSION_CREATE,
+                json!({ "scope": scope, "ttl": ttl }),
+            )
+            .await?;
+        let op = BROWSING_SESSION_CREATE.name;
+        let result = CatalogError::check_union(
+            op,
+            data.get("browsingSessionCreate").unwrap_or(&Value::Null),
+        )?;
+        let id = result
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| {
+                CatalogError::new(
+                    op,
+                    CatalogErrorKind::NotJson("the answer has no session id".into()),
+                )
+            })?;
+        let expires_at = result
+            .get("expires")
+            .and_then(Value::as_str)
+            .and_then(parse_rfc3339)
+            .unwrap_or_else(|| unix_now() + ttl as i64);
+        let session = BrowsingSession {
+            id: id.to_string(),
+            expires_at,
+        };
+        self.sessions.put(key, session.clone());
+        Ok(session)
+    }
+
+    /// A download URL for `path` in the revision `scope`: the presigned URL the catalog
+    /// redirects to. A session the catalog no longer accepts is replaced once.
+    pub async fn browse_url(
+        &self,
+        who: OnBehalf<'_>,
+        scope: &str,
+        path: &str,
+    ) -> Result<String, CatalogError> {
+        let key = (CallerKey::of(who.token), scope.to_string());
+        for attempt in 0..2 {
+            let session = self.browsing_session(who, scope).await?;
+            match self.browse_once(who, &session.id, path).await {
+                Err(e)
+                    if attempt == 0
+                        && matches!(
+                            e.kind,
+                            CatalogErrorKind::NotFound | CatalogErrorKind::Unauthorized
+                        ) =>
+                {
+                    tracing::info!(error = %e, "browsing session refused; creating a new one");
+                    self.sessions.forget(&key);
+                }
+                other => return other,
+            }
+        }
+        Err(CatalogError::new("GET /browse", CatalogErrorKind::NotFound))
+    }
+
+    async fn browse_once(
+        &self,
+        who: OnBehalf<'_>,
+        session_id: &str,
+        path: &str,
+    ) -> Result<String, CatalogError> {
+        let encoded: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(encode)
+            .collect();
+        let url = format!(
+            "{}/browse/{}/{}",
+            self.catalog_url,
+            encode(session_id),
+            encoded.join("/")
+        );
+        let reply = self
+            .send("GET /browse", "GET", url.clone(), Some(who), None)
+            .await?;
+        match (reply.status, reply.location) {
+            (300..=399, Some(location)) => Ok(location),
+            (300..=399, None) => Err(CatalogError::new(
+                "GET /browse",
+                CatalogErrorKind::NotJson("a redirect without a Location header".into()),
+            )),
+            _ => Ok(url),
+        }
+    }
+}

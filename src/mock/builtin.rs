@@ -1,0 +1,36 @@
+//! The recordings compiled into the binary, so `quilt-mcp demo` and tests need no files at run time.
+
+/// Every file in `tests/recordings/`, as `(file name, text)`, in matching order.
+///
+/// Add a new recording file here too; the `builtin_files_are_all_listed` test checks the list.
+pub(crate) const FILES: &[(&str, &str)] = &[
+    // Refusals first: they are per-user wildcards, so order only matters for readers.
+    (
+        "auth_errors.json",
+        include_str!("../../tests/recordings/auth_errors.json"),
+    ),
+    (
+        "config.json",
+        include_str!("../../tests/recordings/config.json"),
+    ),
+    (
+        "identity.json",
+        include_str!("../../tests/recordings/identity.json"),
+    ),
+    (
+        "buckets.json",
+        include_str!("../../tests/recordings/buckets.json"),
+    ),
+    (
+        "credentials.json",
+        include_str!("../../tests/recordings/credentials.json"),
+    ),
+    (
+        "browsing.json",
+        include_str!("../../tests/recordings/browsing.json"),
+    ),
+    (
+        "search.json",
+        include_str!("../../tests/recordings/search.json"),
+    ),
+];

@@ -1,0 +1,90 @@
+//! The recorded-response catalog ("the mock"): a real HTTP server on a loopback port that stands
+//! in for both the Quilt catalog and its registry, answering from recordings.
+//!
+//! One base URL serves everything: `POST /graphql`, `/api/...`, `/config.json`, `/browse/...`
+//! and whatever else a recording names (e.g. a `/presigned/...` target of a redirect). Black-box
+//! tests and `quilt-mcp demo` start it with [`MockCatalog::start`] and point the server at
+//! [`MockCatalog::url`].
+//!
+//! # Recording files
+//!
+//! One scenario per JSON file (`tests/recordings/*.json`, embedded by [`Recordings::builtin`]):
+//!
+//! ```json
+//! { "scenario": "buckets", "description": "what this file is for",
+//!   "interactions": [
+//!     { "id": "list-buckets-alice",
+//!       "request": { "graphql": { "operation": "ListBuckets" }, "user_id": 1 },
+//!       "response": { "status": 200, "body": { "data": { "bucketConfigs": [] } } } },
+//!     { "id": "config",
+//!       "request": { "method": "GET", "path": "/config.json" },
+//!       "response": { "status": 200, "body": { "registryUrl": "{{mock_url}}" } } } ] }
+//! ```
+//!
+//! A `request` matcher has exactly one of:
+//! - `"graphql": {"operation": NAME, "variables": {...}}`: `POST /graphql` whose operation is
+//!   NAME (the body's `operationName`, else the name after the first `query`/`mutation`
+//!   keyword). `"operation": "*"` matches any operation, anonymous ones included. `variables`
+//!   absent or `null` matches any variables; otherwise they must be equal as JSON, where a
+//!   request without variables counts as `{}`.
+//! - `"path": "/exact/path"`: that path (the query string is not part of it).
+//! - `"path_prefix": "/api/"`: any path starting with it.
+//!
+//! With `path`/`path_prefix`, `"method"` (absent: any method) and `"query"` (a subset: each
+//! listed key must be present with that decoded value; a value written as JSON, e.g. an object,
+//! matches a parameter holding that JSON in any spelling) narrow the match.
+//!
+//! `"user_id": N` restricts a matcher to callers whose bearer token's payload has `"id": N`
+//! (decoded, not verified: see [`caller_id_from_bearer`]).
+//!
+//! A `response` has a `status`, optional `headers`, and exactly one of `body` (JSON, sent as
+//! `application/json` unless a content type is given) and `body_text` (sent as is, `text/plain`
+//! by default). Every `{{mock_url}}` in a header value, a JSON string or the text is replaced
+//! with the mock's base URL, e.g. `http://127.0.0.1:43123`.
+//!
+//! # Choosing an answer
+//!
+//! Among the interactions that match (including their state, below), one with a `user_id` wins
+//! over one without; then file order (files in [`Recordings::merge`] order; [`Recordings::from_dir`]
+//! sorts by name). So `"graphql": {"operation": "*"}, "user_id": 3` answers every GraphQL call
+//! by user 3, ahead of recordings meant for anyone.
+//!
+//! # Scenario state
+//!
+//! Each scenario has a state, `"initial"` at start. An interaction with `"when_state": "x"`
+//! matches only while its scenario is in state `x`; one with `"set_state": "y"` moves its
+//! scenario to `y` after answering. This records round trips (create, then list shows the new
+//! item). A request answered under a disruptive fault (status, body or dropped connection; not
+//! latency alone) does not move the state, so a retry sees the same state.
+//!
+//! # Strictness
+//!
+//! A request no interaction matches gets HTTP 500 with
+//! `{"errors":[{"message":"mock catalog: unrecorded request: POST /graphql operation=... variables=... user_id=..."}]}`,
+//! is logged with `tracing::error!`, and is kept in [`MockCatalog::unmatched`].
+//! [`MockCatalog::assert_all_matched`] panics listing them, and so does dropping the mock, so a
+//! test cannot pass by accident. Every request is in [`MockCatalog::requests`], with the raw
+//! bearer token, so tests can prove the caller's own token was forwarded.
+//!
+//! # Faults
+//!
+//! [`MockCatalog::set_fault`] makes every following request (optionally only under a path
+//! prefix) slow, answer a forced status, carry a malformed, truncated or HTML body, or lose its
+//! connection, until [`MockCatalog::clear_fault`]. See [`Fault`].
+
+mod builtin;
+mod fault;
+mod matcher;
+mod recording;
+mod seen;
+mod server;
+mod token;
+
+pub use fault::{Fault, FaultBody};
+pub use recording::{RecordingError, Recordings};
+pub use seen::SeenRequest;
+pub use server::MockCatalog;
+pub use token::caller_id_from_bearer;
+
+/// The text in recorded responses that is replaced by the mock's base URL.
+pub const MOCK_URL_PLACEHOLDER: &str = "{{mock_url}}";

@@ -1,0 +1,104 @@
+//! The request log: what the mock saw of each request.
+
+use http::header::AUTHORIZATION;
+use http::request::Parts;
+use serde_json::Value;
+
+use super::matcher;
+use super::token::caller_id_from_bearer;
+
+/// One request as the mock saw it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeenRequest {
+    /// The HTTP method, e.g. `POST`.
+    pub method: String,
+    /// The path, without the query string.
+    pub path: String,
+    /// The raw query string, without `?` (empty when there is none).
+    pub query: String,
+    /// The GraphQL operation name (`None` for REST calls and anonymous operations).
+    pub operation: Option<String>,
+    /// The GraphQL variables as sent (`null` for REST calls or when none were sent).
+    pub variables: Value,
+    /// The raw bearer token (the `Authorization` value without `Bearer `), so tests can prove
+    /// that the caller's own token was forwarded.
+    pub token: Option<String>,
+    /// The `id` claim of the token's payload (signature not checked).
+    pub user_id: Option<i64>,
+    /// The id of the interaction that answered, or `None` if the request was unrecorded.
+    pub matched: Option<String>,
+}
+
+impl SeenRequest {
+    /// A one-line description for error messages; never includes the token.
+    pub fn describe(&self) -> String {
+        let mut text = format!("{} {}", self.method, self.path);
+        if !self.query.is_empty() {
+            text.push('?');
+            text.push_str(&self.query);
+        }
+        if self.method == "POST" && self.path == "/graphql" {
+            let operation = self
+                .operation
+                .as_deref()
+                .unwrap_or("(anonymous or unreadable)");
+            text.push_str(&format!(
+                " operation={operation} variables={}",
+                self.variables
+            ));
+        }
+        match self.user_id {
+            Some(id) => text.push_str(&format!(" user_id={id}")),
+            None if self.token.is_some() => text.push_str(" user_id=(token without an integer id)"),
+            None => text.push_str(" user_id=(no token)"),
+        }
+        text
+    }
+}
+
+/// Reads a request into its log entry (not yet matched), its decoded query pairs, and whether
+/// it is a readable GraphQL call (`POST /graphql` with a JSON body holding a `query` string).
+pub(crate) fn read_request(
+    parts: &Parts,
+    body: &[u8],
+) -> (SeenRequest, Vec<(String, String)>, bool) {
+    let raw_query = parts.uri.query().unwrap_or_default();
+    let token = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(bearer_token)
+        .filter(|token| !token.is_empty())
+        .map(str::to_string);
+    let mut seen = SeenRequest {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        query: raw_query.to_string(),
+        operation: None,
+        variables: Value::Null,
+        user_id: token.as_deref().and_then(caller_id_from_bearer),
+        token,
+        matched: None,
+    };
+    let mut graphql = false;
+    if seen.method == "POST"
+        && seen.path == "/graphql"
+        && let Ok(Value::Object(mut call)) = serde_json::from_slice::<Value>(body)
+        && let Some(Value::String(document)) = call.get("query")
+    {
+        let named = call.get("operationName").and_then(Value::as_str);
+        seen.operation = matcher::operation_name(named, document);
+        seen.variables = call.remove("variables").unwrap_or(Value::Null);
+        graphql = true;
+    }
+    (seen, matcher::parse_query(raw_query), graphql)
+}
+
+/// The token in an `Authorization` value; like the registry, a missing `Bearer ` is tolerated.
+fn bearer_token(value: &str) -> &str {
+    let value = value.trim();
+    match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => value,
+    }
+}

@@ -1,0 +1,364 @@
+//! The running mock: a hyper HTTP/1 server on a loopback port, its request log and its faults.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tracing::{debug, error, warn};
+
+use super::MOCK_URL_PLACEHOLDER;
+use super::fault::{self, Fault, MockBody, Prepared};
+use super::matcher::{self, Incoming};
+use super::recording::{RecordedBody, RecordedResponse, Recordings};
+use super::seen::{SeenRequest, read_request};
+
+/// Request bodies larger than this are cut off; GraphQL calls and REST queries are far smaller.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// A running recorded-response catalog; dropping it stops the server.
+///
+/// Dropping it after it answered an unrecorded request panics (unless the thread is already
+/// panicking, or the request was reported by [`MockCatalog::assert_all_matched`] or
+/// acknowledged by [`MockCatalog::acknowledge_unmatched`]), so a forgotten assert still fails.
+pub struct MockCatalog {
+    inner: Arc<Inner>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+struct Inner {
+    recordings: Recordings,
+    /// One prepared answer per interaction, same order, `{{mock_url}}` filled in.
+    prepared: Vec<Prepared>,
+    // A std Mutex, not Tokio's: every critical section is a few map and vector operations and
+    // never spans an `.await`, so blocking briefly is cheaper than an async lock.
+    shared: Mutex<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    states: HashMap<String, String>,
+    requests: Vec<SeenRequest>,
+    unmatched: Vec<SeenRequest>,
+    /// How many of `unmatched` have already been reported or acknowledged.
+    reported: usize,
+    fault: Option<Fault>,
+}
+
+/// The service's error: tells hyper to close the connection without answering.
+#[derive(Debug)]
+struct DroppedConnection;
+
+impl std::fmt::Display for DroppedConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("mock catalog: connection dropped by fault")
+    }
+}
+
+impl std::error::Error for DroppedConnection {}
+
+impl MockCatalog {
+    /// Starts the mock on `127.0.0.1` at a free port.
+    pub async fn start(recordings: Recordings) -> std::io::Result<MockCatalog> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), recordings).await
+    }
+
+    /// Starts the mock on `addr`; `{{mock_url}}` becomes `http://<bound address>`, so bind a
+    /// concrete loopback address (not `0.0.0.0`) when clients will follow recorded URLs.
+    pub async fn start_on(
+        addr: SocketAddr,
+        recordings: Recordings,
+    ) -> std::io::Result<MockCatalog> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let prepared = recordings
+            .interactions
+            .iter()
+            .map(|i| prepare(&i.response, &url))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let inner = Arc::new(Inner {
+            recordings,
+            prepared,
+            shared: Mutex::new(Shared::default()),
+        });
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(serve(listener, Arc::clone(&inner), stopped));
+        Ok(MockCatalog {
+            inner,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:43123`, with no trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Applies `fault` to every following request (under its `path_prefix`) until cleared.
+    pub fn set_fault(&self, fault: Fault) {
+        self.inner.lock().fault = Some(fault);
+    }
+
+    /// Ends any fault.
+    pub fn clear_fault(&self) {
+        self.inner.lock().fault = None;
+    }
+
+    /// Every request seen so far, in arrival order.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.inner.lock().requests.clone()
+    }
+
+    /// The requests no recording answered.
+    pub fn unmatched(&self) -> Vec<SeenRequest> {
+        self.inner.lock().unmatched.clone()
+    }
+
+    /// Panics listing every unrecorded request not reported before.
+    pub fn assert_all_matched(&self) {
+        if let Some(message) = self.inner.take_unreported() {
+            panic!("{message}");
+        }
+    }
+
+    /// Marks the unrecorded requests seen so far as expected and returns them, for tests that
+    /// provoke one on purpose; neither `assert_all_matched` nor drop will complain about them.
+    pub fn acknowledge_unmatched(&self) -> Vec<SeenRequest> {
+        let mut shared = self.inner.lock();
+        shared.reported = shared.unmatched.len();
+        shared.unmatched.clone()
+    }
+
+    /// Stops accepting connections and waits (up to a second) for open ones to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            // An error only means the server task has already ended.
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockCatalog {
+    fn drop(&mut self) {
+        // Dropping `stop` ends the accept loop on its own.
+        if std::thread::panicking() {
+            return;
+        }
+        if let Some(message) = self.inner.take_unreported() {
+            panic!(
+                "{message}\n(found when the mock was dropped; call assert_all_matched in the test)"
+            );
+        }
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        // A panic while holding the lock cannot leave `Shared` half-updated (each section is a
+        // push or an insert), so a poisoned lock is still safe to use.
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The failure message for unrecorded requests not reported before, marking them reported.
+    fn take_unreported(&self) -> Option<String> {
+        let mut shared = self.lock();
+        let fresh = shared.unmatched.get(shared.reported..).unwrap_or_default();
+        if fresh.is_empty() {
+            return None;
+        }
+        let mut message = format!("mock catalog: {} unrecorded request(s):", fresh.len());
+        for request in fresh {
+            message.push_str("\n  ");
+            message.push_str(&request.describe());
+        }
+        shared.reported = shared.unmatched.len();
+        Some(message)
+    }
+
+    /// Picks the interaction for `seen`, logs the request and (unless `hold_state`) moves the
+    /// scenario state on. Returns the interaction's index.
+    fn answer(
+        &self,
+        seen: &mut SeenRequest,
+        query: &[(String, String)],
+        graphql: bool,
+        hold_state: bool,
+    ) -> Option<usize> {
+        let mut shared = self.lock();
+        let incoming = Incoming {
+            method: &seen.method,
+            path: &seen.path,
+            query,
+            graphql: graphql.then_some((seen.operation.as_deref(), &seen.variables)),
+            user_id: seen.user_id,
+        };
+        let chosen = matcher::select(&self.recordings, &incoming, &shared.states);
+        let interaction = chosen.and_then(|index| self.recordings.interactions.get(index));
+        if let Some(interaction) = interaction {
+            seen.matched = Some(interaction.id.clone());
+            if let (Some(next), false) = (&interaction.set_state, hold_state) {
+                shared
+                    .states
+                    .insert(interaction.scenario.clone(), next.clone());
+            }
+        } else {
+            error!(request = %seen.describe(), "mock catalog: unrecorded request");
+            shared.unmatched.push(seen.clone());
+        }
+        debug!(method = %seen.method, path = %seen.path, operation = ?seen.operation,
+            user_id = ?seen.user_id, matched = ?seen.matched, "mock catalog request");
+        shared.requests.push(seen.clone());
+        chosen
+    }
+}
+
+async fn serve(listener: TcpListener, inner: Arc<Inner>, mut stopped: oneshot::Receiver<()>) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(err) => {
+                // Usually out of file descriptors under load: back off instead of spinning.
+                warn!(error = %err, "mock catalog: accept failed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let inner = Arc::clone(&inner);
+        let service = service_fn(move |request| handle(Arc::clone(&inner), request));
+        let connection =
+            graceful.watch(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                debug!(error = %err, "mock catalog: connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+    }
+}
+
+async fn handle(
+    inner: Arc<Inner>,
+    request: Request<hyper::body::Incoming>,
+) -> Result<Response<MockBody>, DroppedConnection> {
+    let (parts, body) = request.into_parts();
+    // An unreadable or oversized body is treated as empty; the request then simply won't match.
+    let body = Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let (mut seen, query, graphql) = read_request(&parts, &body);
+    let fault = inner
+        .lock()
+        .fault
+        .clone()
+        .filter(|f| f.applies_to(&seen.path));
+    let hold_state = fault.as_ref().is_some_and(Fault::disrupts);
+    let chosen = inner.answer(&mut seen, &query, graphql, hold_state);
+    let recorded = match chosen.and_then(|index| inner.prepared.get(index)) {
+        Some(prepared) => prepared.clone(),
+        None => unrecorded(&seen),
+    };
+    let Some(fault) = fault else {
+        return Ok(recorded.into_response());
+    };
+    if !fault.latency.is_zero() {
+        tokio::time::sleep(fault.latency).await;
+    }
+    if fault.drop_connection {
+        return Err(DroppedConnection);
+    }
+    Ok(fault::apply(&fault, recorded))
+}
+
+/// The loud answer to a request no recording covers.
+fn unrecorded(seen: &SeenRequest) -> Prepared {
+    let message = format!("mock catalog: unrecorded request: {}", seen.describe());
+    let body = json!({ "errors": [{ "message": message }] });
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Prepared {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        headers,
+        body: Bytes::from(body.to_string()),
+    }
+}
+
+/// A recorded response with `{{mock_url}}` replaced by `url`, ready to send.
+fn prepare(recorded: &RecordedResponse, url: &str) -> std::io::Result<Prepared> {
+    let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    let status = StatusCode::from_u16(recorded.status).map_err(|e| invalid(e.to_string()))?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in &recorded.headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
+        let value = HeaderValue::from_str(&value.replace(MOCK_URL_PLACEHOLDER, url))
+            .map_err(|e| invalid(e.to_string()))?;
+        headers.append(name, value);
+    }
+    let (body, default_type) = match &recorded.body {
+        RecordedBody::Json(value) => {
+            let mut value = value.clone();
+            fill_in_url(&mut value, url);
+            (Bytes::from(value.to_string()), "application/json")
+        }
+        RecordedBody::Text(text) => (
+            Bytes::from(text.replace(MOCK_URL_PLACEHOLDER, url)),
+            "text/plain; charset=utf-8",
+        ),
+    };
+    if !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(default_type));
+    }
+    Ok(Prepared {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn fill_in_url(value: &mut Value, url: &str) {
+    match value {
+        Value::String(text) if text.contains(MOCK_URL_PLACEHOLDER) => {
+            *text = text.replace(MOCK_URL_PLACEHOLDER, url)
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| fill_in_url(item, url)),
+        Value::Object(fields) => fields
+            .values_mut()
+            .for_each(|field| fill_in_url(field, url)),
+        _ => {}
+    }
+}

@@ -1,0 +1,263 @@
+//! Shared setup for the black-box tests: a real server on 127.0.0.1:0, wired to the recorded
+//! catalog on another loopback port, spoken to over real HTTP with a blocking client.
+#![allow(dead_code)] // each test file uses part of this
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use quilt_mcp::config::{Config, Secret};
+use quilt_mcp::mock::{MockCatalog, Recordings};
+use quilt_mcp::server::RunningServer;
+use quilt_mcp::state::AppState;
+use serde_json::{Value, json};
+
+/// The HS256 secret every test server uses.
+pub const SECRET: &str = "test-secret-for-quilt-mcp";
+
+/// Recorded users (see tests/recordings): alice is an admin, bob is not, the catalog answers
+/// carol's requests with 401 and dave's with 403.
+pub const ALICE: i64 = 1;
+pub const BOB: i64 = 2;
+pub const CAROL: i64 = 3;
+pub const DAVE: i64 = 4;
+
+pub fn now() -> i64 {
+    quilt_mcp::time::unix_now()
+}
+
+/// Signs any claims with the test secret.
+pub fn sign(claims: &Value) -> String {
+    quilt_mcp::auth::sign_token(&Secret::new(SECRET), claims).expect("signing a test token")
+}
+
+/// A valid token for a recorded user, good for an hour.
+pub fn token(id: i64) -> String {
+    sign(&json!({ "id": id, "uuid": format!("uuid-{id}"), "exp": now() + 3600 }))
+}
+
+/// A blocking HTTP client that reports every status instead of failing on 4xx/5xx.
+pub fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// An answer: status, headers and the body (parsed as JSON when it is JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+fn answer(result: Result<http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    let mut response = result.expect("the request reached the server");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        text,
+    }
+}
+
+/// A running server (and, usually, the recorded catalog), torn down on drop.
+pub struct Harness {
+    pub rt: tokio::runtime::Runtime,
+    pub server: Option<RunningServer>,
+    pub mock: Option<MockCatalog>,
+    pub addr: SocketAddr,
+    pub agent: ureq::Agent,
+}
+
+/// The variables every test server gets, pointing at `catalog`.
+pub fn base_env(catalog: &str) -> Vec<(String, String)> {
+    [
+        ("QUILT_MULTIUSER_MODE", "true"),
+        ("QUILT_CATALOG_URL", catalog),
+        ("QUILT_REGISTRY_URL", catalog),
+        ("MCP_JWT_SECRET", SECRET),
+        ("FASTMCP_HOST", "127.0.0.1"),
+        ("FASTMCP_PORT", "0"),
+        ("MCP_RATE_LIMIT_PER_SECOND", "0"),
+        ("QUILT_SERVICE_TIMEOUT", "5"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// `vars` with `extra` added, replacing variables of the same name.
+pub fn with_overrides(
+    vars: Vec<(String, String)>,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut out: Vec<_> = vars
+        .into_iter()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+        .collect();
+    out.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    out
+}
+
+impl Harness {
+    /// A server against the built-in recordings.
+    pub fn start() -> Harness {
+        Harness::start_with(&[])
+    }
+
+    /// A server against the built-in recordings, with extra or overriding variables.
+    pub fn start_with(extra: &[(&str, &str)]) -> Harness {
+        let rt = runtime();
+        let recordings = Recordings::builtin().expect("built-in recordings parse");
+        let mock = rt
+            .block_on(MockCatalog::start(recordings))
+            .expect("mock catalog starts");
+        let mut harness = Harness::with_catalog(rt, &mock.url(), extra);
+        harness.mock = Some(mock);
+        harness
+    }
+
+    /// A server whose catalog is `catalog_url` (e.g. a closed port), without a mock.
+    pub fn start_without_mock(catalog_url: &str, extra: &[(&str, &str)]) -> Harness {
+        Harness::with_catalog(runtime(), catalog_url, extra)
+    }
+
+    fn with_catalog(
+        rt: tokio::runtime::Runtime,
+        catalog_url: &str,
+        extra: &[(&str, &str)],
+    ) -> Harness {
+        let vars = with_overrides(base_env(catalog_url), extra);
+        let config = Config::from_vars(vars).expect("test configuration is valid");
+        let bind = config.bind;
+        let state = AppState::new(config, &Secret::new(SECRET));
+        let server = rt
+            .block_on(RunningServer::start(bind, state))
+            .expect("server starts");
+        let addr = server.addr;
+        Harness {
+            rt,
+            server: Some(server),
+            mock: None,
+            addr,
+            agent: client(),
+        }
+    }
+
+    pub fn mock(&self) -> &MockCatalog {
+        self.mock.as_ref().expect("this harness has a mock catalog")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn get(&self, path: &str) -> Answer {
+        answer(self.agent.get(&self.url(path)).call())
+    }
+
+    /// POSTs raw bytes to /mcp with the given headers.
+    pub fn post_raw(&self, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+        let mut request = self.agent.post(&self.url("/mcp"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        answer(request.send(body))
+    }
+
+    /// POSTs one JSON-RPC message to /mcp as `token`'s caller.
+    pub fn post(&self, token: Option<&str>, message: &Value) -> Answer {
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+        ];
+        if let Some(bearer) = &bearer {
+            headers.push(("authorization", bearer));
+        }
+        self.post_raw(&headers, &serde_json::to_vec(message).expect("encodable"))
+    }
+
+    /// A JSON-RPC request that must succeed at the HTTP level; returns the whole JSON-RPC answer.
+    pub fn rpc(&self, token: &str, method: &str, params: Value) -> Value {
+        let answer = self.post(
+            Some(token),
+            &json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }),
+        );
+        assert_eq!(answer.status, 200, "{method}: {}", answer.text);
+        answer.json()
+    }
+
+    /// Calls a tool; returns the `CallToolResult`.
+    pub fn call_tool(&self, token: &str, name: &str, arguments: Value) -> Value {
+        let answer = self.rpc(
+            token,
+            "tools/call",
+            json!({ "name": name, "arguments": arguments }),
+        );
+        answer
+            .get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("tools/call {name} gave no result: {answer}"))
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.rt.block_on(server.shutdown());
+        }
+        if let Some(mock) = self.mock.take() {
+            if !std::thread::panicking() {
+                mock.assert_all_matched();
+            }
+            self.rt.block_on(mock.shutdown());
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// The text of a tool result's first content block.
+pub fn result_text(result: &Value) -> String {
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// An address on which nothing listens (bound, then released).
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// Settings that keep every snapshot in the top-level `snapshots/` folder.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}

@@ -1,0 +1,286 @@
+//! The binary as an operator runs it: configuration failures, start-up log lines, the JWT
+//! failure log line, and SIGTERM with requests in flight.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use quilt_mcp::mock::{Fault, MockCatalog, Recordings};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_quilt-mcp");
+
+fn run_with(vars: &[(&str, &str)]) -> std::process::Output {
+    Command::new(BIN)
+        .env_clear()
+        .envs(vars.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn configuration_errors_are_one_line_and_a_non_zero_exit() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("QUILT_MULTIUSER_MODE", "true")],
+            "Invalid configuration: Multiuser mode requires MCP_JWT_SECRET environment variable",
+        ),
+        (
+            &[("QUILT_MULTIUSER_MODE", "true"), ("MCP_JWT_SECRET", "s")],
+            "Invalid configuration: Multiuser mode requires QUILT_CATALOG_URL environment variable",
+        ),
+        (
+            &[
+                ("QUILT_MULTIUSER_MODE", "true"),
+                ("MCP_JWT_SECRET", "s"),
+                ("QUILT_CATALOG_URL", "https://c.example.com"),
+            ],
+            "Invalid configuration: Multiuser mode requires QUILT_REGISTRY_URL environment variable",
+        ),
+    ];
+    for (vars, line) in cases {
+        let out = run_with(vars);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end(), *line);
+    }
+    let good = [
+        ("QUILT_MULTIUSER_MODE", "true"),
+        ("MCP_JWT_SECRET", "s"),
+        ("QUILT_CATALOG_URL", "https://c.example.com"),
+        ("QUILT_REGISTRY_URL", "https://r.example.com"),
+    ];
+    for (var, value, accepted) in [
+        ("FASTMCP_PORT", "abc", "port number"),
+        ("FASTMCP_TRANSPORT", "tcp", "http or streamable-http"),
+        ("QUILT_SERVICE_TIMEOUT", "-3", "whole number"),
+        (
+            "QUILT_CATALOG_URL",
+            "catalog.example.com",
+            "http:// or https://",
+        ),
+        (
+            "QUILT_REGISTRY_URL",
+            "ftp://r.example.com",
+            "http:// or https://",
+        ),
+    ] {
+        let mut vars: Vec<(&str, &str)> = good.iter().copied().filter(|(k, _)| *k != var).collect();
+        vars.push((var, value));
+        let out = run_with(&vars);
+        assert!(!out.status.success(), "{var}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.contains(var) && stderr.contains(value) && stderr.contains(accepted),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("backtrace"),
+            "{stderr}"
+        );
+    }
+}
+
+/// A running binary whose stdout lines (JSON logs) are collected.
+struct Proc {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Proc {
+    fn start(catalog: &str, extra: &[(&str, &str)]) -> (Proc, String) {
+        let vars = with_overrides(base_env(catalog), extra);
+        let mut child = Command::new(BIN)
+            .env_clear()
+            .envs(vars)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut proc = Proc {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        };
+        let listening = proc.wait_for(|l| l.contains("Listening on http://"));
+        let addr = serde_json::from_str::<Value>(&listening).unwrap()["address"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        (proc, addr)
+    }
+
+    fn wait_for(&mut self, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
+                self.seen.push(line.clone());
+                if pred(&line) {
+                    return line;
+                }
+            }
+        }
+        panic!("no such log line; saw:\n{}", self.seen.join("\n"));
+    }
+
+    fn messages(&self) -> Vec<String> {
+        self.seen
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| v["message"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn start_up_lines_are_the_seeds_and_logs_are_json_lines_without_tokens() {
+    let (mut proc, addr) = Proc::start(&closed_port_url(), &[]);
+    let messages = proc.messages();
+    let expected = [
+        "Quilt MCP Server starting in multiuser mode",
+        "Backend type: graphql",
+        "JWT required: True",
+    ];
+    let positions: Vec<usize> = expected
+        .iter()
+        .map(|m| {
+            messages
+                .iter()
+                .position(|x| x == m)
+                .unwrap_or_else(|| panic!("{m} in {messages:?}"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "in order: {messages:?}"
+    );
+
+    // A refused token: the seed's line, with the request id, and never the token.
+    let expired = sign(&json!({"id": 1, "uuid": "u", "exp": now() - 100}));
+    let response = client()
+        .post(&format!("http://{addr}/mcp"))
+        .header("authorization", &format!("Bearer {expired}"))
+        .header("x-request-id", "abc123")
+        .send(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    proc.wait_for(|l| l.contains("JWT validation failed (token_expired) request_id=abc123"));
+
+    // A good request logs one telemetry event carrying its request id and user id.
+    let good = token(ALICE);
+    client()
+        .post(&format!("http://{addr}/mcp"))
+        .header("authorization", &format!("Bearer {good}"))
+        .header("x-request-id", "req-777")
+        .send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .unwrap();
+    let event = proc.wait_for(|l| l.contains("req-777") && l.contains("\"route\""));
+    let event: Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(event["mcp_method"], "tools/list");
+    assert_eq!(event["user_id"], 1);
+    assert_eq!(event["status"], 200);
+    assert_eq!(event["span"]["request_id"], "req-777");
+
+    let all = proc.seen.join("\n");
+    for line in &proc.seen {
+        assert!(
+            serde_json::from_str::<Value>(line).is_ok(),
+            "not a JSON line: {line}"
+        );
+    }
+    assert!(
+        !all.contains(&expired) && !all.contains(&good),
+        "a token reached the log"
+    );
+    assert!(!all.contains(SECRET), "the secret reached the log");
+}
+
+#[test]
+fn sigterm_lets_requests_in_flight_finish_then_exits_zero() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mock = rt
+        .block_on(MockCatalog::start(Recordings::builtin().unwrap()))
+        .unwrap();
+    mock.set_fault(Fault {
+        latency: Duration::from_millis(1500),
+        ..Fault::default()
+    });
+    let (mut proc, addr) = Proc::start(&mock.url(), &[("QUILT_MCP_RESOURCE_CACHE_TTL", "0")]);
+
+    let calls: Vec<_> = (0..10)
+        .map(|i| {
+            let url = format!("http://{addr}/mcp");
+            std::thread::spawn(move || {
+                let body = json!({"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                    "params": {"name": "bucket_list", "arguments": {}}});
+                let mut response = client()
+                    .post(&url)
+                    .header("authorization", &format!("Bearer {}", token(ALICE)))
+                    .send(serde_json::to_vec(&body).unwrap())
+                    .expect("an answer despite the shutdown");
+                let status = response.status().as_u16();
+                let body: Value =
+                    serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+                (status, body)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    proc.terminate();
+    for call in calls {
+        let (status, body) = call.join().unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(body["result"]["isError"], false, "{body}");
+        assert!(
+            body["result"]["structuredContent"]["count"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = proc.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    proc.wait_for(|l| l.contains("received SIGTERM"));
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "no longer accepting"
+    );
+    mock.assert_all_matched();
+}
