@@ -8,6 +8,10 @@ use crate::state::AppState;
 pub enum Command {
     /// Serve MCP (the default, as the container runs it).
     Serve,
+    /// The recorded catalog in-process and the server on 127.0.0.1:`port` wired to it.
+    Demo { port: u16 },
+    /// The recorded catalog alone on 127.0.0.1:`port` (0: any free port).
+    MockCatalog { port: u16, recordings: Option<std::path::PathBuf> },
     /// Exit 0 when `/health` on the configured port answers 200: an exec-form health check.
     Health,
     /// Print the version.
@@ -24,15 +28,57 @@ usage: quilt-mcp [COMMAND]
 
 commands:
   serve          serve MCP over HTTP (default); configured by environment variables
+  demo [--port N]
+                 run the server on 127.0.0.1:N (default 8000) against the built-in recorded
+                 catalog, and print a token and client configurations
+  mock-catalog [--port N] [--recordings DIR]
+                 run the recorded catalog alone on 127.0.0.1:N (default: any free port), from
+                 DIR's *.json recordings or the built-in ones
   health         exit 0 if the local server's /health answers 200 (for container health checks)
   version        print the version
   help           print this text
 ";
 
+/// Reads `--name value` flags; anything else is an error naming it.
+fn flags<'a>(rest: &'a [String], known: &[&str]) -> Result<Vec<(&'a str, &'a str)>, String> {
+    let mut found = Vec::new();
+    let mut items = rest.iter();
+    while let Some(flag) = items.next() {
+        if !known.contains(&flag.as_str()) {
+            return Err(format!("unknown option {flag:?}\n\n{USAGE}"));
+        }
+        let value = items.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        found.push((flag.as_str(), value.as_str()));
+    }
+    Ok(found)
+}
+
+fn port(value: &str) -> Result<u16, String> {
+    value.parse().map_err(|_| format!("--port {value:?} is not a port number (0 to 65535)"))
+}
+
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
+    let rest = args.get(1..).unwrap_or_default();
     match args.first().map(String::as_str) {
         None | Some("serve") => Ok(Command::Serve),
+        Some("demo") => {
+            let mut chosen = 8000;
+            for (_, value) in flags(rest, &["--port"])? {
+                chosen = port(value)?;
+            }
+            Ok(Command::Demo { port: chosen })
+        }
+        Some("mock-catalog") => {
+            let (mut chosen, mut recordings) = (0, None);
+            for (flag, value) in flags(rest, &["--port", "--recordings"])? {
+                match flag {
+                    "--port" => chosen = port(value)?,
+                    _ => recordings = Some(std::path::PathBuf::from(value)),
+                }
+            }
+            Ok(Command::MockCatalog { port: chosen, recordings })
+        }
         Some("health") => Ok(Command::Health),
         Some("version" | "--version" | "-V") => Ok(Command::Version),
         Some("help" | "--help" | "-h") => Ok(Command::Help),
@@ -90,4 +136,28 @@ pub fn health_check(port: u16) -> bool {
         .get(&format!("http://127.0.0.1:{port}/health"))
         .call()
         .is_ok_and(|r| r.status().as_u16() == 200)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn commands_and_flags() {
+        assert_eq!(parse(&args(&[])), Ok(Command::Serve));
+        assert_eq!(parse(&args(&["demo"])), Ok(Command::Demo { port: 8000 }));
+        assert_eq!(parse(&args(&["demo", "--port", "9000"])), Ok(Command::Demo { port: 9000 }));
+        assert_eq!(
+            parse(&args(&["mock-catalog", "--recordings", "r", "--port", "1"])),
+            Ok(Command::MockCatalog { port: 1, recordings: Some("r".into()) })
+        );
+        assert!(parse(&args(&["demo", "--port", "x"])).is_err());
+        assert!(parse(&args(&["demo", "--port"])).is_err());
+        assert!(parse(&args(&["demo", "--bogus", "1"])).is_err());
+        assert!(parse(&args(&["launch"])).is_err());
+    }
 }

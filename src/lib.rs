@@ -15,12 +15,15 @@
 //! - [`catalog`]: the only backend: GraphQL operations from `schema/queries/` and the registry's
 //!   REST endpoints, with the caller's token.
 //!
+//! Local runs: [`mock`] (the recorded-response catalog), [`demo`] (`demo` and `mock-catalog`).
+//!
 //! Around them: [`config`] (environment, read once), [`state`] (what requests share),
 //! [`logging`], [`http`] (shared HTTP types) and [`time`].
 
 pub mod auth;
 pub mod catalog;
 pub mod cli;
+pub mod demo;
 pub mod config;
 pub mod http;
 pub mod layers;

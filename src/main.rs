@@ -1,9 +1,10 @@
 //! The `quilt-mcp` binary: parse the command, load the configuration, serve, shut down.
 
+use std::future::Future;
 use std::process::ExitCode;
 
 use quilt_mcp::cli::{self, Command};
-use quilt_mcp::config::Config;
+use quilt_mcp::config::{Config, LogFormat};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,16 +27,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Health => {
-            let port = std::env::var("FASTMCP_PORT")
-                .ok()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(8000);
-            if cli::health_check(port) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
+            let port = std::env::var("FASTMCP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000);
+            if cli::health_check(port) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
+        Command::Demo { port } => run_async("info", LogFormat::Auto, quilt_mcp::demo::run(port)),
+        Command::MockCatalog { port, recordings } => run_async(
+            "info",
+            LogFormat::Auto,
+            async move { quilt_mcp::demo::mock_catalog(port, recordings.as_deref()).await },
+        ),
         Command::Serve => {
             let config = match Config::from_env() {
                 Ok(config) => config,
@@ -44,25 +44,28 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            quilt_mcp::logging::init(&config.log_level, config.log_format);
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime,
-                Err(e) => {
-                    eprintln!("cannot start the async runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(cli::serve(config)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(message) => {
-                    tracing::error!("{message}");
-                    eprintln!("{message}");
-                    ExitCode::FAILURE
-                }
-            }
+            let (level, format) = (config.log_level.clone(), config.log_format);
+            run_async(&level, format, cli::serve(config))
+        }
+    }
+}
+
+/// Installs logging and runs `task` on a multi-thread runtime; an error is one line and exit 1.
+fn run_async(level: &str, format: LogFormat, task: impl Future<Output = Result<(), String>>) -> ExitCode {
+    quilt_mcp::logging::init(level, format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(task) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("{message}");
+            ExitCode::FAILURE
         }
     }
 }
