@@ -11,7 +11,10 @@ pub enum Command {
     /// The recorded catalog in-process and the server on 127.0.0.1:`port` wired to it.
     Demo { port: u16 },
     /// The recorded catalog alone on 127.0.0.1:`port` (0: any free port).
-    MockCatalog { port: u16, recordings: Option<std::path::PathBuf> },
+    MockCatalog {
+        port: u16,
+        recordings: Option<std::path::PathBuf>,
+    },
     /// Exit 0 when `/health` on the configured port answers 200: an exec-form health check.
     Health,
     /// Print the version.
@@ -47,14 +50,18 @@ fn flags<'a>(rest: &'a [String], known: &[&str]) -> Result<Vec<(&'a str, &'a str
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown option {flag:?}\n\n{USAGE}"));
         }
-        let value = items.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let value = items
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value"))?;
         found.push((flag.as_str(), value.as_str()));
     }
     Ok(found)
 }
 
 fn port(value: &str) -> Result<u16, String> {
-    value.parse().map_err(|_| format!("--port {value:?} is not a port number (0 to 65535)"))
+    value
+        .parse()
+        .map_err(|_| format!("--port {value:?} is not a port number (0 to 65535)"))
 }
 
 /// Parses the arguments after the program name.
@@ -77,7 +84,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     _ => recordings = Some(std::path::PathBuf::from(value)),
                 }
             }
-            Ok(Command::MockCatalog { port: chosen, recordings })
+            Ok(Command::MockCatalog {
+                port: chosen,
+                recordings,
+            })
         }
         Some("health") => Ok(Command::Health),
         Some("version" | "--version" | "-V") => Ok(Command::Version),
@@ -150,10 +160,16 @@ mod tests {
     fn commands_and_flags() {
         assert_eq!(parse(&args(&[])), Ok(Command::Serve));
         assert_eq!(parse(&args(&["demo"])), Ok(Command::Demo { port: 8000 }));
-        assert_eq!(parse(&args(&["demo", "--port", "9000"])), Ok(Command::Demo { port: 9000 }));
+        assert_eq!(
+            parse(&args(&["demo", "--port", "9000"])),
+            Ok(Command::Demo { port: 9000 })
+        );
         assert_eq!(
             parse(&args(&["mock-catalog", "--recordings", "r", "--port", "1"])),
-            Ok(Command::MockCatalog { port: 1, recordings: Some("r".into()) })
+            Ok(Command::MockCatalog {
+                port: 1,
+                recordings: Some("r".into())
+            })
         );
         assert!(parse(&args(&["demo", "--port", "x"])).is_err());
         assert!(parse(&args(&["demo", "--port"])).is_err());

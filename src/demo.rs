@@ -16,9 +16,16 @@ const DEMO_TOKEN_HOURS: i64 = 12;
 
 /// Runs the demo until SIGTERM or SIGINT. `port` is where the server listens on 127.0.0.1.
 pub async fn run(port: u16) -> Result<(), String> {
-    let recordings = Recordings::builtin().map_err(|e| format!("the built-in recordings are broken: {e}"))?;
-    let mock = MockCatalog::start(recordings).await.map_err(|e| format!("cannot start the recorded catalog: {e}"))?;
-    let secret = Secret::new(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()));
+    let recordings =
+        Recordings::builtin().map_err(|e| format!("the built-in recordings are broken: {e}"))?;
+    let mock = MockCatalog::start(recordings)
+        .await
+        .map_err(|e| format!("cannot start the recorded catalog: {e}"))?;
+    let secret = Secret::new(format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    ));
     let port = port.to_string();
     let config = Config::from_vars(
         [
@@ -35,10 +42,16 @@ pub async fn run(port: u16) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let exp = crate::time::unix_now() + DEMO_TOKEN_HOURS * 3600;
     let claims = json!({ "id": DEMO_USER_ID, "uuid": "demo-alice", "exp": exp });
-    let token = crate::auth::sign_token(&secret, &claims).map_err(|e| format!("cannot sign the demo token: {e}"))?;
+    let token = crate::auth::sign_token(&secret, &claims)
+        .map_err(|e| format!("cannot sign the demo token: {e}"))?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e} (set FASTMCP_PORT to use another port)", config.bind))?;
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}: {e} (set FASTMCP_PORT to use another port)",
+                config.bind
+            )
+        })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("{}", instructions(addr, &mock.url(), &token));
     tracing::info!(address = %addr, catalog = %mock.url(), "Listening on http://{addr}");
@@ -83,20 +96,31 @@ Press Ctrl-C to stop.
 }
 
 /// `quilt-mcp mock-catalog`: the recorded catalog alone, for other servers and clients.
-pub async fn mock_catalog(port: u16, recordings_dir: Option<&std::path::Path>) -> Result<(), String> {
+pub async fn mock_catalog(
+    port: u16,
+    recordings_dir: Option<&std::path::Path>,
+) -> Result<(), String> {
     let recordings = match recordings_dir {
         Some(dir) => Recordings::from_dir(dir),
         None => Recordings::builtin(),
     }
     .map_err(|e| format!("cannot load the recordings: {e}"))?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mock = MockCatalog::start_on(addr, recordings).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    println!("recorded catalog listening on {} (catalog and registry URL)", mock.url());
+    let mock = MockCatalog::start_on(addr, recordings)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    println!(
+        "recorded catalog listening on {} (catalog and registry URL)",
+        mock.url()
+    );
     tracing::info!(address = %mock.addr(), "Listening on {}", mock.url());
     crate::server::shutdown_signal().await;
     let unmatched = mock.acknowledge_unmatched();
     if !unmatched.is_empty() {
-        eprintln!("{} unrecorded request(s) were answered with errors:", unmatched.len());
+        eprintln!(
+            "{} unrecorded request(s) were answered with errors:",
+            unmatched.len()
+        );
         for request in &unmatched {
             eprintln!("  {}", request.describe());
         }

@@ -23,8 +23,8 @@
 pub mod auth;
 pub mod catalog;
 pub mod cli;
-pub mod demo;
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod layers;
 pub mod logging;

@@ -27,15 +27,22 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Health => {
-            let port = std::env::var("FASTMCP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000);
-            if cli::health_check(port) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            let port = std::env::var("FASTMCP_PORT")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(8000);
+            if cli::health_check(port) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Command::Demo { port } => run_async("info", LogFormat::Auto, quilt_mcp::demo::run(port)),
-        Command::MockCatalog { port, recordings } => run_async(
-            "info",
-            LogFormat::Auto,
-            async move { quilt_mcp::demo::mock_catalog(port, recordings.as_deref()).await },
-        ),
+        Command::MockCatalog { port, recordings } => {
+            run_async("info", LogFormat::Auto, async move {
+                quilt_mcp::demo::mock_catalog(port, recordings.as_deref()).await
+            })
+        }
         Command::Serve => {
             let config = match Config::from_env() {
                 Ok(config) => config,
@@ -51,9 +58,16 @@ fn main() -> ExitCode {
 }
 
 /// Installs logging and runs `task` on a multi-thread runtime; an error is one line and exit 1.
-fn run_async(level: &str, format: LogFormat, task: impl Future<Output = Result<(), String>>) -> ExitCode {
+fn run_async(
+    level: &str,
+    format: LogFormat,
+    task: impl Future<Output = Result<(), String>>,
+) -> ExitCode {
     quilt_mcp::logging::init(level, format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");

@@ -10,6 +10,10 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         include_str!("../../tests/recordings/auth_errors.json"),
     ),
     (
+        "graphql_errors.json",
+        include_str!("../../tests/recordings/graphql_errors.json"),
+    ),
+    (
         "config.json",
         include_str!("../../tests/recordings/config.json"),
     ),

@@ -1,0 +1,124 @@
+//! The catalog client's REST side against the recorded catalog: credentials cached per caller,
+//! browsing sessions reused per revision, config.json shared, and the caller's token on each.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use quilt_mcp::auth::CallerToken;
+use quilt_mcp::catalog::browsing::revision_scope;
+use quilt_mcp::catalog::{CatalogClient, CatalogErrorKind, OnBehalf};
+use quilt_mcp::config::Config;
+use quilt_mcp::layers::request_id::RequestId;
+use quilt_mcp::mock::{MockCatalog, Recordings};
+
+const HASH: &str = "5feebbc18159b525a839f627ce7f7c223cea13cd471a060ced04ea49613baaf7";
+
+fn setup() -> (tokio::runtime::Runtime, MockCatalog, Arc<CatalogClient>) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mock = rt
+        .block_on(MockCatalog::start(Recordings::builtin().unwrap()))
+        .unwrap();
+    let config = Config::from_vars(base_env(&mock.url())).unwrap();
+    (rt, mock, Arc::new(CatalogClient::new(&config)))
+}
+
+#[test]
+fn credentials_are_fetched_once_per_caller_and_never_shared() {
+    let (rt, mock, client) = setup();
+    let (alice, bob) = (
+        CallerToken::new(&token(ALICE)),
+        CallerToken::new(&token(BOB)),
+    );
+    let id = RequestId::mint();
+    let a1 = rt
+        .block_on(client.credentials(OnBehalf {
+            token: &alice,
+            request_id: &id,
+        }))
+        .unwrap();
+    let a2 = rt
+        .block_on(client.credentials(OnBehalf {
+            token: &alice,
+            request_id: &id,
+        }))
+        .unwrap();
+    let b = rt
+        .block_on(client.credentials(OnBehalf {
+            token: &bob,
+            request_id: &id,
+        }))
+        .unwrap();
+    assert_eq!(a1, a2);
+    assert_ne!(a1.access_key_id, b.access_key_id);
+    assert!(
+        !format!("{a1:?}").contains(&a1.secret_access_key),
+        "Debug hides the secret"
+    );
+    let seen = mock.requests();
+    assert_eq!(seen.len(), 2, "one exchange per caller");
+    assert_eq!(seen[0].token.as_deref(), Some(alice.expose()));
+    assert_eq!(seen[1].token.as_deref(), Some(bob.expose()));
+    // A refused exchange says so, and is not cached.
+    let carol = CallerToken::new(&token(CAROL));
+    let refused = rt
+        .block_on(client.credentials(OnBehalf {
+            token: &carol,
+            request_id: &id,
+        }))
+        .unwrap_err();
+    assert_eq!(refused.kind, CatalogErrorKind::Unauthorized);
+    mock.assert_all_matched();
+}
+
+#[test]
+fn browsing_sessions_are_reused_per_revision_and_redirect_to_presigned_urls() {
+    let (rt, mock, client) = setup();
+    let alice = CallerToken::new(&token(ALICE));
+    let id = RequestId::mint();
+    let who = OnBehalf {
+        token: &alice,
+        request_id: &id,
+    };
+    let scope = revision_scope("example-data", "team/rnaseq-2024", HASH);
+    let first = rt
+        .block_on(client.browse_url(who, &scope, "README.md"))
+        .unwrap();
+    let second = rt
+        .block_on(client.browse_url(who, &scope, "README.md"))
+        .unwrap();
+    assert_eq!(first, second);
+    assert!(
+        first.starts_with(&format!("{}/presigned/", mock.url())),
+        "{first}"
+    );
+    let created: Vec<_> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.operation.as_deref() == Some("BrowsingSessionCreate"))
+        .collect();
+    assert_eq!(created.len(), 1, "one session for both files");
+    assert_eq!(
+        created[0].variables["ttl"], 180,
+        "QUILT_BROWSING_SESSION_TTL's default"
+    );
+    assert_eq!(created[0].token.as_deref(), Some(alice.expose()));
+    mock.assert_all_matched();
+}
+
+#[test]
+fn config_json_is_fetched_once_and_shared() {
+    let (rt, mock, client) = setup();
+    let id = RequestId::mint();
+    let first = rt.block_on(client.config_json(&id)).unwrap();
+    let second = rt.block_on(client.config_json(&id)).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(first["registryUrl"], mock.url());
+    assert_eq!(mock.requests().len(), 1);
+    assert_eq!(
+        mock.requests()[0].token,
+        None,
+        "config.json is public: no token is sent"
+    );
+}
