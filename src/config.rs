@@ -43,6 +43,7 @@ pub struct RawEnv {
     mcp_max_body_bytes: Option<String>,
     mcp_request_timeout: Option<String>,
     mcp_shutdown_grace: Option<String>,
+    mcp_header_read_timeout: Option<String>,
     mcp_log_level: Option<String>,
     mcp_log_format: Option<String>,
 }
@@ -139,6 +140,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// A client that has not sent a request's headers by then is disconnected.
+    pub header_read_timeout: Duration,
     pub log_level: String,
     pub log_format: LogFormat,
 }
@@ -436,6 +439,12 @@ impl Config {
                 &raw.mcp_shutdown_grace,
                 20,
                 0,
+            )?),
+            header_read_timeout: Duration::from_secs(parse_u64(
+                "MCP_HEADER_READ_TIMEOUT",
+                &raw.mcp_header_read_timeout,
+                10,
+                1,
             )?),
             log_level,
             log_format,

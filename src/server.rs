@@ -16,9 +16,6 @@ use tokio::net::TcpListener;
 use crate::routes;
 use crate::state::AppState;
 
-/// A client that has not sent its request headers by then is disconnected.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Serves `listener` until `shutdown` completes, then drains for at most `grace`.
 pub async fn serve(
     listener: TcpListener,
@@ -26,12 +23,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) {
+    let header_read_timeout = state.config.header_read_timeout;
     let app = routes::app(state);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(header_read_timeout)
         .keep_alive(true);
     builder
         .http2()

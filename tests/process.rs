@@ -284,3 +284,49 @@ fn sigterm_lets_requests_in_flight_finish_then_exits_zero() {
     );
     mock.assert_all_matched();
 }
+
+fn rss_kib_of(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn ten_thousand_idle_connections_keep_memory_bounded_and_new_clients_served() {
+    let (proc, addr) = Proc::start(&closed_port_url(), &[("MCP_HEADER_READ_TIMEOUT", "30")]);
+    let pid = proc.child.id();
+    let before = rss_kib_of(pid);
+    let mut idle = Vec::new();
+    for _ in 0..10_000 {
+        match std::net::TcpStream::connect(&addr) {
+            Ok(stream) => idle.push(stream),
+            Err(e) => panic!("connection {} refused: {e}", idle.len()),
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let during = rss_kib_of(pid);
+    let started = Instant::now();
+    let health = client()
+        .get(&format!("http://{addr}/health"))
+        .call()
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "a new client waited {:?}",
+        started.elapsed()
+    );
+    let grown_mib = during.saturating_sub(before) / 1024;
+    eprintln!(
+        "RSS {before} KiB idle, {during} KiB with 10 000 idle connections (+{grown_mib} MiB)"
+    );
+    assert!(
+        grown_mib < 150,
+        "10 000 idle connections cost {grown_mib} MiB"
+    );
+    drop(idle);
+}
