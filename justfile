@@ -20,3 +20,7 @@ ci:
 # The server against the built-in recorded catalog, on 127.0.0.1:8000.
 demo:
     cargo run --release -- demo
+
+# Property tests of the JSON-RPC and token decoders with many cases (cargo-fuzz needs nightly).
+fuzz cases="100000":
+    PROPTEST_CASES={{cases}} cargo test --release --test properties
