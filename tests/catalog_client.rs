@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use common::*;
 use quilt_mcp::auth::CallerToken;
-use quilt_mcp::catalog::browsing::revision_scope;
+use quilt_mcp::catalog::browsing::{FileLocation, revision_scope};
 use quilt_mcp::catalog::{CatalogClient, CatalogErrorKind, OnBehalf};
 use quilt_mcp::config::Config;
 use quilt_mcp::layers::request_id::RequestId;
@@ -82,6 +82,7 @@ fn browsing_sessions_are_reused_per_revision_and_redirect_to_presigned_urls() {
         request_id: &id,
     };
     let scope = revision_scope("example-data", "team/rnaseq-2024", HASH);
+    assert_eq!(scope, format!("quilt+s3://example-data#package=team/rnaseq-2024@{HASH}"));
     let first = rt
         .block_on(client.browse_url(who, &scope, "README.md"))
         .unwrap();
@@ -121,4 +122,16 @@ fn config_json_is_fetched_once_and_shared() {
         None,
         "config.json is public: no token is sent"
     );
+}
+
+#[test]
+fn a_bucket_that_is_not_browsable_is_a_clear_operation_error() {
+    let (rt, mock, client) = setup();
+    let alice = CallerToken::new(&token(ALICE));
+    let id = RequestId::mint();
+    let who = OnBehalf { token: &alice, request_id: &id };
+    let scope = revision_scope("example-packages", "team/rnaseq-2024", HASH);
+    let error = rt.block_on(client.browse_url(who, &scope, "README.md")).unwrap_err();
+    assert!(error.to_string().contains("BucketNotBrowsable"), "{error}");
+    mock.assert_all_matched();
 }

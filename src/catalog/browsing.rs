@@ -1,7 +1,8 @@
 //! Browsing sessions: the catalog's credential-free way to read the files of one package
 //! revision. A session is created per (caller, revision scope) with `BrowsingSessionCreate`,
-//! reused while it has more than ten seconds left, and `GET <catalog>/browse/<id>/<path>`
-//! answers with a redirect to a presigned URL.
+//! reused while it has more than ten seconds left, and the registry's
+//! `GET /browse/<id>/<path>` answers with a redirect to a presigned URL (or, behind some
+//! proxies, with the bytes themselves).
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -61,9 +62,28 @@ impl SessionCache {
     }
 }
 
-/// The scope of one package revision, as the catalog expects it.
+/// The scope of one package revision, in the catalog's own package-URI form.
 pub fn revision_scope(bucket: &str, package: &str, top_hash: &str) -> String {
-    format!("s3://{bucket}#package={package}&hash={top_hash}")
+    format!("quilt+s3://{bucket}#package={package}@{top_hash}")
+}
+
+/// Where a file's bytes can be fetched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileLocation {
+    /// A presigned URL: fetched without any credential (it carries its own signature).
+    Presigned(String),
+    /// The registry's `/browse` URL itself, which answered with the bytes: fetched with the
+    /// caller's token, since it is the registry.
+    Registry(String),
+}
+
+impl FileLocation {
+    /// The URL, for showing to the agent.
+    pub fn url(&self) -> &str {
+        match self {
+            FileLocation::Presigned(url) | FileLocation::Registry(url) => url,
+        }
+    }
 }
 
 impl CatalogClient {

@@ -77,10 +77,11 @@ impl CatalogError {
                     .get("message")
                     .and_then(Value::as_str)
                     .unwrap_or("operation failed");
-                Err(CatalogError::new(
-                    operation,
-                    CatalogErrorKind::OperationError(message.to_string()),
-                ))
+                let text = match value.get("name").and_then(Value::as_str) {
+                    Some(name) => format!("{name}: {message}"),
+                    None => message.to_string(),
+                };
+                Err(CatalogError::new(operation, CatalogErrorKind::OperationError(text)))
             }
             _ => Ok(value),
         }
