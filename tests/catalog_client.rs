@@ -82,7 +82,10 @@ fn browsing_sessions_are_reused_per_revision_and_redirect_to_presigned_urls() {
         request_id: &id,
     };
     let scope = revision_scope("example-data", "team/rnaseq-2024", HASH);
-    assert_eq!(scope, format!("quilt+s3://example-data#package=team/rnaseq-2024@{HASH}"));
+    assert_eq!(
+        scope,
+        format!("quilt+s3://example-data#package=team/rnaseq-2024@{HASH}")
+    );
     let first = rt
         .block_on(client.browse_url(who, &scope, "README.md"))
         .unwrap();
@@ -90,9 +93,12 @@ fn browsing_sessions_are_reused_per_revision_and_redirect_to_presigned_urls() {
         .block_on(client.browse_url(who, &scope, "README.md"))
         .unwrap();
     assert_eq!(first, second);
+    let FileLocation::Presigned(url) = first else {
+        panic!("expected a redirect: {first:?}")
+    };
     assert!(
-        first.starts_with(&format!("{}/presigned/", mock.url())),
-        "{first}"
+        url.starts_with(&format!("{}/presigned/", mock.url())),
+        "{url}"
     );
     let created: Vec<_> = mock
         .requests()
@@ -129,9 +135,72 @@ fn a_bucket_that_is_not_browsable_is_a_clear_operation_error() {
     let (rt, mock, client) = setup();
     let alice = CallerToken::new(&token(ALICE));
     let id = RequestId::mint();
-    let who = OnBehalf { token: &alice, request_id: &id };
+    let who = OnBehalf {
+        token: &alice,
+        request_id: &id,
+    };
     let scope = revision_scope("example-packages", "team/rnaseq-2024", HASH);
-    let error = rt.block_on(client.browse_url(who, &scope, "README.md")).unwrap_err();
+    let error = rt
+        .block_on(client.browse_url(who, &scope, "README.md"))
+        .unwrap_err();
     assert!(error.to_string().contains("BucketNotBrowsable"), "{error}");
     mock.assert_all_matched();
+}
+
+#[test]
+fn a_browsing_session_that_expired_mid_call_is_renewed_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scenario = r#"{
+      "scenario": "expiring_session",
+      "interactions": [
+        {"id": "first-session", "when_state": "initial", "set_state": "issued",
+         "request": {"graphql": {"operation": "BrowsingSessionCreate"}},
+         "response": {"status": 200, "body": {"data": {"browsingSessionCreate":
+            {"__typename": "BrowsingSession", "id": "old", "expires": "2099-01-01T00:00:00Z"}}}}},
+        {"id": "old-session-gone", "when_state": "issued", "set_state": "expired",
+         "request": {"method": "GET", "path": "/browse/old/a.txt"},
+         "response": {"status": 404, "body": {"message": "SessionNotFound"}}},
+        {"id": "second-session", "when_state": "expired",
+         "request": {"graphql": {"operation": "BrowsingSessionCreate"}},
+         "response": {"status": 200, "body": {"data": {"browsingSessionCreate":
+            {"__typename": "BrowsingSession", "id": "new", "expires": "2099-01-01T00:00:00Z"}}}}},
+        {"id": "new-session-works", "request": {"method": "GET", "path": "/browse/new/a.txt"},
+         "response": {"status": 302, "headers": {"location": "{{mock_url}}/presigned/a.txt"}, "body_text": ""}}
+      ]
+    }"#;
+    let mock = rt
+        .block_on(MockCatalog::start(
+            Recordings::from_json("expiring.json", scenario).unwrap(),
+        ))
+        .unwrap();
+    let config = Config::from_vars(base_env(&mock.url())).unwrap();
+    let client = CatalogClient::new(&config);
+    let alice = CallerToken::new(&token(ALICE));
+    let id = RequestId::mint();
+    let who = OnBehalf {
+        token: &alice,
+        request_id: &id,
+    };
+    let scope = revision_scope("example-data", "team/x", HASH);
+    let location = rt
+        .block_on(client.browse_url(who, &scope, "a.txt"))
+        .unwrap();
+    assert_eq!(
+        location,
+        FileLocation::Presigned(format!("{}/presigned/a.txt", mock.url()))
+    );
+    let ids: Vec<_> = mock
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.matched)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "first-session",
+            "old-session-gone",
+            "second-session",
+            "new-session-works"
+        ]
+    );
 }

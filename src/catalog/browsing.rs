@@ -133,25 +133,19 @@ impl CatalogClient {
         Ok(session)
     }
 
-    /// A download URL for `path` in the revision `scope`: the presigned URL the catalog
+    /// Where to fetch `path` of the revision `scope`: normally the presigned URL the registry
     /// redirects to. A session the catalog no longer accepts is replaced once.
     pub async fn browse_url(
         &self,
         who: OnBehalf<'_>,
         scope: &str,
         path: &str,
-    ) -> Result<String, CatalogError> {
+    ) -> Result<FileLocation, CatalogError> {
         let key = (CallerKey::of(who.token), scope.to_string());
         for attempt in 0..2 {
             let session = self.browsing_session(who, scope).await?;
             match self.browse_once(who, &session.id, path).await {
-                Err(e)
-                    if attempt == 0
-                        && matches!(
-                            e.kind,
-                            CatalogErrorKind::NotFound | CatalogErrorKind::Unauthorized
-                        ) =>
-                {
+                Err(e) if attempt == 0 && session_refused(&e) => {
                     tracing::info!(error = %e, "browsing session refused; creating a new one");
                     self.sessions.forget(&key);
                 }
@@ -166,15 +160,16 @@ impl CatalogClient {
         who: OnBehalf<'_>,
         session_id: &str,
         path: &str,
-    ) -> Result<String, CatalogError> {
+    ) -> Result<FileLocation, CatalogError> {
         let encoded: Vec<String> = path
             .split('/')
             .filter(|s| !s.is_empty())
             .map(encode)
             .collect();
+        // The registry serves /browse (the catalog's s3-proxy forwards it there).
         let url = format!(
             "{}/browse/{}/{}",
-            self.catalog_url,
+            self.registry_url,
             encode(session_id),
             encoded.join("/")
         );
@@ -182,12 +177,21 @@ impl CatalogClient {
             .send("GET /browse", "GET", url.clone(), Some(who), None)
             .await?;
         match (reply.status, reply.location) {
-            (300..=399, Some(location)) => Ok(location),
+            (300..=399, Some(location)) => Ok(FileLocation::Presigned(location)),
             (300..=399, None) => Err(CatalogError::new(
                 "GET /browse",
                 CatalogErrorKind::NotJson("a redirect without a Location header".into()),
             )),
-            _ => Ok(url),
+            _ => Ok(FileLocation::Registry(url)),
         }
+    }
+}
+
+/// The answers that mean "this session is gone": worth one new session.
+fn session_refused(error: &CatalogError) -> bool {
+    match &error.kind {
+        CatalogErrorKind::NotFound | CatalogErrorKind::Unauthorized => true,
+        CatalogErrorKind::OperationError(message) => message.contains("SessionNotFound"),
+        _ => false,
     }
 }

@@ -101,6 +101,12 @@ impl ReadCache {
         result
     }
 
+    /// Drops every finished entry of `caller` (in-flight ones finish for their waiters).
+    pub fn forget_caller(&self, caller: CallerKey) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|(key, _), entry| *key != caller || entry.result.get().is_none());
+    }
+
     /// How many entries are held (for tests).
     pub fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()

@@ -81,7 +81,10 @@ impl CatalogError {
                     Some(name) => format!("{name}: {message}"),
                     None => message.to_string(),
                 };
-                Err(CatalogError::new(operation, CatalogErrorKind::OperationError(text)))
+                Err(CatalogError::new(
+                    operation,
+                    CatalogErrorKind::OperationError(text),
+                ))
             }
             _ => Ok(value),
         }

@@ -98,14 +98,21 @@ impl CatalogClient {
         &self.registry_url
     }
 
-    /// Runs a mutation or any operation whose result must not be shared: always one upstream call.
+    /// Runs a mutation or any operation whose result must not be shared: always one upstream
+    /// call, after which the caller's cached reads are dropped.
     pub async fn graphql(
         &self,
         who: OnBehalf<'_>,
         op: Operation,
         variables: Value,
     ) -> Result<Value, CatalogError> {
-        self.graphql_uncached(who, op, variables).await
+        let result = self.graphql_uncached(who, op, variables).await;
+        // A caller who changed something must not read their own stale answers afterwards
+        // (other callers' short-lived entries expire on their own).
+        if let Some(cache) = &self.reads {
+            cache.forget_caller(CallerKey::of(who.token));
+        }
+        result
     }
 
     /// Runs a read-only query; with optimization on, identical concurrent reads of the same
@@ -231,6 +238,55 @@ impl CatalogClient {
         parse_json(label, &reply)
     }
 
+    /// At most `max_bytes` of a file. A presigned URL is fetched without any credential; the
+    /// registry's own `/browse` URL with the caller's token.
+    pub async fn download(
+        &self,
+        who: OnBehalf<'_>,
+        location: &browsing::FileLocation,
+        max_bytes: u64,
+    ) -> Result<Download, CatalogError> {
+        let (url, token) = match location {
+            browsing::FileLocation::Presigned(url) => (url.clone(), None),
+            browsing::FileLocation::Registry(url) => (url.clone(), Some(who.token.clone())),
+        };
+        let agent = self.agent.clone();
+        let request_id = who.request_id.0.clone();
+        let timeout_secs = self.timeout.as_secs();
+        let label = "GET file";
+        let joined = tokio::task::spawn_blocking(move || {
+            fetch_bytes(&agent, &url, token.as_ref(), &request_id, max_bytes)
+        })
+        .await;
+        let (status, bytes) = match joined {
+            Ok(result) => {
+                result.map_err(|e| CatalogError::new(label, classify(e, timeout_secs)))?
+            }
+            Err(e) => {
+                let why = format!("internal error: {e}");
+                return Err(CatalogError::new(label, CatalogErrorKind::Unreachable(why)));
+            }
+        };
+        match status {
+            200..=299 => {
+                let truncated = bytes.len() as u64 > max_bytes;
+                let mut bytes = bytes;
+                bytes.truncate(max_bytes as usize);
+                Ok(Download { bytes, truncated })
+            }
+            401 => Err(CatalogError::new(label, CatalogErrorKind::Unauthorized)),
+            403 => Err(CatalogError::new(label, CatalogErrorKind::Forbidden)),
+            404 => Err(CatalogError::new(label, CatalogErrorKind::NotFound)),
+            status => {
+                let text = String::from_utf8_lossy(&bytes).to_string();
+                Err(CatalogError::new(
+                    label,
+                    CatalogErrorKind::Status(status, error::snippet(&text)),
+                ))
+            }
+        }
+    }
+
     async fn send(
         &self,
         label: &str,
@@ -352,6 +408,34 @@ fn exchange(
     })
 }
 
+/// GETs up to `max_bytes + 1` bytes (the extra byte tells a truncated file from a whole one).
+fn fetch_bytes(
+    agent: &ureq::Agent,
+    url: &str,
+    token: Option<&CallerToken>,
+    request_id: &str,
+    max_bytes: u64,
+) -> Result<(u16, Vec<u8>), ureq::Error> {
+    use std::io::Read;
+    let mut request = agent
+        .get(url)
+        .header("range", &format!("bytes=0-{max_bytes}"))
+        .header("x-request-id", request_id);
+    if let Some(token) = token {
+        request = request.header("authorization", &format!("Bearer {}", token.expose()));
+    }
+    let mut response = request.call()?;
+    let status = response.status().as_u16();
+    let mut bytes = Vec::new();
+    // A server that ignores Range sends everything: read no more than we need either way.
+    response
+        .body_mut()
+        .as_reader()
+        .take(max_bytes + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((status, bytes))
+}
+
 fn classify(error: ureq::Error, timeout_secs: u64) -> CatalogErrorKind {
     match error {
         ureq::Error::Timeout(_) => CatalogErrorKind::Timeout(timeout_secs),
@@ -392,6 +476,13 @@ pub fn encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// The first bytes of a file, and whether there were more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Download {
+    pub bytes: Vec<u8>,
+    pub truncated: bool,
 }
 
 /// A shared handle, as tools hold it.

@@ -34,6 +34,18 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         include_str!("../../tests/recordings/browsing.json"),
     ),
     (
+        "packages.json",
+        include_str!("../../tests/recordings/packages.json"),
+    ),
+    (
+        "package_pushes.json",
+        include_str!("../../tests/recordings/package_pushes.json"),
+    ),
+    (
+        "package_roundtrip.json",
+        include_str!("../../tests/recordings/package_roundtrip.json"),
+    ),
+    (
         "search.json",
         include_str!("../../tests/recordings/search.json"),
     ),

@@ -38,7 +38,8 @@
 //! (decoded, not verified: see [`caller_id_from_bearer`]).
 //!
 //! A `response` has a `status`, optional `headers`, and exactly one of `body` (JSON, sent as
-//! `application/json` unless a content type is given) and `body_text` (sent as is, `text/plain`
+//! `application/json` unless a content type is given), `body_text` (sent as is, `text/plain`
+//! by default) and `body_base64` (base64url bytes for binary files, `application/octet-stream`
 //! by default). Every `{{mock_url}}` in a header value, a JSON string or the text is replaced
 //! with the mock's base URL, e.g. `http://127.0.0.1:43123`.
 //!

@@ -109,11 +109,13 @@ pub(crate) struct RecordedResponse {
     pub(crate) body: RecordedBody,
 }
 
-/// The recorded body: JSON (`body`) or raw text (`body_text`).
+/// The recorded body: JSON (`body`), raw text (`body_text`) or bytes (`body_base64`, for
+/// binary files such as a gzip that is not UTF-8).
 #[derive(Clone, Debug)]
 pub(crate) enum RecordedBody {
     Json(Value),
     Text(String),
+    Bytes(Vec<u8>),
 }
 
 #[derive(Deserialize)]
@@ -162,6 +164,7 @@ struct RawResponse {
     headers: BTreeMap<String, String>,
     body: Option<Value>,
     body_text: Option<String>,
+    body_base64: Option<String>,
 }
 
 impl Recordings {
@@ -345,10 +348,19 @@ fn check_response(raw: RawResponse) -> Result<RecordedResponse, String> {
     if http::StatusCode::from_u16(raw.status).is_err() {
         return Err(format!("status {} is not an HTTP status", raw.status));
     }
-    let body = match (raw.body, raw.body_text) {
-        (Some(json), None) => RecordedBody::Json(json),
-        (None, Some(text)) => RecordedBody::Text(text),
-        _ => return Err("a response needs exactly one of `body` (JSON) and `body_text`".into()),
+    let body = match (raw.body, raw.body_text, raw.body_base64) {
+        (Some(json), None, None) => RecordedBody::Json(json),
+        (None, Some(text), None) => RecordedBody::Text(text),
+        (None, None, Some(encoded)) => match super::token::decode_base64url(&encoded) {
+            Some(bytes) => RecordedBody::Bytes(bytes),
+            None => return Err("`body_base64` is not base64url".into()),
+        },
+        _ => {
+            return Err(
+                "a response needs exactly one of `body` (JSON), `body_text` and `body_base64`"
+                    .into(),
+            );
+        }
     };
     for (name, value) in &raw.headers {
         let sample = value.replace(super::MOCK_URL_PLACEHOLDER, "http://127.0.0.1:1");

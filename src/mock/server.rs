@@ -339,6 +339,7 @@ fn prepare(recorded: &RecordedResponse, url: &str) -> std::io::Result<Prepared> 
             Bytes::from(text.replace(MOCK_URL_PLACEHOLDER, url)),
             "text/plain; charset=utf-8",
         ),
+        RecordedBody::Bytes(bytes) => (Bytes::from(bytes.clone()), "application/octet-stream"),
     };
     if !headers.contains_key(CONTENT_TYPE) {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(default_type));

@@ -30,7 +30,7 @@ pub fn caller_id_from_bearer(token: &str) -> Option<i64> {
 }
 
 /// Decodes unpadded (or padded) base64url; `None` on any character outside the alphabet.
-fn decode_base64url(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_base64url(text: &str) -> Option<Vec<u8>> {
     let text = text.trim_end_matches('=');
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let mut buffer: u32 = 0;

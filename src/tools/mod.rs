@@ -4,6 +4,10 @@
 
 pub mod buckets;
 pub mod catalog;
+pub mod package_diff;
+pub mod package_files;
+pub mod package_push;
+pub mod packages;
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -44,6 +48,20 @@ impl Annotations {
         read_only: true,
         destructive: false,
         idempotent: true,
+        open_world: true,
+    };
+    /// Adds to the catalog (a new revision, a new object); destroys nothing.
+    pub const WRITE: Annotations = Annotations {
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        open_world: true,
+    };
+    /// Deletes or overwrites something in the catalog.
+    pub const DESTRUCTIVE: Annotations = Annotations {
+        read_only: false,
+        destructive: true,
+        idempotent: false,
         open_world: true,
     };
     /// Computes locally from its arguments; touches nothing outside.
@@ -116,6 +134,14 @@ pub static TOOLS: &[Tool] = &[
     catalog::CATALOG_URL,
     // Buckets
     buckets::BUCKET_LIST,
+    // Packages
+    packages::PACKAGES_LIST,
+    packages::PACKAGE_BROWSE,
+    package_files::PACKAGE_FILE_TEXT,
+    package_diff::PACKAGE_DIFF,
+    package_push::PACKAGE_CREATE,
+    package_push::PACKAGE_UPDATE,
+    package_push::PACKAGE_DELETE,
 ];
 
 /// Looks a tool up by name.

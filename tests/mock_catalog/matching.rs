@@ -45,7 +45,7 @@ fn graphql_operation_is_answered_per_user() {
 fn graphql_variables_and_operation_name_field_are_matched() {
     let rt = runtime();
     let mock = builtin(&rt);
-    let scope = "s3://example-packages#package=team/rnaseq-2024&hash=5feebbc18159b525a839f627ce7f7c223cea13cd471a060ced04ea49613baaf7";
+    let scope = "quilt+s3://example-data#package=team/rnaseq-2024@5feebbc18159b525a839f627ce7f7c223cea13cd471a060ced04ea49613baaf7";
     let document = "mutation BrowsingSessionCreate($scope: String!, $ttl: Int!) { browsingSessionCreate(scope: $scope, ttl: $ttl) { __typename ... on BrowsingSession { id expires } } }";
     let (status, body) = graphql(
         &mock,
@@ -56,7 +56,7 @@ fn graphql_variables_and_operation_name_field_are_matched() {
     assert_eq!(status, 200);
     assert_eq!(
         body["data"]["browsingSessionCreate"]["id"],
-        "bs_5f0e2c7a9d4b4e8f8a1c3b6d2e9f7a10"
+        "bs_9a8b7c6d5e4f40318293a4b5c6d7e8f9"
     );
     // `operationName` wins over the document's own name.
     let body = json!({ "query": "query Whatever { me { name } }", "operationName": "AuthStatus" });
@@ -139,7 +139,7 @@ fn mock_url_is_filled_in_bodies_and_headers() {
     let (status, location, _) = get(
         &mock,
         Some(ALICE),
-        "/browse/bs_5f0e2c7a9d4b4e8f8a1c3b6d2e9f7a10/README.md",
+        "/browse/bs_9a8b7c6d5e4f40318293a4b5c6d7e8f9/README.md",
     );
     assert_eq!(status, 302);
     let location = location.unwrap();
@@ -172,7 +172,7 @@ fn refused_users_get_401_and_403_everywhere_but_config() {
             get(
                 &mock,
                 Some(user),
-                "/browse/bs_5f0e2c7a9d4b4e8f8a1c3b6d2e9f7a10/README.md"
+                "/browse/bs_9a8b7c6d5e4f40318293a4b5c6d7e8f9/README.md"
             )
             .0,
             status
