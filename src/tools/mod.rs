@@ -8,6 +8,8 @@ pub mod package_diff;
 pub mod package_files;
 pub mod package_push;
 pub mod packages;
+pub mod search;
+pub mod search_query;
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -142,6 +144,10 @@ pub static TOOLS: &[Tool] = &[
     package_push::PACKAGE_CREATE,
     package_push::PACKAGE_UPDATE,
     package_push::PACKAGE_DELETE,
+    // Search
+    search::SEARCH_CATALOG,
+    search::SEARCH_EXPLAIN,
+    search::SEARCH_SUGGEST,
 ];
 
 /// Looks a tool up by name.
