@@ -24,3 +24,8 @@ demo:
 # Property tests of the JSON-RPC and token decoders with many cases (cargo-fuzz needs nightly).
 fuzz cases="100000":
     PROPTEST_CASES={{cases}} cargo test --release --test properties
+
+# Real MCP clients (Python SDK, conformance suite, Inspector CLI) against the demo server.
+interop:
+    cargo build
+    bash tests/interop/run.sh target/debug/quilt-mcp

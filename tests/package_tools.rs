@@ -152,6 +152,14 @@ fn package_browse_shows_the_tree_metadata_and_download_links() {
         results["entries"][0],
         json!({"logical_key": "results/counts.csv", "type": "file"})
     );
+    let one_file = h.call_tool(
+        &t,
+        "package_browse",
+        json!({"package_name": "team/rnaseq-2024", "registry": "example-data",
+        "path": "README.md", "include_signed_urls": false}),
+    );
+    assert_eq!(ok(&one_file)["entries"][0]["logical_key"], "README.md");
+    assert_eq!(ok(&one_file)["returned"], 1);
     let not_dir = h.call_tool(
         &t,
         "package_browse",

@@ -165,8 +165,30 @@ fn tidy_schema(schema: schemars::Schema) -> Value {
         object.remove("description");
         object.remove("$schema");
         object.insert("type".into(), json!("object"));
+        if let Some(Value::Object(properties)) = object.get_mut("properties") {
+            properties.values_mut().for_each(plain_optional);
+        }
     }
     value
+}
+
+/// An optional argument is simply not required: `"type": ["string", "null"]` with
+/// `"default": null` becomes `"type": "string"`, which every client's schema subset accepts
+/// (a null sent anyway still decodes as absent).
+fn plain_optional(property: &mut Value) {
+    let Some(object) = property.as_object_mut() else {
+        return;
+    };
+    let Some(Value::Array(types)) = object.get("type") else {
+        return;
+    };
+    let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+    if kept.len() == 1 && kept.len() < types.len() {
+        object.insert("type".into(), kept[0].clone());
+        if object.get("default") == Some(&Value::Null) {
+            object.remove("default");
+        }
+    }
 }
 
 /// One tool as `tools/list` shows it.

@@ -463,7 +463,13 @@ async fn package_browse(ctx: &Ctx, args: PackageBrowseArgs) -> Result<Value, Too
     // Browse by the concrete hash from here on, so a push in between cannot mix two revisions.
     let mut entries = if args.recursive {
         let (_, flat) = fetch_flat(ctx, &package, &hash).await?;
-        entries_under(&flat, &prefix, args.max_depth)
+        match flat.get_key_value(path) {
+            // A path naming one file shows that file alone.
+            Some((key, entry)) => {
+                entries_under(&BTreeMap::from([(key.clone(), entry.clone())]), "", 0)
+            }
+            None => entries_under(&flat, &prefix, args.max_depth),
+        }
     } else {
         children(ctx, &package, &hash, &prefix).await?
     };

@@ -1,0 +1,25 @@
+// Preloaded (node --import) into the MCP conformance suite, which sends no Authorization
+// header of its own. Adds `Authorization: Bearer $INTEROP_BEARER` to every request it makes:
+// through global fetch (the SDK client in most scenarios) and through undici's request()
+// (dns-rebinding-protection). The suite imports undici as CommonJS, so patching the shared
+// module object before the suite loads is what its import sees.
+import { createRequire } from 'node:module';
+
+const token = process.env.INTEROP_BEARER;
+
+const origFetch = globalThis.fetch;
+globalThis.fetch = (input, init = {}) => {
+  const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+  if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+  return origFetch(input, { ...init, headers });
+};
+
+// Resolve undici from the suite's own install, the copy its import will load.
+const undici = createRequire(process.env.INTEROP_SUITE_CLI)('undici');
+const origRequest = undici.request;
+undici.request = (url, opts = {}) => {
+  const headers = { ...(opts.headers ?? {}) };
+  const has = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization');
+  if (token && !has) headers.authorization = `Bearer ${token}`;
+  return origRequest(url, { ...opts, headers });
+};

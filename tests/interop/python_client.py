@@ -1,0 +1,295 @@
+"""Drive a running quilt-mcp with the official MCP Python SDK (PyPI `mcp`, pinned in
+requirements.txt) over Streamable HTTP, the way a Python agent would.
+
+Usage: python_client.py URL TOKEN CATALOG_URL
+
+It discovers the tools from tools/list and calls every tool whose annotations say
+readOnlyHint=true, with arguments generated from the tool's inputSchema. It prints one line
+per check and ends with `N passed, N failed`. It exits 1 if any check failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import warnings
+from typing import Any
+
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import MCPError
+
+# Values for argument names that the recorded demo catalog knows. The catalog URL is added at
+# run time: catalog_configure must be asked about the demo's own catalog.
+KNOWN_ARGUMENTS: dict[str, Any] = {
+    "registry": "s3://example-data",
+    "bucket": "example-data",
+    "package_name": "team/rnaseq-2024",
+    "package1_name": "team/rnaseq-2024",
+    "package2_name": "team/rnaseq-2024",
+    "path": "README.md",
+    "query": "counts csv",
+    "partial_query": "rna",
+}
+
+# Read-only tools not called with generated arguments, with the reason. Each entry must say
+# why a call with generated arguments legitimately fails.
+SKIP_TOOLS: dict[str, str] = {}
+
+# The versions an `initialize` may negotiate with this SDK (legacy era).
+LEGACY_VERSIONS = {"2025-11-25", "2025-06-18", "2025-03-26"}
+
+# Seconds allowed for one connection and the calls made on it.
+TIMEOUT = 60
+
+
+class Checks:
+    """Counts the checks and prints one line for each."""
+
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed = 0
+
+    def ok(self, name: str, detail: str = "") -> None:
+        self.passed += 1
+        print(f"ok   {name}" + (f": {detail}" if detail else ""), flush=True)
+
+    def fail(self, name: str, detail: str) -> None:
+        self.failed += 1
+        print(f"FAIL {name}: {detail}", flush=True)
+
+    def expect(self, name: str, condition: bool, detail: str) -> None:
+        if condition:
+            self.ok(name)
+        else:
+            self.fail(name, detail)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an exception, unwrapping the task groups the SDK raises through."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    if isinstance(exc, MCPError):
+        return f"MCPError {exc.error.code}: {exc.error.message}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def value_for(name: str, schema: dict[str, Any]) -> Any:
+    """A plausible value for one argument: a known value, else the first enum value, else
+    a placeholder of the schema's type."""
+    if name in KNOWN_ARGUMENTS:
+        return KNOWN_ARGUMENTS[name]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if "default" in schema and schema["default"] is not None:
+        return schema["default"]
+    types = schema.get("type", "string")
+    types = [types] if isinstance(types, str) else [t for t in types if t != "null"]
+    placeholders = {"string": "example", "integer": 1, "number": 1, "boolean": False, "array": [], "object": {}}
+    return placeholders.get(types[0] if types else "string", "example")
+
+
+def generated_arguments(schema: dict[str, Any], with_known_optionals: bool) -> dict[str, Any]:
+    """Arguments for every required property, plus the optional ones we know values for."""
+    properties: dict[str, Any] = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    args = {name: value_for(name, properties.get(name) or {}) for name in sorted(required)}
+    if with_known_optionals:
+        for name in properties:
+            if name not in required and name in KNOWN_ARGUMENTS:
+                args[name] = KNOWN_ARGUMENTS[name]
+    return args
+
+
+def check_result(checks: Checks, name: str, result: Any) -> bool:
+    """A successful call: not isError, and structuredContent is an object whose JSON equals
+    the JSON of the text content (the spec's SHOULD for tools that return structured data)."""
+    texts = [c.text for c in result.content if getattr(c, "type", None) == "text"]
+    if result.is_error:
+        checks.fail(name, f"isError is true: {texts[:1]}")
+        return False
+    if not isinstance(result.structured_content, dict):
+        checks.fail(name, f"structuredContent is not an object: {type(result.structured_content).__name__}")
+        return False
+    if len(texts) != 1:
+        checks.fail(name, f"expected one text content block, got {len(texts)}")
+        return False
+    try:
+        parsed = json.loads(texts[0])
+    except json.JSONDecodeError as exc:
+        checks.fail(name, f"text content is not JSON: {exc}")
+        return False
+    if parsed != result.structured_content:
+        checks.fail(name, "text content JSON differs from structuredContent")
+        return False
+    checks.ok(name, f"{len(texts[0])} bytes of JSON")
+    return True
+
+
+async def check_tools(checks: Checks, client: Client, catalog_url: str) -> None:
+    """tools/list, then every read-only tool, then one call with a bad argument."""
+    listed = await client.list_tools()
+    tools = listed.tools
+    checks.expect("tools/list returns tools", bool(tools), "no tools listed")
+    for tool in tools:
+        described = bool(tool.description) and tool.input_schema.get("type") == "object"
+        checks.expect(f"tools/list {tool.name} has a description and an object inputSchema", described, str(tool))
+    names = {tool.name for tool in tools}
+    checks.expect("catalog_configure is listed", "catalog_configure" in names, f"listed: {sorted(names)}")
+    read_only = [t for t in tools if t.annotations is not None and t.annotations.read_only_hint is True]
+    print(f"     read-only tools: {', '.join(t.name for t in read_only)}", flush=True)
+    succeeded: set[str] = set()
+    for tool in read_only:
+        if tool.name in SKIP_TOOLS:
+            print(f"skip tools/call {tool.name}: {SKIP_TOOLS[tool.name]}", flush=True)
+            continue
+        variants = [generated_arguments(tool.input_schema, False)]
+        fuller = generated_arguments(tool.input_schema, True)
+        if fuller != variants[0]:
+            variants.append(fuller)
+        for args in variants:
+            label = f"tools/call {tool.name} {json.dumps(args, sort_keys=True)}"
+            try:
+                if check_result(checks, label, await client.call_tool(tool.name, args)):
+                    succeeded.add(tool.name)
+            except Exception as exc:  # noqa: BLE001 - any failure is a failed check
+                checks.fail(label, describe(exc))
+    checks.expect(
+        f"catalog_configure succeeded with the demo's catalog {catalog_url}",
+        "catalog_configure" in succeeded,
+        "it was not called as a read-only tool, or its call failed",
+    )
+
+    bad = await client.call_tool("catalog_url", {"registry": 5})
+    text = " ".join(c.text for c in bad.content if getattr(c, "type", None) == "text")
+    checks.expect(
+        "tools/call catalog_url {registry: 5} is an isError result naming the field",
+        bad.is_error is True and "registry" in text,
+        f"isError={bad.is_error}, text={text!r}",
+    )
+    try:
+        await client.call_tool("no_such_tool", {})
+        checks.fail("tools/call of an unknown tool is a JSON-RPC error", "the call succeeded")
+    except MCPError as exc:
+        checks.expect(
+            "tools/call of an unknown tool is a JSON-RPC error -32602",
+            exc.error.code == -32602,
+            f"got code {exc.error.code}: {exc.error.message}",
+        )
+
+
+async def check_resources(checks: Checks, client: Client) -> None:
+    """resources/list, then read every listed resource."""
+    resources = (await client.list_resources()).resources
+    checks.expect("resources/list returns resources", bool(resources), "no resources listed")
+    for resource in resources:
+        uri = str(resource.uri)
+        name = f"resources/read {uri}"
+        try:
+            contents = (await client.read_resource(uri)).contents
+        except Exception as exc:  # noqa: BLE001 - any failure is a failed check
+            checks.fail(name, describe(exc))
+            continue
+        if not contents or str(contents[0].uri) != uri:
+            checks.fail(name, f"unexpected contents: {contents!r}")
+            continue
+        text = getattr(contents[0], "text", None)
+        if contents[0].mime_type == "application/json":
+            try:
+                json.loads(text or "")
+            except json.JSONDecodeError as exc:
+                checks.fail(name, f"mimeType is application/json but the text is not JSON: {exc}")
+                continue
+        checks.ok(name, f"{contents[0].mime_type}, {len(text or '')} chars")
+
+
+async def session_checks(checks: Checks, url: str, token: str, catalog_url: str) -> None:
+    """The main session: initialize (legacy handshake), ping, tools and resources."""
+    KNOWN_ARGUMENTS["catalog_url"] = catalog_url
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    async with http, Client(streamable_http_client(url, http_client=http), mode="legacy") as client:
+        version = client.protocol_version
+        info = client.server_info
+        checks.expect(
+            "initialize negotiates a legacy-era version",
+            version in LEGACY_VERSIONS,
+            f"protocolVersion {version!r}",
+        )
+        checks.expect("initialize names the server", info is not None and bool(info.name), f"serverInfo {info!r}")
+        caps = client.server_capabilities
+        checks.expect("initialize declares tools and resources", caps.tools is not None and caps.resources is not None, str(caps))
+        with warnings.catch_warnings():
+            # The SDK warns that ping is gone in 2026-07-28; this session is legacy-era.
+            warnings.simplefilter("ignore")
+            await client.send_ping()
+        checks.ok("ping")
+        await check_tools(checks, client, catalog_url)
+        await check_resources(checks, client)
+
+
+async def auto_mode_check(checks: Checks, url: str, token: str) -> None:
+    """The SDK's default mode probes `server/discover` (2026-07-28) first and must fall back to
+    `initialize` against a legacy-era server."""
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    async with http, Client(streamable_http_client(url, http_client=http)) as client:
+        tools = await client.list_tools()
+        checks.expect(
+            "default mode (auto) falls back to initialize and lists tools",
+            client.protocol_version in LEGACY_VERSIONS and bool(tools.tools),
+            f"protocolVersion {client.protocol_version!r}",
+        )
+
+
+async def refused_check(checks: Checks, url: str, token: str | None, name: str) -> None:
+    """A missing or wrong token must fail the connection with HTTP 401 and a Bearer challenge."""
+    seen: list[httpx2.Response] = []
+
+    async def record(response: httpx2.Response) -> None:
+        seen.append(response)
+
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else None
+    http = create_mcp_http_client(headers=headers)
+    http.event_hooks = {"request": [], "response": [record]}
+    try:
+        async with http, Client(streamable_http_client(url, http_client=http), mode="legacy") as client:
+            await client.list_tools()
+        checks.fail(name, "the connection succeeded")
+        return
+    except Exception as exc:  # noqa: BLE001 - the SDK surfaces the 401 as an error
+        error = describe(exc)
+    statuses = [r.status_code for r in seen]
+    challenge = seen[0].headers.get("www-authenticate", "") if seen else ""
+    checks.expect(
+        name,
+        statuses[:1] == [401] and challenge.startswith("Bearer "),
+        f"statuses {statuses}, WWW-Authenticate {challenge!r}, error {error}",
+    )
+    if statuses[:1] == [401]:
+        print(f"     SDK error: {error}", flush=True)
+
+
+async def main(url: str, token: str, catalog_url: str) -> int:
+    checks = Checks()
+    steps = [
+        ("session", session_checks(checks, url, token, catalog_url)),
+        ("auto mode", auto_mode_check(checks, url, token)),
+        ("wrong token", refused_check(checks, url, token + "x", "a wrong token is refused with 401")),
+        ("no token", refused_check(checks, url, None, "a missing token is refused with 401")),
+    ]
+    for label, step in steps:
+        try:
+            await asyncio.wait_for(step, TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - a crash in a step is one failed check
+            checks.fail(f"{label} ran to the end", describe(exc))
+    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        print("usage: python_client.py URL TOKEN CATALOG_URL", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3])))
