@@ -15,6 +15,15 @@ pub enum Command {
         port: u16,
         recordings: Option<std::path::PathBuf>,
     },
+    /// A recording proxy on 127.0.0.1:`port` to a real catalog and registry, writing
+    /// `<out>/<scenario>.json`.
+    Record {
+        port: u16,
+        catalog: String,
+        registry: String,
+        out: std::path::PathBuf,
+        scenario: String,
+    },
     /// Exit 0 when `/health` on the configured port answers 200: an exec-form health check.
     Health,
     /// Print the version.
@@ -37,6 +46,11 @@ commands:
   mock-catalog [--port N] [--recordings DIR]
                  run the recorded catalog alone on 127.0.0.1:N (default: any free port), from
                  DIR's *.json recordings or the built-in ones
+  record --catalog URL --registry URL --out DIR [--scenario NAME] [--port N]
+                 a recording proxy on 127.0.0.1:N (default: any free port) to a real catalog
+                 and registry: point a server's QUILT_CATALOG_URL and QUILT_REGISTRY_URL at it
+                 and every exchange is written to DIR/NAME.json (default NAME: recorded), with
+                 tokens and credentials redacted; review the file before committing it
   health         exit 0 if the local server's /health answers 200 (for container health checks)
   version        print the version
   help           print this text
@@ -89,11 +103,39 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 recordings,
             })
         }
+        Some("record") => record(rest),
         Some("health") => Ok(Command::Health),
         Some("version" | "--version" | "-V") => Ok(Command::Version),
         Some("help" | "--help" | "-h") => Ok(Command::Help),
         Some(other) => Err(format!("unknown command {other:?}\n\n{USAGE}")),
     }
+}
+
+/// `record`'s flags: `--catalog`, `--registry` and `--out` are required.
+fn record(rest: &[String]) -> Result<Command, String> {
+    let (mut chosen, mut catalog, mut registry, mut out) = (0, None, None, None);
+    let mut scenario = "recorded".to_string();
+    let known = ["--port", "--catalog", "--registry", "--out", "--scenario"];
+    for (flag, value) in flags(rest, &known)? {
+        match flag {
+            "--port" => chosen = port(value)?,
+            "--catalog" => catalog = Some(value.to_string()),
+            "--registry" => registry = Some(value.to_string()),
+            "--out" => out = Some(std::path::PathBuf::from(value)),
+            _ => scenario = value.to_string(),
+        }
+    }
+    Ok(Command::Record {
+        port: chosen,
+        catalog: required(catalog, "--catalog URL")?,
+        registry: required(registry, "--registry URL")?,
+        out: required(out, "--out DIR")?,
+        scenario,
+    })
+}
+
+fn required<T>(value: Option<T>, flag: &str) -> Result<T, String> {
+    value.ok_or_else(|| format!("record needs {flag}\n\n{USAGE}"))
 }
 
 /// Runs the server until SIGTERM or SIGINT. Errors are one line each, for the caller to print.
@@ -175,5 +217,39 @@ mod tests {
         assert!(parse(&args(&["demo", "--port"])).is_err());
         assert!(parse(&args(&["demo", "--bogus", "1"])).is_err());
         assert!(parse(&args(&["launch"])).is_err());
+    }
+
+    #[test]
+    fn record_flags() {
+        let required = ["record", "--catalog", "c", "--registry", "r", "--out", "o"];
+        assert_eq!(
+            parse(&args(&required)),
+            Ok(Command::Record {
+                port: 0,
+                catalog: "c".into(),
+                registry: "r".into(),
+                out: "o".into(),
+                scenario: "recorded".into(),
+            })
+        );
+        let all = [&required[..], &["--port", "9", "--scenario", "s"]].concat();
+        assert_eq!(
+            parse(&args(&all)),
+            Ok(Command::Record {
+                port: 9,
+                catalog: "c".into(),
+                registry: "r".into(),
+                out: "o".into(),
+                scenario: "s".into(),
+            })
+        );
+        for missing in [1, 3, 5] {
+            let mut partial = required.to_vec();
+            partial.drain(missing..missing + 2);
+            assert!(parse(&args(&partial)).is_err(), "{partial:?}");
+        }
+        let bogus = [&required[..], &["--bogus", "1"]].concat();
+        assert!(parse(&args(&bogus)).is_err());
+        assert!(parse(&args(&["record", "--port", "x"])).is_err());
     }
 }

@@ -15,7 +15,8 @@
 //! - [`catalog`]: the only backend: GraphQL operations from `schema/queries/` and the registry's
 //!   REST endpoints, with the caller's token.
 //!
-//! Local runs: [`mock`] (the recorded-response catalog), [`demo`] (`demo` and `mock-catalog`).
+//! Local runs: [`mock`] (the recorded-response catalog, and `mock::record`, the proxy that
+//! records new scenarios), [`demo`] (`demo` and `mock-catalog`).
 //!
 //! Around them: [`config`] (environment, read once), [`state`] (what requests share),
 //! [`logging`], [`http`] (shared HTTP types) and [`time`].

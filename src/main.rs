@@ -43,6 +43,15 @@ fn main() -> ExitCode {
                 quilt_mcp::demo::mock_catalog(port, recordings.as_deref()).await
             })
         }
+        Command::Record {
+            port,
+            catalog,
+            registry,
+            out,
+            scenario,
+        } => run_async("info", LogFormat::Auto, async move {
+            quilt_mcp::mock::record::run(port, &catalog, &registry, &out, &scenario).await
+        }),
         Command::Serve => {
             let config = match Config::from_env() {
                 Ok(config) => config,

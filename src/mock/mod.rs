@@ -72,16 +72,23 @@
 //! [`MockCatalog::set_fault`] makes every following request (optionally only under a path
 //! prefix) slow, answer a forced status, carry a malformed, truncated or HTML body, or lose its
 //! connection, until [`MockCatalog::clear_fault`]. See [`Fault`].
+//!
+//! # Recording new scenarios
+//!
+//! [`record`] (`quilt-mcp record`) is a proxy to a real catalog that writes what passes through
+//! it in this format, with tokens and credentials redacted.
 
 mod builtin;
 mod fault;
 mod matcher;
+pub mod record;
 mod recording;
 mod seen;
 mod server;
 mod token;
 
 pub use fault::{Fault, FaultBody};
+pub use record::Recorder;
 pub use recording::{RecordingError, Recordings};
 pub use seen::SeenRequest;
 pub use server::MockCatalog;
