@@ -151,3 +151,44 @@ fn auth_status_and_catalog_info_come_from_the_catalog() {
         "{message}"
     );
 }
+
+#[test]
+fn resources_report_the_catalogs_refusals_and_timeouts() {
+    let h = Harness::start_with(&[
+        ("QUILT_SERVICE_TIMEOUT", "1"),
+        ("MCP_OPTIMIZATION_ENABLED", "false"),
+        ("QUILT_MCP_RESOURCE_CACHE_TTL", "0"),
+    ]);
+    for uri in ["auth://status", "auth://catalog/info"] {
+        let denied = h.rpc(&token(DAVE), "resources/read", json!({"uri": uri}));
+        assert!(
+            denied["error"]["message"].as_str().unwrap().contains("403"),
+            "{uri}: {denied}"
+        );
+        let refused = h.rpc(&token(CAROL), "resources/read", json!({"uri": uri}));
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("401"),
+            "{uri}: {refused}"
+        );
+    }
+    h.mock().set_fault(quilt_mcp::mock::Fault {
+        latency: std::time::Duration::from_secs(3),
+        ..Default::default()
+    });
+    let slow = h.rpc(
+        &token(ALICE),
+        "resources/read",
+        json!({"uri": "auth://status"}),
+    );
+    assert!(
+        slow["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("within 1 s"),
+        "{slow}"
+    );
+    assert_eq!(h.get("/health").status, 200);
+}

@@ -446,3 +446,40 @@ fn a_rate_limited_user_gets_429_with_retry_after_and_others_do_not() {
     );
     assert_eq!(h.get("/health").status, 200, "health is never rate limited");
 }
+
+#[test]
+fn h2c_prior_knowledge_is_served_too() {
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let h = protocol_only();
+    let addr = h.addr;
+    let bearer = format!("Bearer {}", token(ALICE));
+    h.rt.block_on(async move {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .expect("an HTTP/2 handshake without TLS");
+        tokio::spawn(connection);
+        let health = http::Request::get(format!("http://{addr}/health"))
+            .body(Full::new(bytes::Bytes::new()))
+            .unwrap();
+        let response = sender.send_request(health).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.version(), http::Version::HTTP_2);
+        let ping = http::Request::post(format!("http://{addr}/mcp"))
+            .header("authorization", bearer)
+            .header("content-type", "application/json")
+            .body(Full::new(bytes::Bytes::from_static(
+                br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+            )))
+            .unwrap();
+        let response = sender.send_request(ping).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap()["result"],
+            json!({})
+        );
+    });
+}

@@ -330,3 +330,87 @@ fn ten_thousand_idle_connections_keep_memory_bounded_and_new_clients_served() {
     );
     drop(idle);
 }
+
+/// Starts a subcommand; its stdout lines arrive on the receiver.
+fn spawn_lines(args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+fn wait_line(lines: &mpsc::Receiver<String>, marker: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(100))
+            && line.contains(marker)
+        {
+            return line;
+        }
+    }
+    panic!("no line containing {marker:?}");
+}
+
+#[test]
+fn demo_prints_a_working_token_and_serves_the_recorded_catalog() {
+    let (mut child, lines) = spawn_lines(&["demo", "--port", "0"]);
+    let banner = wait_line(&lines, "the MCP server on http://");
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") && w.ends_with("/mcp,"))
+        .map(|w| w.trim_end_matches(',').to_string())
+        .expect("the MCP URL");
+    let demo_token = wait_line(&lines, "QUILT_MCP_TOKEN=")
+        .trim()
+        .trim_start_matches("QUILT_MCP_TOKEN=")
+        .to_string();
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "bucket_list", "arguments": {}}});
+    let mut answer = client()
+        .post(&url)
+        .header("authorization", &format!("Bearer {demo_token}"))
+        .send(serde_json::to_vec(&call).unwrap())
+        .unwrap();
+    let body: Value = serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(
+        body["result"]["structuredContent"]["count"], 3,
+        "the recorded admin's buckets: {body}"
+    );
+    // The demo's secret is random: a token signed with anything else is refused.
+    let forged = client()
+        .post(&url)
+        .header("authorization", &format!("Bearer {}", token(ALICE)))
+        .send(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn mock_catalog_serves_the_recordings_alone() {
+    let (mut child, lines) = spawn_lines(&["mock-catalog", "--port", "0"]);
+    let line = wait_line(&lines, "recorded catalog listening on http://");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    let mut config = client().get(&format!("{url}/config.json")).call().unwrap();
+    let config: Value = serde_json::from_str(&config.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(config["registryUrl"], url);
+    let _ = child.kill();
+    let _ = child.wait();
+}
