@@ -29,3 +29,9 @@ fuzz cases="100000":
 interop:
     cargo build
     bash tests/interop/run.sh target/debug/quilt-mcp
+
+# Load numbers for the release binary as one markdown table (about 1.5 minutes after the build).
+# Settings: BENCH_* variables, listed in tests/bench/load.rs.
+bench:
+    cargo bench --bench load
+    @echo "The table is printed above and saved in ${CARGO_TARGET_DIR:-target}/bench-load.md"

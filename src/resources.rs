@@ -1,6 +1,13 @@
-//! MCP resources: a static table of URIs, each read through the catalog with the caller's token.
-//! Reads are cached per caller for `QUILT_MCP_RESOURCE_CACHE_TTL` (0 disables), keyed by a hash
-//! of the token, never shared across callers.
+//! MCP resources: a static table of URIs and a small table of URI templates, each read through
+//! the catalog with the caller's token. `resources/read` and the `get_resource` tool both go
+//! through [`read`], so they answer the same content. Reads are cached per caller for
+//! `QUILT_MCP_RESOURCE_CACHE_TTL` (0 disables), keyed by a hash of the token and the full URI,
+//! never shared across callers; a caller's own successful write forgets their cached reads.
+//!
+//! Left out on purpose: `tabulator://buckets` (it needs Athena, which this server does not call
+//! yet: absent rather than broken) and `auth://filesystem/status` (this server keeps no files and
+//! touches no filesystem for a caller; all it could report is its own container's paths, which
+//! would tell the agent nothing true about its work and would leak deployment details).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,6 +19,11 @@ use tokio::time::Instant;
 use crate::catalog::CallerKey;
 use crate::catalog::queries::AUTH_STATUS;
 use crate::http::BoxFuture;
+use crate::tools::admin::to_json;
+use crate::tools::admin_roles::roles_list;
+use crate::tools::admin_settings::{open_query, sso_config};
+use crate::tools::admin_users::{user_get, users_list};
+use crate::tools::tabulator::tables_list;
 use crate::tools::{Ctx, ToolError};
 
 /// Past this many entries, expired reads are swept.
@@ -42,11 +54,139 @@ pub static RESOURCES: &[Resource] = &[
         description: "The catalog this server works with: URLs, region, deployment and the caller's identity.",
         read: |ctx| Box::pin(catalog_info(ctx)),
     },
+    Resource {
+        uri: "admin://users",
+        name: "admin_users",
+        title: "Users",
+        description: "Every catalog user with status flags and roles (as admin_users_list). Needs catalog admin rights.",
+        read: |ctx| Box::pin(async move { to_json(users_list(ctx).await) }),
+    },
+    Resource {
+        uri: "admin://roles",
+        name: "admin_roles",
+        title: "Roles",
+        description: "Every role of the stack (as admin_roles_list). Needs catalog admin rights.",
+        read: |ctx| Box::pin(async move { to_json(roles_list(ctx).await) }),
+    },
+    Resource {
+        uri: "admin://config/sso",
+        name: "admin_sso_config",
+        title: "SSO configuration",
+        description: "The catalog's SSO configuration text, when and by whom it was uploaded. Needs catalog admin rights.",
+        read: |ctx| Box::pin(async move { to_json(sso_config(ctx).await) }),
+    },
+    Resource {
+        uri: "admin://config/tabulator",
+        name: "admin_tabulator_config",
+        title: "Tabulator settings",
+        description: "Whether Tabulator open query is on for the stack. Needs catalog admin rights.",
+        read: |ctx| Box::pin(async move { to_json(open_query(ctx).await) }),
+    },
 ];
 
-/// Looks a resource up by URI.
-pub fn find(uri: &str) -> Option<&'static Resource> {
-    RESOURCES.iter().find(|r| r.uri == uri)
+/// One row of the template table: a URI with one `{parameter}` segment.
+pub struct Template {
+    pub uri_template: &'static str,
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// Reads the resource for the parameter's (percent-decoded) value.
+    pub read: for<'a> fn(&'a Ctx, &'a str) -> BoxFuture<'a, Result<Value, ToolError>>,
+}
+
+/// Every resource template, in listing order.
+pub static TEMPLATES: &[Template] = &[
+    Template {
+        uri_template: "admin://users/{name}",
+        name: "admin_user",
+        title: "One user",
+        description: "One catalog user by name (as admin_user_get). Needs catalog admin rights.",
+        read: |ctx, name| Box::pin(async move { to_json(user_get(ctx, name).await) }),
+    },
+    Template {
+        uri_template: "tabulator://{bucket}/tables",
+        name: "tabulator_tables",
+        title: "A bucket's Tabulator tables",
+        description: "A bucket's Tabulator tables with their YAML definitions (as tabulator_tables_list).",
+        read: |ctx, bucket| {
+            Box::pin(async move { to_json(tables_list(ctx, bucket, "bucket").await) })
+        },
+    },
+];
+
+/// What a URI names: a static resource, or a template with its parameter's value.
+pub enum Target {
+    Static(&'static Resource),
+    Templated(&'static Template, String),
+}
+
+impl Target {
+    fn read<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<Value, ToolError>> {
+        match self {
+            Target::Static(resource) => (resource.read)(ctx),
+            Target::Templated(template, value) => (template.read)(ctx, value),
+        }
+    }
+}
+
+/// Finds what `uri` names: static URIs first, then templates.
+pub fn resolve(uri: &str) -> Option<Target> {
+    if let Some(resource) = RESOURCES.iter().find(|r| r.uri == uri) {
+        return Some(Target::Static(resource));
+    }
+    TEMPLATES
+        .iter()
+        .find_map(|t| capture(t.uri_template, uri).map(|value| Target::Templated(t, value)))
+}
+
+/// The value of the template's one `{parameter}` in `uri`: one non-empty path segment,
+/// percent-decoded (RFC 6570 simple expansion encodes it).
+fn capture(template: &str, uri: &str) -> Option<String> {
+    let (prefix, rest) = template.split_once('{')?;
+    let (_, suffix) = rest.split_once('}')?;
+    let raw = uri.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    if raw.is_empty() || raw.contains('/') {
+        return None;
+    }
+    percent_decode(raw).filter(|value| !value.trim().is_empty())
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Why a resource could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// No resource or template matches the URI (or resources are turned off).
+    Unknown,
+    /// The read failed; says why.
+    Failed(ToolError),
+}
+
+/// Reads `uri` for the caller, through the per-caller cache.
+pub async fn read(ctx: &Ctx, uri: &str) -> Result<Value, ReadError> {
+    let target = resolve(uri)
+        .filter(|_| ctx.state.config.resources_enabled)
+        .ok_or(ReadError::Unknown)?;
+    let cache = &ctx.state.resource_cache;
+    cache
+        .read(ctx, uri, &target)
+        .await
+        .map_err(ReadError::Failed)
 }
 
 /// One resource as `resources/list` shows it.
@@ -58,6 +198,24 @@ pub fn describe(resource: &Resource) -> Value {
         "description": resource.description,
         "mimeType": "application/json",
     })
+}
+
+/// One template as `resources/templates/list` shows it.
+pub fn describe_template(template: &Template) -> Value {
+    json!({
+        "uriTemplate": template.uri_template,
+        "name": template.name,
+        "title": template.title,
+        "description": template.description,
+        "mimeType": "application/json",
+    })
+}
+
+/// The static URIs and the URI templates, for "unknown resource" answers.
+pub fn known_uris() -> (Vec<&'static str>, Vec<&'static str>) {
+    let uris = RESOURCES.iter().map(|r| r.uri).collect();
+    let templates = TEMPLATES.iter().map(|t| t.uri_template).collect();
+    (uris, templates)
 }
 
 async fn me(ctx: &Ctx) -> Result<Value, ToolError> {
@@ -122,8 +280,8 @@ type CachedRead = (Instant, Value);
 #[derive(Debug)]
 pub struct ResourceCache {
     ttl: Duration,
-    // A std Mutex: held only for a lookup or an insert.
-    entries: Mutex<HashMap<(CallerKey, &'static str), CachedRead>>,
+    // A std Mutex: held only for a lookup, an insert or a sweep, never across an await.
+    entries: Mutex<HashMap<(CallerKey, String), CachedRead>>,
 }
 
 impl ResourceCache {
@@ -135,20 +293,20 @@ impl ResourceCache {
         }
     }
 
-    /// Reads `resource` for the caller, from the cache when fresh. Failures are not kept.
-    pub async fn read(&self, ctx: &Ctx, resource: &'static Resource) -> Result<Value, ToolError> {
+    /// Reads `uri` (which names `target`) for the caller, from the cache when fresh. Failures
+    /// are not kept.
+    pub async fn read(&self, ctx: &Ctx, uri: &str, target: &Target) -> Result<Value, ToolError> {
         if self.ttl.is_zero() {
-            return (resource.read)(ctx).await;
+            return target.read(ctx).await;
         }
-        let key = (CallerKey::of(&ctx.caller.token), resource.uri);
+        let key = (CallerKey::of(&ctx.caller.token), uri.to_string());
         {
             let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((at, value)) = entries.get(&key).filter(|(at, _)| at.elapsed() < self.ttl) {
-                let _ = at;
+            if let Some((_, value)) = entries.get(&key).filter(|(at, _)| at.elapsed() < self.ttl) {
                 return Ok(value.clone());
             }
         }
-        let value = (resource.read)(ctx).await?;
+        let value = target.read(ctx).await?;
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= SWEEP_AT {
             let ttl = self.ttl;
@@ -156,5 +314,55 @@ impl ResourceCache {
         }
         entries.insert(key, (Instant::now(), value.clone()));
         Ok(value)
+    }
+
+    /// Drops every read kept for the caller (after their own write, which may change them).
+    pub fn forget(&self, ctx: &Ctx) {
+        let caller = CallerKey::of(&ctx.caller.token);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|(key, _), _| *key != caller);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn captured(uri: &str) -> Option<(&'static str, String)> {
+        match resolve(uri)? {
+            Target::Static(resource) => Some((resource.uri, String::new())),
+            Target::Templated(template, value) => Some((template.uri_template, value)),
+        }
+    }
+
+    #[test]
+    fn static_uris_win_then_templates_capture_one_segment() {
+        assert_eq!(
+            captured("admin://users"),
+            Some(("admin://users", String::new()))
+        );
+        assert_eq!(
+            captured("admin://users/alice"),
+            Some(("admin://users/{name}", "alice".to_string()))
+        );
+        assert_eq!(
+            captured("admin://users/pipeline%2Dbot"),
+            Some(("admin://users/{name}", "pipeline-bot".to_string()))
+        );
+        assert_eq!(
+            captured("tabulator://example-data/tables"),
+            Some(("tabulator://{bucket}/tables", "example-data".to_string()))
+        );
+        for unknown in [
+            "admin://users/",
+            "admin://users/a/b",
+            "admin://users/%zz",
+            "admin://users/%20",
+            "tabulator://buckets",
+            "tabulator:///tables",
+            "nope://x",
+        ] {
+            assert!(resolve(unknown).is_none(), "{unknown}");
+        }
     }
 }

@@ -101,10 +101,10 @@ impl ReadCache {
         result
     }
 
-    /// Drops every finished entry of `caller` (in-flight ones finish for their waiters).
-    pub fn forget_caller(&self, caller: CallerKey) {
+    /// Drops every entry of `caller`, kept or in flight.
+    pub fn forget(&self, caller: CallerKey) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|(key, _), entry| *key != caller || entry.result.get().is_none());
+        entries.retain(|(key, _), _| *key != caller);
     }
 
     /// How many entries are held (for tests).
@@ -166,6 +166,24 @@ mod tests {
                 .await,
             Ok(Value::Null),
             "a fresh entry after expiry"
+        );
+    }
+
+    #[tokio::test]
+    async fn forget_drops_one_callers_entries_only() {
+        let cache = ReadCache::new(Duration::from_secs(60));
+        for token in ["alice", "bob"] {
+            let value = Value::String(token.into());
+            let fetched = cache.get_or_fetch(key(token), "Op".into(), || async { Ok(value) });
+            fetched.await.unwrap();
+        }
+        cache.forget(key("alice"));
+        assert_eq!(cache.len(), 1);
+        let bob = cache.get_or_fetch(key("bob"), "Op".into(), || async { Ok(Value::Null) });
+        assert_eq!(
+            bob.await,
+            Ok(Value::String("bob".into())),
+            "bob's entry is kept"
         );
     }
 

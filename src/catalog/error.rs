@@ -23,6 +23,13 @@ pub enum CatalogErrorKind {
     NotJson(String),
     /// A GraphQL `errors[]` array: the messages.
     GraphQl(Vec<String>),
+    /// No `data`, and every GraphQL error on the same root field (`path == [field]`): the catalog
+    /// refused that whole field. This is how the registry answers an `@admin` field asked for by a
+    /// non-admin (HTTP 200, `data: null`; catalog-api §4.3). The field, then the messages.
+    FieldRefused {
+        field: String,
+        messages: Vec<String>,
+    },
     /// The typed `InvalidInput` arm: one `path: message` per error.
     InvalidInput(Vec<String>),
     /// The typed `OperationError` arm: the catalog's own message.
@@ -122,6 +129,11 @@ impl fmt::Display for CatalogError {
                 "the catalog reported errors for {op}: {}",
                 messages.join("; ")
             ),
+            CatalogErrorKind::FieldRefused { field, messages } => write!(
+                f,
+                "the catalog refused `{field}` in {op}: {}",
+                messages.join("; ")
+            ),
             CatalogErrorKind::InvalidInput(messages) => {
                 write!(
                     f,
@@ -138,6 +150,24 @@ impl fmt::Display for CatalogError {
 
 impl std::error::Error for CatalogError {}
 
+/// The root field the catalog refused as a whole: `data` is null and every error's `path` is
+/// exactly `[field]`, the same field. Any other mix stays a plain GraphQL error.
+pub(crate) fn refused_field(value: &Value, errors: &[Value]) -> Option<String> {
+    if !value.get("data").is_none_or(Value::is_null) {
+        return None;
+    }
+    let mut fields = errors
+        .iter()
+        .map(|e| match e.get("path")?.as_array()?.as_slice() {
+            [Value::String(field)] => Some(field.as_str()),
+            _ => None,
+        });
+    let first = fields.next()??;
+    fields
+        .all(|field| field == Some(first))
+        .then(|| first.to_string())
+}
+
 /// The first bytes of a body, for error messages: never a whole HTML page.
 pub fn snippet(body: &str) -> String {
     let trimmed = body.trim();
@@ -150,4 +180,36 @@ pub fn snippet(body: &str) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refused(answer: Value) -> Option<String> {
+        let errors = answer["errors"].as_array().cloned().unwrap_or_default();
+        refused_field(&answer, &errors)
+    }
+
+    #[test]
+    fn a_whole_root_field_refused_is_recognised() {
+        let admin = json!({"data": null, "errors": [{"message": "Forbidden", "path": ["admin"]}]});
+        assert_eq!(refused(admin), Some("admin".to_string()));
+        let no_data = json!({"errors": [{"message": "x", "path": ["roles"]}, {"message": "y", "path": ["roles"]}]});
+        assert_eq!(refused(no_data), Some("roles".to_string()));
+    }
+
+    #[test]
+    fn other_error_mixes_stay_plain_graphql_errors() {
+        for answer in [
+            json!({"data": {"me": null}, "errors": [{"message": "x", "path": ["admin"]}]}),
+            json!({"data": null, "errors": [{"message": "x", "path": ["admin", "user"]}]}),
+            json!({"data": null, "errors": [{"message": "x", "path": ["admin"]}, {"message": "y"}]}),
+            json!({"data": null, "errors": [{"message": "x", "path": ["a"]}, {"message": "y", "path": ["b"]}]}),
+            json!({"data": null, "errors": [{"message": "x"}]}),
+        ] {
+            assert_eq!(refused(answer.clone()), None, "{answer}");
+        }
+    }
 }

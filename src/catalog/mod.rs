@@ -1,14 +1,16 @@
 //! The catalog client: the server's only backend. GraphQL operations (embedded from
 //! `schema/queries/`) and the registry's REST endpoints, always with the caller's own token.
 //!
-//! Calls use one shared `ureq` agent (connection reuse, rustls) and run on tokio's blocking
-//! pool, so a slow catalog never stalls the async workers that answer other requests and `/health`.
+//! Calls use one shared `ureq` agent (connection reuse, rustls, a cached resolver) and run on
+//! tokio's blocking pool, so a slow catalog never stalls the async workers that answer other
+//! requests and `/health`.
 
 pub mod browsing;
 pub mod cache;
 pub mod credentials;
 pub mod error;
 pub mod queries;
+pub mod resolver;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,6 +33,15 @@ const READ_CACHE_TTL: Duration = Duration::from_secs(10);
 const CONFIG_TTL: Duration = Duration::from_secs(300);
 /// The largest catalog answer we read.
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// ureq's per-connection read and write buffers (128 KiB each by default, zero-filled, so
+/// resident while the connection lives, pooled or in flight). The read buffer must hold a whole
+/// response header block; catalog headers are a few KiB.
+const READ_BUFFER_BYTES: usize = 32 * 1024;
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+/// Idle catalog connections kept per host. ureq keeps 3 by default, so under concurrent load
+/// most calls opened a new TCP (and, for https, TLS) connection; one per concurrent call is
+/// what a busy server reuses.
+const IDLE_CONNECTIONS_PER_HOST: usize = 64;
 
 /// Who a catalog call is made for: their token, and the request it serves (for `X-Request-Id`).
 #[derive(Clone, Copy, Debug)]
@@ -65,13 +76,21 @@ struct Reply {
 impl CatalogClient {
     /// A client for the configured catalog.
     pub fn new(config: &Config) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             .timeout_global(Some(config.service_timeout))
             .http_status_as_error(false)
             .max_redirects(0)
+            .max_idle_connections(2 * IDLE_CONNECTIONS_PER_HOST)
+            .max_idle_connections_per_host(IDLE_CONNECTIONS_PER_HOST)
+            .input_buffer_size(READ_BUFFER_BYTES)
+            .output_buffer_size(WRITE_BUFFER_BYTES)
             .user_agent(format!("quilt-mcp/{}", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            agent_config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            resolver::CachingResolver::default(),
+        );
         CatalogClient {
             agent,
             catalog_url: config.catalog_url.clone(),
@@ -99,20 +118,15 @@ impl CatalogClient {
     }
 
     /// Runs a mutation or any operation whose result must not be shared: always one upstream
-    /// call, after which the caller's cached reads are dropped.
+    /// call. (A tool that changes the catalog drops its caller's kept reads afterwards: see
+    /// `mcp::methods`.)
     pub async fn graphql(
         &self,
         who: OnBehalf<'_>,
         op: Operation,
         variables: Value,
     ) -> Result<Value, CatalogError> {
-        let result = self.graphql_uncached(who, op, variables).await;
-        // A caller who changed something must not read their own stale answers afterwards
-        // (other callers' short-lived entries expire on their own).
-        if let Some(cache) = &self.reads {
-            cache.forget_caller(CallerKey::of(who.token));
-        }
-        result
+        self.graphql_uncached(who, op, variables).await
     }
 
     /// Runs a read-only query; with optimization on, identical concurrent reads of the same
@@ -155,7 +169,7 @@ impl CatalogClient {
                 Some(body),
             )
             .await?;
-        let value = parse_json(op.name, &reply)?;
+        let mut value = parse_json(op.name, &reply)?;
         if let Some(errors) = value
             .get("errors")
             .and_then(Value::as_array)
@@ -170,17 +184,26 @@ impl CatalogClient {
                         .to_string()
                 })
                 .collect();
-            return Err(CatalogError::new(
-                op.name,
-                CatalogErrorKind::GraphQl(messages),
-            ));
+            let kind = match error::refused_field(&value, errors) {
+                Some(field) => CatalogErrorKind::FieldRefused { field, messages },
+                None => CatalogErrorKind::GraphQl(messages),
+            };
+            return Err(CatalogError::new(op.name, kind));
         }
-        match value.get("data") {
-            Some(data) if data.is_object() => Ok(data.clone()),
+        // Moved out, not cloned: an answer can be megabytes.
+        match value.get_mut("data").map(Value::take) {
+            Some(data) if data.is_object() => Ok(data),
             _ => Err(CatalogError::new(
                 op.name,
                 CatalogErrorKind::NotJson("no `data` object in the answer".into()),
             )),
+        }
+    }
+
+    /// Forgets the caller's kept reads: after their own write, their next read must show it.
+    pub fn forget_reads(&self, who: OnBehalf<'_>) {
+        if let Some(cache) = &self.reads {
+            cache.forget(CallerKey::of(who.token));
         }
     }
 

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use crate::mcp::jsonrpc::{INTERNAL_ERROR, RESOURCE_NOT_FOUND, RpcError};
 use crate::mcp::transport::RequestContext;
-use crate::{resources, tools};
+use crate::resources::{self, ReadError};
+use crate::tools::{self, ToolError};
 
 /// Protocol revisions we speak; the first is offered when a client asks for another.
 pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] =
@@ -25,7 +26,7 @@ pub async fn handle(ctx: &RequestContext, method: &str, params: Value) -> Result
         "tools/list" => Ok(tools::list().clone()),
         "tools/call" => tools_call(ctx, &params).await,
         "resources/list" => Ok(resources_list(ctx)),
-        "resources/templates/list" => Ok(json!({ "resourceTemplates": [] })),
+        "resources/templates/list" => Ok(resource_templates_list(ctx)),
         "resources/read" => resources_read(ctx, &params).await,
         "prompts/list" => Ok(json!({ "prompts": [] })),
         _ => Err(RpcError::method_not_found(method)),
@@ -63,6 +64,11 @@ async fn tools_call(ctx: &RequestContext, params: &Value) -> Result<Value, RpcEr
     }
     let started = std::time::Instant::now();
     let result = (tool.call)(ctx, args).await;
+    if !tool.annotations.read_only && result.is_ok() {
+        // The caller just changed the catalog: their kept reads may show the old state.
+        ctx.state.resource_cache.forget(ctx);
+        ctx.state.catalog.forget_reads(ctx.on_behalf());
+    }
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &result {
         Ok(_) => tracing::info!(tool = name, elapsed_ms, "tool call"),
@@ -83,26 +89,40 @@ fn resources_list(ctx: &RequestContext) -> Value {
     json!({ "resources": listed })
 }
 
+fn resource_templates_list(ctx: &RequestContext) -> Value {
+    let listed: Vec<Value> = if ctx.state.config.resources_enabled {
+        resources::TEMPLATES
+            .iter()
+            .map(resources::describe_template)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    json!({ "resourceTemplates": listed })
+}
+
 async fn resources_read(ctx: &RequestContext, params: &Value) -> Result<Value, RpcError> {
     let Some(uri) = params.get("uri").and_then(Value::as_str) else {
         return Err(RpcError::invalid_params("resources/read needs a `uri`"));
     };
-    let found = resources::find(uri).filter(|_| ctx.state.config.resources_enabled);
-    let Some(resource) = found else {
-        let known: Vec<&str> = resources::RESOURCES.iter().map(|r| r.uri).collect();
-        return Err(
-            RpcError::new(RESOURCE_NOT_FOUND, format!("resource not found: {uri}"))
-                .with_data(json!({ "uri": uri, "available": known })),
-        );
+    let not_found = |message: String| {
+        let (known, templates) = resources::known_uris();
+        RpcError::new(RESOURCE_NOT_FOUND, message)
+            .with_data(json!({ "uri": uri, "available": known, "templates": templates }))
     };
-    match ctx.state.resource_cache.read(ctx, resource).await {
+    match resources::read(ctx, uri).await {
         Ok(value) => {
             let text = serde_json::to_string_pretty(&value).unwrap_or_default();
             Ok(
                 json!({ "contents": [{ "uri": uri, "mimeType": "application/json", "text": text }] }),
             )
         }
-        Err(error) => Err(RpcError::new(
+        Err(ReadError::Unknown) => Err(not_found(format!("resource not found: {uri}"))),
+        // A template whose parameter names nothing (an unknown user or bucket).
+        Err(ReadError::Failed(ToolError::NotFound(why))) => {
+            Err(not_found(format!("resource not found: {uri}: {why}")))
+        }
+        Err(ReadError::Failed(error)) => Err(RpcError::new(
             INTERNAL_ERROR,
             format!("could not read {uri}: {error}"),
         )),

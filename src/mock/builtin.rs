@@ -49,4 +49,20 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         "search.json",
         include_str!("../../tests/recordings/search.json"),
     ),
+    (
+        "tabulator.json",
+        include_str!("../../tests/recordings/tabulator.json"),
+    ),
+    (
+        "admin_users.json",
+        include_str!("../../tests/recordings/admin_users.json"),
+    ),
+    (
+        "admin_roles.json",
+        include_str!("../../tests/recordings/admin_roles.json"),
+    ),
+    (
+        "admin_sso.json",
+        include_str!("../../tests/recordings/admin_sso.json"),
+    ),
 ];

@@ -29,16 +29,15 @@ pub const BUCKET_LIST: Tool = Tool {
 };
 
 async fn bucket_list(ctx: &Ctx, _args: BucketListArgs) -> Result<BucketList, ToolError> {
-    let data = ctx
+    let mut data = ctx
         .state
         .catalog
         .graphql_read(ctx.on_behalf(), LIST_BUCKETS, Value::Null)
         .await?;
-    let buckets = data
-        .get("bucketConfigs")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let buckets = match data.get_mut("bucketConfigs").map(Value::take) {
+        Some(Value::Array(buckets)) => buckets,
+        _ => Vec::new(),
+    };
     Ok(BucketList {
         count: buckets.len(),
         buckets,

@@ -2,14 +2,21 @@
 //! JSON Schema comes from the same type that decodes the arguments) and an async handler.
 //! `tools/list` is generated from [`TOOLS`] alone, in table order; nothing registers at run time.
 
+pub mod admin;
+pub mod admin_roles;
+pub mod admin_settings;
+pub mod admin_users;
 pub mod buckets;
 pub mod catalog;
 pub mod package_diff;
 pub mod package_files;
 pub mod package_push;
 pub mod packages;
+pub mod resources;
 pub mod search;
 pub mod search_query;
+pub mod tabulator;
+pub mod tabulator_config;
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -52,26 +59,32 @@ impl Annotations {
         idempotent: true,
         open_world: true,
     };
-    /// Adds to the catalog (a new revision, a new object); destroys nothing.
-    pub const WRITE: Annotations = Annotations {
-        read_only: false,
-        destructive: false,
-        idempotent: false,
-        open_world: true,
-    };
-    /// Deletes or overwrites something in the catalog.
-    pub const DESTRUCTIVE: Annotations = Annotations {
-        read_only: false,
-        destructive: true,
-        idempotent: false,
-        open_world: true,
-    };
     /// Computes locally from its arguments; touches nothing outside.
     pub const LOCAL: Annotations = Annotations {
         read_only: true,
         destructive: false,
         idempotent: true,
         open_world: false,
+    };
+    /// Adds something new to the catalog; calling it twice tries to add it twice.
+    pub const WRITE: Annotations = Annotations {
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        open_world: true,
+    };
+    /// Adds to what is there without removing anything; calling it again changes nothing more.
+    pub const WRITE_IDEMPOTENT: Annotations = Annotations {
+        idempotent: true,
+        ..Annotations::WRITE
+    };
+    /// Deletes, replaces or revokes something in the catalog; calling it again with the same
+    /// arguments changes nothing more.
+    pub const DESTRUCTIVE: Annotations = Annotations {
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        open_world: true,
     };
 }
 
@@ -83,6 +96,8 @@ pub enum ToolError {
     InvalidArgument { field: String, message: String },
     /// The catalog refused or failed.
     Catalog(CatalogError),
+    /// What the caller named does not exist, or they cannot see it; says how to find it.
+    NotFound(String),
     /// Anything else, said plainly.
     Failed(String),
 }
@@ -104,7 +119,7 @@ impl std::fmt::Display for ToolError {
                 write!(f, "invalid argument `{field}`: {message}")
             }
             ToolError::Catalog(e) => e.fmt(f),
-            ToolError::Failed(message) => f.write_str(message),
+            ToolError::NotFound(message) | ToolError::Failed(message) => f.write_str(message),
         }
     }
 }
@@ -148,6 +163,31 @@ pub static TOOLS: &[Tool] = &[
     search::SEARCH_CATALOG,
     search::SEARCH_EXPLAIN,
     search::SEARCH_SUGGEST,
+    // Tabulator tables
+    tabulator::TABULATOR_TABLES_LIST,
+    tabulator::TABULATOR_TABLE_CREATE,
+    tabulator::TABULATOR_TABLE_DELETE,
+    tabulator::TABULATOR_TABLE_RENAME,
+    // Administration: users
+    admin_users::ADMIN_USERS_LIST,
+    admin_users::ADMIN_USER_GET,
+    admin_users::ADMIN_USER_CREATE,
+    admin_users::ADMIN_USER_DELETE,
+    admin_users::ADMIN_USER_SET_EMAIL,
+    admin_users::ADMIN_USER_SET_ADMIN,
+    admin_users::ADMIN_USER_SET_ACTIVE,
+    admin_users::ADMIN_USER_RESET_PASSWORD,
+    // Administration: roles
+    admin_roles::ADMIN_ROLES_LIST,
+    admin_roles::ADMIN_USER_SET_ROLE,
+    admin_roles::ADMIN_USER_ADD_ROLES,
+    admin_roles::ADMIN_USER_REMOVE_ROLES,
+    // Administration: SSO and Tabulator settings
+    admin_settings::ADMIN_SSO_CONFIG_SET,
+    admin_settings::ADMIN_SSO_CONFIG_REMOVE,
+    admin_settings::ADMIN_TABULATOR_OPEN_QUERY_SET,
+    // Resources, for clients without resource support
+    resources::GET_RESOURCE,
 ];
 
 /// Looks a tool up by name.

@@ -63,7 +63,8 @@ impl Answer {
 }
 
 fn answer(result: Result<http::Response<ureq::Body>, ureq::Error>) -> Answer {
-    let mut response = result.expect("the request reached the server");
+    let mut response =
+        result.unwrap_or_else(|e| panic!("the request did not reach the server: {e}"));
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.body_mut().read_to_string().unwrap_or_default();
@@ -94,6 +95,9 @@ pub fn base_env(catalog: &str) -> Vec<(String, String)> {
         ("FASTMCP_PORT", "0"),
         ("MCP_RATE_LIMIT_PER_SECOND", "0"),
         ("QUILT_SERVICE_TIMEOUT", "5"),
+        // Longer than the test client keeps idle connections (15 s), so the server never closes
+        // a kept-alive connection just as a test reuses it on a starved machine.
+        ("MCP_HEADER_READ_TIMEOUT", "60"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
