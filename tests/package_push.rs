@@ -10,16 +10,6 @@ use serde_json::{Value, json};
 const R1: &str = "1111aaaa2222bbbb3333cccc4444dddd5555eeee6666ffff7777aaaa8888bbbb";
 const R2: &str = "9999cccc8888dddd7777eeee6666ffff5555aaaa4444bbbb3333cccc2222dddd";
 
-fn ok(result: &Value) -> Value {
-    assert_eq!(result["isError"], false, "{result}");
-    result["structuredContent"].clone()
-}
-
-fn err(result: &Value) -> String {
-    assert_eq!(result["isError"], true, "{result}");
-    result_text(result)
-}
-
 #[test]
 fn package_create_returns_the_new_hash_and_a_real_catalog_link() {
     let h = Harness::start();

@@ -9,16 +9,6 @@ use serde_json::{Value, json};
 const H0: &str = "0c4f1e2d3b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const H1: &str = "5feebbc18159b525a839f627ce7f7c223cea13cd471a060ced04ea49613baaf7";
 
-fn ok(result: &Value) -> &Value {
-    assert_eq!(result["isError"], false, "{result}");
-    &result["structuredContent"]
-}
-
-fn err(result: &Value) -> String {
-    assert_eq!(result["isError"], true, "{result}");
-    result_text(result)
-}
-
 #[test]
 fn packages_list_pages_filters_and_orders() {
     let h = Harness::start();
@@ -138,7 +128,8 @@ fn package_browse_shows_the_tree_metadata_and_download_links() {
         json!({"package_name": "team/rnaseq-2024", "registry": "example-data",
         "recursive": false, "include_signed_urls": false}),
     );
-    let keys: Vec<&str> = ok(&root)["entries"]
+    let root = ok(&root);
+    let keys: Vec<&str> = root["entries"]
         .as_array()
         .unwrap()
         .iter()

@@ -4,17 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
-
-fn ok(result: &Value) -> Value {
-    assert_eq!(result["isError"], false, "{result}");
-    result["structuredContent"].clone()
-}
-
-fn err(result: &Value) -> String {
-    assert_eq!(result["isError"], true, "{result}");
-    result_text(result)
-}
+use serde_json::json;
 
 #[test]
 fn an_empty_bucket_searches_every_bucket_the_caller_can_see() {

@@ -265,3 +265,15 @@ pub fn snapshot_settings() -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings
 }
+
+/// The structured content of a tool result that must have succeeded.
+pub fn ok(result: &Value) -> Value {
+    assert_eq!(result["isError"], false, "{result}");
+    result["structuredContent"].clone()
+}
+
+/// The text of a tool result that must have failed.
+pub fn err(result: &Value) -> String {
+    assert_eq!(result["isError"], true, "{result}");
+    result_text(result)
+}
