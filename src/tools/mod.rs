@@ -8,6 +8,7 @@ pub mod admin_settings;
 pub mod admin_users;
 pub mod buckets;
 pub mod catalog;
+pub mod package_browse;
 pub mod package_diff;
 pub mod package_files;
 pub mod package_push;
@@ -153,7 +154,7 @@ pub static TOOLS: &[Tool] = &[
     buckets::BUCKET_LIST,
     // Packages
     packages::PACKAGES_LIST,
-    packages::PACKAGE_BROWSE,
+    package_browse::PACKAGE_BROWSE,
     package_files::PACKAGE_FILE_TEXT,
     package_diff::PACKAGE_DIFF,
     package_push::PACKAGE_CREATE,
