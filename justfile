@@ -35,3 +35,13 @@ interop:
 bench:
     cargo bench --bench load
     @echo "The table is printed above and saved in ${CARGO_TARGET_DIR:-target}/bench-load.md"
+
+# The container image: a static release binary on an empty base, built with podman or docker
+# (nothing is pulled), tagged <version>, latest and the git short hash; prints its size.
+image:
+    bash tests/image/build.sh
+
+# Builds the image and runs it as the deployment reference's task definition does: health
+# checks (exec and shell form), SSM secret, tools/list, log lines, non-root, SIGTERM, size.
+image-test:
+    bash tests/image/image-test.sh

@@ -5,13 +5,15 @@
 //! enforces the caller's permissions. The token's `Debug` never shows it.
 
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
 use crate::config::Secret;
+use crate::http::BoxFuture;
+use crate::secret::RefreshSignal;
 
 /// Tokens longer than this are refused before any parsing: real catalog tokens are a few hundred bytes.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -109,6 +111,8 @@ impl std::error::Error for AuthError {}
 pub struct JwtVerifier {
     keys: RwLock<Vec<DecodingKey>>,
     validation: Validation,
+    /// Set when the secret comes from SSM: a signature failure may force an early read.
+    refresh: OnceLock<Arc<RefreshSignal>>,
 }
 
 impl fmt::Debug for JwtVerifier {
@@ -140,6 +144,7 @@ impl JwtVerifier {
         JwtVerifier {
             keys: RwLock::new(vec![DecodingKey::from_secret(secret.expose().as_bytes())]),
             validation,
+            refresh: OnceLock::new(),
         }
     }
 
@@ -151,6 +156,18 @@ impl JwtVerifier {
         let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
         keys.insert(0, key);
         keys.truncate(2);
+    }
+
+    /// Lets signature failures force early reads of the secret through `signal` (SSM only).
+    pub fn attach_refresh(&self, signal: Arc<RefreshSignal>) {
+        let _ = self.refresh.set(signal);
+    }
+
+    /// After a signature failure: a future that completes when a forced read of the secret is
+    /// done, after which the token is worth verifying once more; `None` when no read runs
+    /// (the secret is not from SSM, or a read was already forced within the interval).
+    pub fn refresh_after_signature_failure(&self) -> Option<BoxFuture<'static, ()>> {
+        self.refresh.get()?.request()
     }
 
     /// Checks an `Authorization` header value and returns the caller.

@@ -1,6 +1,6 @@
 //! The command line: which mode to run, parsed before anything starts.
 
-use crate::config::{Config, JwtSecretSource, Secret};
+use crate::config::Config;
 use crate::state::AppState;
 
 /// What the binary was asked to do.
@@ -14,6 +14,8 @@ pub enum Command {
     MockCatalog {
         port: u16,
         recordings: Option<std::path::PathBuf>,
+        /// SSM parameters (name, value) the mock's SSM face starts with.
+        ssm_parameters: Vec<(String, String)>,
     },
     /// A recording proxy on 127.0.0.1:`port` to a real catalog and registry, writing
     /// `<out>/<scenario>.json`.
@@ -26,6 +28,8 @@ pub enum Command {
     },
     /// Exit 0 when `/health` on the configured port answers 200: an exec-form health check.
     Health,
+    /// A minimal `curl` for shell-form health checks (the image's `/usr/bin/curl` runs it).
+    Curl(crate::curl::CurlArgs),
     /// Print the version.
     Version,
     /// Print usage.
@@ -43,15 +47,19 @@ commands:
   demo [--port N]
                  run the server on 127.0.0.1:N (default 8000) against the built-in recorded
                  catalog, and print a token and client configurations
-  mock-catalog [--port N] [--recordings DIR]
+  mock-catalog [--port N] [--recordings DIR] [--ssm-parameter NAME=VALUE]...
                  run the recorded catalog alone on 127.0.0.1:N (default: any free port), from
-                 DIR's *.json recordings or the built-in ones
+                 DIR's *.json recordings or the built-in ones; it also answers SSM GetParameter
+                 (point AWS_ENDPOINT_URL_SSM at it) for the parameters given
   record --catalog URL --registry URL --out DIR [--scenario NAME] [--port N]
                  a recording proxy on 127.0.0.1:N (default: any free port) to a real catalog
                  and registry: point a server's QUILT_CATALOG_URL and QUILT_REGISTRY_URL at it
                  and every exchange is written to DIR/NAME.json (default NAME: recorded), with
                  tokens and credentials redacted; review the file before committing it
   health         exit 0 if the local server's /health answers 200 (for container health checks)
+  curl [-f] [-s] [-S] [-o FILE] [-m SECONDS] URL
+                 GET one URL like curl does: the stand-in behind the image's /usr/bin/curl, for
+                 the shell health check `curl -f http://localhost:8000/health || exit 1`
   version        print the version
   help           print this text
 ";
@@ -91,20 +99,29 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             Ok(Command::Demo { port: chosen })
         }
         Some("mock-catalog") => {
-            let (mut chosen, mut recordings) = (0, None);
-            for (flag, value) in flags(rest, &["--port", "--recordings"])? {
+            let (mut chosen, mut recordings, mut ssm_parameters) = (0, None, Vec::new());
+            let known = ["--port", "--recordings", "--ssm-parameter"];
+            for (flag, value) in flags(rest, &known)? {
                 match flag {
                     "--port" => chosen = port(value)?,
-                    _ => recordings = Some(std::path::PathBuf::from(value)),
+                    "--recordings" => recordings = Some(std::path::PathBuf::from(value)),
+                    _ => match value.split_once('=') {
+                        Some((name, secret)) if !name.is_empty() => {
+                            ssm_parameters.push((name.to_string(), secret.to_string()))
+                        }
+                        _ => return Err(format!("--ssm-parameter {value:?} is not NAME=VALUE")),
+                    },
                 }
             }
             Ok(Command::MockCatalog {
                 port: chosen,
                 recordings,
+                ssm_parameters,
             })
         }
         Some("record") => record(rest),
         Some("health") => Ok(Command::Health),
+        Some("curl") => crate::curl::parse(rest).map(Command::Curl),
         Some("version" | "--version" | "-V") => Ok(Command::Version),
         Some("help" | "--help" | "-h") => Ok(Command::Help),
         Some(other) => Err(format!("unknown command {other:?}\n\n{USAGE}")),
@@ -140,12 +157,6 @@ fn required<T>(value: Option<T>, flag: &str) -> Result<T, String> {
 
 /// Runs the server until SIGTERM or SIGINT. Errors are one line each, for the caller to print.
 pub async fn serve(config: Config) -> Result<(), String> {
-    let secret: Secret = match &config.jwt_secret {
-        JwtSecretSource::Env(secret) => secret.clone(),
-        JwtSecretSource::Ssm { .. } => {
-            return Err("Invalid configuration: reading the JWT secret from MCP_JWT_SECRET_SSM_PARAMETER is not supported by this build yet; set MCP_JWT_SECRET".into());
-        }
-    };
     if !config.multiuser_mode {
         tracing::warn!(
             "QUILT_MULTIUSER_MODE is not true; this server always runs in multiuser mode"
@@ -159,6 +170,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
             "MCP_JWT_SECRET and MCP_JWT_SECRET_SSM_PARAMETER are both set; using MCP_JWT_SECRET"
         );
     }
+    // From SSM this is a network read: a failure is one line and exit 1, like a bad variable.
+    let startup = crate::secret::resolve(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
@@ -170,8 +183,9 @@ pub async fn serve(config: Config) -> Result<(), String> {
             env!("CARGO_PKG_VERSION")
         );
     }
-    let grace = config.shutdown_grace;
-    let state = AppState::new(config, &secret);
+    let (grace, refresh) = (config.shutdown_grace, config.jwt_secret_refresh);
+    let state = AppState::new(config, &startup.secret);
+    startup.keep_fresh(&state.verifier, refresh);
     crate::server::serve(listener, state, crate::server::shutdown_signal(), grace).await;
     tracing::info!("stopped");
     Ok(())
@@ -210,9 +224,23 @@ mod tests {
             parse(&args(&["mock-catalog", "--recordings", "r", "--port", "1"])),
             Ok(Command::MockCatalog {
                 port: 1,
-                recordings: Some("r".into())
+                recordings: Some("r".into()),
+                ssm_parameters: Vec::new(),
             })
         );
+        assert_eq!(
+            parse(&args(&["mock-catalog", "--ssm-parameter", "/a/b=x=y"])),
+            Ok(Command::MockCatalog {
+                port: 0,
+                recordings: None,
+                ssm_parameters: vec![("/a/b".into(), "x=y".into())],
+            })
+        );
+        assert!(parse(&args(&["mock-catalog", "--ssm-parameter", "novalue"])).is_err());
+        assert!(matches!(
+            parse(&args(&["curl", "-f", "http://localhost:8000/health"])),
+            Ok(Command::Curl(_))
+        ));
         assert!(parse(&args(&["demo", "--port", "x"])).is_err());
         assert!(parse(&args(&["demo", "--port"])).is_err());
         assert!(parse(&args(&["demo", "--bogus", "1"])).is_err());

@@ -46,6 +46,7 @@ pub struct RawEnv {
     mcp_header_read_timeout: Option<String>,
     mcp_log_level: Option<String>,
     mcp_log_format: Option<String>,
+    mcp_jwt_secret_refresh_seconds: Option<String>,
 }
 
 /// The one transport we serve: MCP Streamable HTTP.
@@ -144,6 +145,8 @@ pub struct Config {
     pub header_read_timeout: Duration,
     pub log_level: String,
     pub log_format: LogFormat,
+    /// How often the SSM parameter is read again (and the least time between forced reads).
+    pub jwt_secret_refresh: Duration,
 }
 
 /// A configuration error: printed as one line, then the process exits non-zero.
@@ -448,6 +451,12 @@ impl Config {
             )?),
             log_level,
             log_format,
+            jwt_secret_refresh: Duration::from_secs(parse_u64(
+                "MCP_JWT_SECRET_REFRESH_SECONDS",
+                &raw.mcp_jwt_secret_refresh_seconds,
+                300,
+                1,
+            )?),
         })
     }
 
@@ -497,6 +506,7 @@ mod tests {
         assert_eq!(config.browsing_session_ttl, Duration::from_secs(180));
         assert_eq!(config.resource_cache_ttl, Duration::from_secs(300));
         assert_eq!(config.telemetry_level, TelemetryLevel::Standard);
+        assert_eq!(config.jwt_secret_refresh, Duration::from_secs(300));
         assert!(
             config.resources_enabled && config.optimization_enabled && config.telemetry_enabled
         );
@@ -534,6 +544,7 @@ mod tests {
             ("QUILT_CATALOG_URL", "ftp://x", "http:// or https://"),
             ("MCP_TELEMETRY_LEVEL", "loud", "minimal"),
             ("QUILT_MCP_RESOURCES_ENABLED", "maybe", "true or false"),
+            ("MCP_JWT_SECRET_REFRESH_SECONDS", "0", "whole number ≥ 1"),
         ] {
             let message = with(&[(var, value)]).unwrap_err().to_string();
             assert!(

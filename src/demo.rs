@@ -99,6 +99,7 @@ Press Ctrl-C to stop.
 pub async fn mock_catalog(
     port: u16,
     recordings_dir: Option<&std::path::Path>,
+    ssm_parameters: &[(String, String)],
 ) -> Result<(), String> {
     let recordings = match recordings_dir {
         Some(dir) => Recordings::from_dir(dir),
@@ -109,6 +110,9 @@ pub async fn mock_catalog(
     let mock = MockCatalog::start_on(addr, recordings)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    for (name, value) in ssm_parameters {
+        mock.set_ssm_parameter(name, value);
+    }
     println!(
         "recorded catalog listening on {} (catalog and registry URL)",
         mock.url()

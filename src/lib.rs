@@ -18,13 +18,16 @@
 //! Local runs: [`mock`] (the recorded-response catalog, and `mock::record`, the proxy that
 //! records new scenarios), [`demo`] (`demo` and `mock-catalog`).
 //!
-//! Around them: [`config`] (environment, read once), [`state`] (what requests share),
-//! [`logging`], [`http`] (shared HTTP types) and [`time`].
+//! Around them: [`config`] (environment, read once), [`secret`] (the JWT secret, from the
+//! environment or SSM, refreshed in the background), [`state`] (what requests share),
+//! [`logging`], [`http`] (shared HTTP types) and [`time`]. [`curl`] is the image's stand-in
+//! `curl` for shell health checks.
 
 pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod curl;
 pub mod demo;
 pub mod http;
 pub mod layers;
@@ -33,6 +36,7 @@ pub mod mcp;
 pub mod mock;
 pub mod resources;
 pub mod routes;
+pub mod secret;
 pub mod server;
 pub mod state;
 pub mod time;

@@ -37,12 +37,15 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Command::Curl(args) => ExitCode::from(quilt_mcp::curl::run(&args)),
         Command::Demo { port } => run_async("info", LogFormat::Auto, quilt_mcp::demo::run(port)),
-        Command::MockCatalog { port, recordings } => {
-            run_async("info", LogFormat::Auto, async move {
-                quilt_mcp::demo::mock_catalog(port, recordings.as_deref()).await
-            })
-        }
+        Command::MockCatalog {
+            port,
+            recordings,
+            ssm_parameters,
+        } => run_async("info", LogFormat::Auto, async move {
+            quilt_mcp::demo::mock_catalog(port, recordings.as_deref(), &ssm_parameters).await
+        }),
         Command::Record {
             port,
             catalog,

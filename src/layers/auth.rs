@@ -1,6 +1,8 @@
 //! Authentication: every request that reaches this layer must carry a valid catalog JWT.
 //! A refusal is answered here (401 with a `WWW-Authenticate` challenge) and never reaches the
 //! inner service; a verified [`Caller`] rides in the request's extensions to the tools.
+//! When the secret comes from SSM, a signature failure first waits for a forced read of the
+//! secret (at most one per refresh interval, see [`crate::secret`]) and verifies once more.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -81,8 +83,9 @@ fn unauthorized(error: &AuthError, metadata_url: &str) -> HttpResponse {
 
 impl<S, B> Service<Request<B>> for AuthService<S>
 where
-    S: Service<Request<B>, Response = HttpResponse>,
+    S: Service<Request<B>, Response = HttpResponse> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    B: Send + 'static,
 {
     type Response = HttpResponse;
     type Error = S::Error;
@@ -92,37 +95,69 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let header = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|h| h.as_bytes());
-        match self.verifier.verify_header(header) {
-            Ok(caller) => {
-                let user_id = UserId(caller.claims.id);
-                req.extensions_mut().insert::<Caller>(caller);
-                let inner = self.inner.call(req);
-                Box::pin(async move {
-                    let mut response = inner.await?;
-                    response.extensions_mut().insert(user_id);
-                    Ok(response)
-                })
-            }
-            Err(error) => {
-                let request_id = req
-                    .extensions()
-                    .get::<RequestId>()
-                    .map(|id| id.0.as_str())
-                    .unwrap_or("-");
-                // The seed's exact line; the token itself is never logged.
-                tracing::warn!(
-                    "JWT validation failed ({}) request_id={}",
-                    error.reason(),
-                    request_id
-                );
-                let response = unauthorized(&error, &resource_metadata_url(&req));
-                Box::pin(async move { Ok(response) })
-            }
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let header = req.headers().get(header::AUTHORIZATION).cloned();
+        let verified = self
+            .verifier
+            .verify_header(header.as_ref().map(HeaderValue::as_bytes));
+        // A signature matching neither secret may mean the catalog rotated before our last
+        // read of the SSM secret: wait for a forced read (at most one per interval), then
+        // verify once more. Only this request waits; others go on.
+        let refreshed = match verified {
+            Err(AuthError::InvalidSignature) => self.verifier.refresh_after_signature_failure(),
+            _ => None,
+        };
+        let Some(refreshed) = refreshed else {
+            return respond(&mut self.inner, req, verified);
+        };
+        // `inner` was made ready by `poll_ready`: take it into the future and leave a clone
+        // (https://docs.rs/tower/latest/tower/trait.Service.html#be-careful-when-cloning-inner-services).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let verifier = self.verifier.clone();
+        Box::pin(async move {
+            refreshed.await;
+            let verified = verifier.verify_header(header.as_ref().map(HeaderValue::as_bytes));
+            respond(&mut inner, req, verified).await
+        })
+    }
+}
+
+/// Passes a verified request on with its caller, or answers 401 and logs the seed's line.
+fn respond<S, B>(
+    inner: &mut S,
+    mut req: Request<B>,
+    verified: Result<Caller, AuthError>,
+) -> BoxFuture<'static, Result<HttpResponse, S::Error>>
+where
+    S: Service<Request<B>, Response = HttpResponse>,
+    S::Future: Send + 'static,
+{
+    match verified {
+        Ok(caller) => {
+            let user_id = UserId(caller.claims.id);
+            req.extensions_mut().insert::<Caller>(caller);
+            let inner = inner.call(req);
+            Box::pin(async move {
+                let mut response = inner.await?;
+                response.extensions_mut().insert(user_id);
+                Ok(response)
+            })
+        }
+        Err(error) => {
+            let request_id = req
+                .extensions()
+                .get::<RequestId>()
+                .map(|id| id.0.as_str())
+                .unwrap_or("-");
+            // The seed's exact line; the token itself is never logged.
+            tracing::warn!(
+                "JWT validation failed ({}) request_id={}",
+                error.reason(),
+                request_id
+            );
+            let response = unauthorized(&error, &resource_metadata_url(&req));
+            Box::pin(async move { Ok(response) })
         }
     }
 }

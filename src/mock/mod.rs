@@ -73,6 +73,12 @@
 //! prefix) slow, answer a forced status, carry a malformed, truncated or HTML body, or lose its
 //! connection, until [`MockCatalog::clear_fault`]. See [`Fault`].
 //!
+//! # SSM
+//!
+//! The same URL also answers SSM's `GetParameter` (requests with `X-Amz-Target: AmazonSSM.*`)
+//! from a parameter store set with [`MockCatalog::set_ssm_parameter`], so a server started with
+//! `AWS_ENDPOINT_URL_SSM` pointing here reads its JWT secret from the mock. See `ssm.rs`.
+//!
 //! # Recording new scenarios
 //!
 //! [`record`] (`quilt-mcp record`) is a proxy to a real catalog that writes what passes through
@@ -85,6 +91,7 @@ pub mod record;
 mod recording;
 mod seen;
 mod server;
+mod ssm;
 mod token;
 
 pub use fault::{Fault, FaultBody};
@@ -92,6 +99,7 @@ pub use record::Recorder;
 pub use recording::{RecordingError, Recordings};
 pub use seen::SeenRequest;
 pub use server::MockCatalog;
+pub use ssm::SsmRequest;
 pub use token::caller_id_from_bearer;
 
 /// The text in recorded responses that is replaced by the mock's base URL.

@@ -24,6 +24,7 @@ use super::fault::{self, Fault, MockBody, Prepared};
 use super::matcher::{self, Incoming};
 use super::recording::{RecordedBody, RecordedResponse, Recordings};
 use super::seen::{SeenRequest, read_request};
+use super::ssm::SsmParameters;
 
 /// Request bodies larger than this are cut off; GraphQL calls and REST queries are far smaller.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -47,6 +48,7 @@ struct Inner {
     // A std Mutex, not Tokio's: every critical section is a few map and vector operations and
     // never spans an `.await`, so blocking briefly is cheaper than an async lock.
     shared: Mutex<Shared>,
+    ssm: SsmParameters,
 }
 
 #[derive(Default)]
@@ -95,6 +97,7 @@ impl MockCatalog {
             recordings,
             prepared,
             shared: Mutex::new(Shared::default()),
+            ssm: SsmParameters::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(serve(listener, Arc::clone(&inner), stopped));
@@ -119,6 +122,11 @@ impl MockCatalog {
     /// Applies `fault` to every following request (under its `path_prefix`) until cleared.
     pub fn set_fault(&self, fault: Fault) {
         self.inner.lock().fault = Some(fault);
+    }
+
+    /// The SSM face's parameter store (`ssm.rs`).
+    pub(super) fn ssm_store(&self) -> &SsmParameters {
+        &self.inner.ssm
     }
 
     /// Ends any fault.
@@ -288,10 +296,17 @@ async fn handle(
         .clone()
         .filter(|f| f.applies_to(&seen.path));
     let hold_state = fault.as_ref().is_some_and(Fault::disrupts);
-    let chosen = inner.answer(&mut seen, &query, graphql, hold_state);
-    let recorded = match chosen.and_then(|index| inner.prepared.get(index)) {
-        Some(prepared) => prepared.clone(),
-        None => unrecorded(&seen),
+    // SSM's JSON protocol is answered from the SSM face's store, never from recordings.
+    let recorded = if let Some((id, answer)) = inner.ssm.answer(&parts.headers, &body) {
+        (seen.matched, seen.token, seen.user_id) = (Some(id), None, None);
+        inner.lock().requests.push(seen.clone());
+        answer
+    } else {
+        let chosen = inner.answer(&mut seen, &query, graphql, hold_state);
+        match chosen.and_then(|index| inner.prepared.get(index)) {
+            Some(prepared) => prepared.clone(),
+            None => unrecorded(&seen),
+        }
     };
     let Some(fault) = fault else {
         return Ok(recorded.into_response());
