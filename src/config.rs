@@ -23,6 +23,9 @@ pub struct RawEnv {
     mcp_jwt_secret_ssm_parameter: Option<String>,
     aws_region: Option<String>,
     aws_default_region: Option<String>,
+    aws_endpoint_url_s3: Option<String>,
+    aws_endpoint_url: Option<String>,
+    aws_ignore_configured_endpoint_urls: Option<String>,
     mcp_jwt_issuer: Option<String>,
     mcp_jwt_audience: Option<String>,
     fastmcp_transport: Option<String>,
@@ -125,6 +128,9 @@ pub struct Config {
     pub transport: Transport,
     pub bind: SocketAddr,
     pub service_timeout: Duration,
+    /// Where S3 calls go instead of AWS (`AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, as the
+    /// AWS SDKs read them); `None`: the regional AWS endpoint.
+    pub s3_endpoint_url: Option<String>,
     pub browsing_session_ttl: Duration,
     pub skip_banner: bool,
     pub resources_enabled: bool,
@@ -369,6 +375,21 @@ impl Config {
         let rate_limit_burst = parse_u64("MCP_RATE_LIMIT_BURST", &raw.mcp_rate_limit_burst, 40, 1)?;
         let service_timeout =
             parse_u64("QUILT_SERVICE_TIMEOUT", &raw.quilt_service_timeout, 60, 1)?;
+        // The SDKs' rule: the service-specific variable wins, and the ignore flag disables both.
+        let ignore_endpoints = parse_bool(
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+            &raw.aws_ignore_configured_endpoint_urls,
+            false,
+        )?;
+        let s3_endpoint_url = match (
+            present(&raw.aws_endpoint_url_s3),
+            present(&raw.aws_endpoint_url),
+        ) {
+            _ if ignore_endpoints => None,
+            (Some(url), _) => Some(parse_url("AWS_ENDPOINT_URL_S3", url)?),
+            (None, Some(url)) => Some(parse_url("AWS_ENDPOINT_URL", url)?),
+            (None, None) => None,
+        };
         Ok(Config {
             multiuser_mode,
             catalog_url,
@@ -381,6 +402,7 @@ impl Config {
             transport,
             bind: SocketAddr::new(host, port),
             service_timeout: Duration::from_secs(service_timeout),
+            s3_endpoint_url,
             browsing_session_ttl: Duration::from_secs(parse_u64(
                 "QUILT_BROWSING_SESSION_TTL",
                 &raw.quilt_browsing_session_ttl,
@@ -569,6 +591,33 @@ mod tests {
         .unwrap();
         assert!(both.jwt_secret_both_set);
         assert!(matches!(both.jwt_secret, JwtSecretSource::Env(_)));
+    }
+
+    #[test]
+    fn the_s3_endpoint_follows_the_sdk_variables() {
+        assert_eq!(with(&[]).unwrap().s3_endpoint_url, None);
+        let general = with(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:9000/")]).unwrap();
+        assert_eq!(
+            general.s3_endpoint_url.as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        let both = with(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+            ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9001"),
+        ])
+        .unwrap();
+        assert_eq!(
+            both.s3_endpoint_url.as_deref(),
+            Some("http://127.0.0.1:9001")
+        );
+        let ignored = with(&[
+            ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9001"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ])
+        .unwrap();
+        assert_eq!(ignored.s3_endpoint_url, None);
+        let bad = with(&[("AWS_ENDPOINT_URL_S3", "s3.local")]).unwrap_err();
+        assert!(bad.to_string().contains("AWS_ENDPOINT_URL_S3"), "{bad}");
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub async fn run(port: u16) -> Result<(), String> {
             ("QUILT_MULTIUSER_MODE", "true"),
             ("QUILT_CATALOG_URL", mock.url().as_str()),
             ("QUILT_REGISTRY_URL", mock.url().as_str()),
+            // The recorded catalog answers the S3 calls of the bucket tools too.
+            ("AWS_ENDPOINT_URL_S3", mock.url().as_str()),
             ("MCP_JWT_SECRET", secret.expose()),
             ("FASTMCP_HOST", "127.0.0.1"),
             ("FASTMCP_PORT", port.as_str()),

@@ -14,6 +14,8 @@
 //! - [`tools`]: the static tool table, one file per area; [`resources`]: the resource table.
 //! - [`catalog`]: the only backend: GraphQL operations from `schema/queries/` and the registry's
 //!   REST endpoints, with the caller's token.
+//! - [`aws`]: S3, signed with the temporary credentials the registry issues to each caller,
+//!   never with the task's own role.
 //!
 //! Local runs: [`mock`] (the recorded-response catalog, and `mock::record`, the proxy that
 //! records new scenarios), [`demo`] (`demo` and `mock-catalog`).
@@ -24,6 +26,7 @@
 //! `curl` for shell health checks.
 
 pub mod auth;
+pub mod aws;
 pub mod catalog;
 pub mod cli;
 pub mod config;

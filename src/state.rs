@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::JwtVerifier;
+use crate::aws::S3Factory;
 use crate::catalog::CatalogClient;
 use crate::config::{Config, JwtSecretSource};
 use crate::resources::ResourceCache;
@@ -13,6 +14,8 @@ use crate::resources::ResourceCache;
 pub struct AppState {
     pub config: Config,
     pub catalog: CatalogClient,
+    /// S3 settings shared by every call; each call signs with its caller's own credentials.
+    pub s3: S3Factory,
     pub verifier: Arc<JwtVerifier>,
     pub resource_cache: ResourceCache,
 }
@@ -27,6 +30,7 @@ impl AppState {
         ));
         Arc::new(AppState {
             catalog: CatalogClient::new(&config),
+            s3: S3Factory::new(&config),
             resource_cache: ResourceCache::new(config.resource_cache_ttl),
             verifier,
             config,

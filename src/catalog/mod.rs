@@ -231,18 +231,18 @@ impl CatalogClient {
     }
 
     /// `GET <registry>/api/auth/get_credentials`: the caller's temporary AWS credentials, kept per
-    /// caller until five minutes before they expire.
+    /// caller until five minutes before they expire; concurrent calls of one caller share one
+    /// exchange.
     pub async fn credentials(&self, who: OnBehalf<'_>) -> Result<AwsCredentials, CatalogError> {
         let key = CallerKey::of(who.token);
-        if let Some(found) = self.credentials.get(&key) {
-            return Ok(found);
-        }
-        let label = "GET /api/auth/get_credentials";
-        let url = format!("{}/api/auth/get_credentials", self.registry_url);
-        let reply = self.send(label, "GET", url, Some(who), None).await?;
-        let credentials = AwsCredentials::from_json(label, &parse_json(label, &reply)?)?;
-        self.credentials.put(key, credentials.clone());
-        Ok(credentials)
+        self.credentials
+            .get_or_exchange(key, || async {
+                let label = "GET /api/auth/get_credentials";
+                let url = format!("{}/api/auth/get_credentials", self.registry_url);
+                let reply = self.send(label, "GET", url, Some(who), None).await?;
+                AwsCredentials::from_json(label, &parse_json(label, &reply)?)
+            })
+            .await
     }
 
     /// `GET <registry>/api/search?...`: the registry's search proxy.

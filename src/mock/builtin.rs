@@ -65,4 +65,21 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         "admin_sso.json",
         include_str!("../../tests/recordings/admin_sso.json"),
     ),
+    // The S3 face: answers to SigV4-signed requests, each for one caller's access key.
+    (
+        "s3_objects.json",
+        include_str!("../../tests/recordings/s3_objects.json"),
+    ),
+    (
+        "s3_access.json",
+        include_str!("../../tests/recordings/s3_access.json"),
+    ),
+    (
+        "s3_puts.json",
+        include_str!("../../tests/recordings/s3_puts.json"),
+    ),
+    (
+        "package_from_s3.json",
+        include_str!("../../tests/recordings/package_from_s3.json"),
+    ),
 ];

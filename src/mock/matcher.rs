@@ -15,6 +15,8 @@ pub(crate) struct Incoming<'a> {
     /// `Some` when the request is a readable GraphQL call: `(operation name, variables)`.
     pub(crate) graphql: Option<(Option<&'a str>, &'a Value)>,
     pub(crate) user_id: Option<i64>,
+    /// The key a SigV4-signed (S3) request was signed with.
+    pub(crate) access_key: Option<&'a str>,
 }
 
 /// The scenario state that interactions without `when_state` ignore and others start from.
@@ -34,7 +36,7 @@ pub(crate) fn select(
         if !matches(interaction, request, states) {
             continue;
         }
-        if interaction.user_id.is_some() {
+        if interaction.user_id.is_some() || interaction.access_key.is_some() {
             return Some(index);
         }
         fallback = fallback.or(Some(index));
@@ -42,12 +44,15 @@ pub(crate) fn select(
     fallback
 }
 
-fn matches(
+pub(crate) fn matches(
     interaction: &Interaction,
     request: &Incoming<'_>,
     states: &HashMap<String, String>,
 ) -> bool {
     if interaction.user_id.is_some() && interaction.user_id != request.user_id {
+        return false;
+    }
+    if interaction.access_key.is_some() && interaction.access_key.as_deref() != request.access_key {
         return false;
     }
     if let Some(wanted) = &interaction.when_state {
@@ -77,7 +82,10 @@ fn matches(
             path,
             query,
         } => {
-            let method_ok = method.as_deref().is_none_or(|m| m == request.method);
+            // A recorded GET answers HEAD too (the server leaves the body off).
+            let method_ok = method
+                .as_deref()
+                .is_none_or(|m| m == request.method || (m == "GET" && request.method == "HEAD"));
             let path_ok = match path {
                 PathRule::Exact(p) => p == request.path,
                 PathRule::Prefix(p) => request.path.starts_with(p.as_str()),
@@ -104,12 +112,15 @@ fn same_variables(recorded: &Value, sent: &Value) -> bool {
     normal(recorded) == normal(sent)
 }
 
-/// Whether the query has `key` with a value the matcher accepts.
+/// Whether the query has `key` with a value the matcher accepts (`null`: has no `key` at all).
 ///
 /// A string matcher equals the decoded value, or (when both hold a JSON object or array) the same
 /// JSON written differently; any other JSON matcher must equal the value read as JSON. This lets
 /// a recording give `/api/search`'s `body` parameter as readable JSON.
 fn has_query_value(query: &[(String, String)], key: &str, wanted: &Value) -> bool {
+    if wanted.is_null() {
+        return query.iter().all(|(k, _)| k != key);
+    }
     query
         .iter()
         .filter(|(k, _)| k == key)
@@ -258,6 +269,8 @@ mod tests {
         assert!(has_query_value(&q, "body", &json!("{\"a\":1}")));
         assert!(!has_query_value(&q, "body", &json!({"a": 2})));
         assert!(!has_query_value(&q, "missing", &json!("")));
+        assert!(has_query_value(&q, "missing", &Value::Null));
+        assert!(!has_query_value(&q, "size", &Value::Null));
     }
 
     #[test]

@@ -30,12 +30,14 @@
 //! - `"path": "/exact/path"`: that path (the query string is not part of it).
 //! - `"path_prefix": "/api/"`: any path starting with it.
 //!
-//! With `path`/`path_prefix`, `"method"` (absent: any method) and `"query"` (a subset: each
-//! listed key must be present with that decoded value; a value written as JSON, e.g. an object,
-//! matches a parameter holding that JSON in any spelling) narrow the match.
+//! With `path`/`path_prefix`, `"method"` (absent: any method; a recorded `GET` also answers
+//! `HEAD`) and `"query"` (a subset: each listed key must be present with that decoded value; a
+//! value written as JSON, e.g. an object, matches a parameter holding that JSON in any
+//! spelling; `null` means the parameter must be absent) narrow the match.
 //!
 //! `"user_id": N` restricts a matcher to callers whose bearer token's payload has `"id": N`
-//! (decoded, not verified: see [`caller_id_from_bearer`]).
+//! (decoded, not verified: see [`caller_id_from_bearer`]). `"access_key": "ASIA…"` restricts
+//! an S3 matcher to requests signed with that access key (see below).
 //!
 //! A `response` has a `status`, optional `headers`, and exactly one of `body` (JSON, sent as
 //! `application/json` unless a content type is given), `body_text` (sent as is, `text/plain`
@@ -45,10 +47,10 @@
 //!
 //! # Choosing an answer
 //!
-//! Among the interactions that match (including their state, below), one with a `user_id` wins
-//! over one without; then file order (files in [`Recordings::merge`] order; [`Recordings::from_dir`]
-//! sorts by name). So `"graphql": {"operation": "*"}, "user_id": 3` answers every GraphQL call
-//! by user 3, ahead of recordings meant for anyone.
+//! Among the interactions that match (including their state, below), one with a `user_id` or an
+//! `access_key` wins over one without; then file order (files in [`Recordings::merge`] order;
+//! [`Recordings::from_dir`] sorts by name). So `"graphql": {"operation": "*"}, "user_id": 3`
+//! answers every GraphQL call by user 3, ahead of recordings meant for anyone.
 //!
 //! # Scenario state
 //!
@@ -66,6 +68,18 @@
 //! [`MockCatalog::assert_all_matched`] panics listing them, and so does dropping the mock, so a
 //! test cannot pass by accident. Every request is in [`MockCatalog::requests`], with the raw
 //! bearer token, so tests can prove the caller's own token was forwarded.
+//!
+//! # The S3 face
+//!
+//! The same base URL answers the S3 REST calls of the bucket tools (path-style
+//! `/<bucket>/<key>`: ListObjectsV2, HeadObject, GetObject with `Range`, PutObject) when the
+//! server's S3 endpoint (`AWS_ENDPOINT_URL_S3`) points here. S3 requests are told apart by their
+//! SigV4 signature, not their path; recordings answer them like any REST call, with XML in
+//! `body_text` (or the object's bytes in `body_base64`). The signing access key is checked
+//! against the keys the recorded `get_credentials` answers issued and against the recording's
+//! `access_key`; a request signed with the wrong caller's key is refused and counted as
+//! unrecorded. The rules are in the `s3` module. [`SeenRequest`] carries each request's
+//! `access_key` and its body's length and SHA-256, so tests can check what was uploaded.
 //!
 //! # Faults
 //!
@@ -89,6 +103,7 @@ mod fault;
 mod matcher;
 pub mod record;
 mod recording;
+mod s3;
 mod seen;
 mod server;
 mod ssm;

@@ -73,6 +73,8 @@ pub(crate) struct Interaction {
     pub(crate) id: String,
     pub(crate) target: Target,
     pub(crate) user_id: Option<i64>,
+    /// S3 only: the access key the request must be signed with.
+    pub(crate) access_key: Option<String>,
     pub(crate) when_state: Option<String>,
     pub(crate) set_state: Option<String>,
     pub(crate) response: RecordedResponse,
@@ -147,6 +149,7 @@ struct RawRequest {
     path_prefix: Option<String>,
     query: Option<BTreeMap<String, Value>>,
     user_id: Option<i64>,
+    access_key: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -284,6 +287,7 @@ fn check_interaction(scenario: &str, raw: RawInteraction) -> Result<Interaction,
         }
     }
     let user_id = raw.request.user_id;
+    let access_key = raw.request.access_key.clone();
     let target = check_target(raw.request).map_err(|why| fail(&why))?;
     let response = check_response(raw.response).map_err(|why| fail(&why))?;
     Ok(Interaction {
@@ -291,6 +295,7 @@ fn check_interaction(scenario: &str, raw: RawInteraction) -> Result<Interaction,
         id,
         target,
         user_id,
+        access_key,
         when_state: raw.when_state,
         set_state: raw.set_state,
         response,
@@ -305,10 +310,19 @@ fn check_target(request: RawRequest) -> Result<Target, String> {
         path_prefix,
         query,
         user_id: _,
+        access_key,
     } = request;
     if let Some(gql) = graphql {
-        if method.is_some() || path.is_some() || path_prefix.is_some() || query.is_some() {
-            return Err("a `graphql` matcher takes no method, path, path_prefix or query".into());
+        if method.is_some()
+            || path.is_some()
+            || path_prefix.is_some()
+            || query.is_some()
+            || access_key.is_some()
+        {
+            return Err(
+                "a `graphql` matcher takes no method, path, path_prefix, query or access_key"
+                    .into(),
+            );
         }
         let operation = match gql.operation.trim() {
             "" => return Err("graphql.operation is empty (use \"*\" for any operation)".into()),

@@ -3,6 +3,7 @@
 use http::header::AUTHORIZATION;
 use http::request::Parts;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::matcher;
 use super::token::caller_id_from_bearer;
@@ -27,6 +28,12 @@ pub struct SeenRequest {
     pub user_id: Option<i64>,
     /// The id of the interaction that answered, or `None` if the request was unrecorded.
     pub matched: Option<String>,
+    /// The access key a SigV4-signed (S3) request was signed with (see "The S3 face" in
+    /// [`crate::mock`]).
+    pub access_key: Option<String>,
+    /// The body's length and SHA-256 (hex; `None` when empty), so tests can check uploads.
+    pub body_len: usize,
+    pub body_sha256: Option<String>,
 }
 
 impl SeenRequest {
@@ -47,6 +54,10 @@ impl SeenRequest {
                 self.variables
             ));
         }
+        if let Some(key) = &self.access_key {
+            text.push_str(&format!(" access_key={key}"));
+            return text;
+        }
         match self.user_id {
             Some(id) => text.push_str(&format!(" user_id={id}")),
             None if self.token.is_some() => text.push_str(" user_id=(token without an integer id)"),
@@ -63,10 +74,13 @@ pub(crate) fn read_request(
     body: &[u8],
 ) -> (SeenRequest, Vec<(String, String)>, bool) {
     let raw_query = parts.uri.query().unwrap_or_default();
-    let token = parts
+    let query = matcher::parse_query(raw_query);
+    let authorization = parts
         .headers
         .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.to_str().ok());
+    let token = authorization
+        .filter(|value| !super::s3::is_sigv4(value))
         .map(bearer_token)
         .filter(|token| !token.is_empty())
         .map(str::to_string);
@@ -79,6 +93,9 @@ pub(crate) fn read_request(
         user_id: token.as_deref().and_then(caller_id_from_bearer),
         token,
         matched: None,
+        access_key: super::s3::signing_key(authorization, &query),
+        body_len: body.len(),
+        body_sha256: (!body.is_empty()).then(|| format!("{:x}", Sha256::digest(body))),
     };
     let mut graphql = false;
     if seen.method == "POST"
@@ -91,7 +108,7 @@ pub(crate) fn read_request(
         seen.variables = call.remove("variables").unwrap_or(Value::Null);
         graphql = true;
     }
-    (seen, matcher::parse_query(raw_query), graphql)
+    (seen, query, graphql)
 }
 
 /// The token in an `Authorization` value; like the registry, a missing `Bearer ` is tolerated.

@@ -23,6 +23,7 @@ use super::MOCK_URL_PLACEHOLDER;
 use super::fault::{self, Fault, MockBody, Prepared};
 use super::matcher::{self, Incoming};
 use super::recording::{RecordedBody, RecordedResponse, Recordings};
+use super::s3::S3Face;
 use super::seen::{SeenRequest, read_request};
 use super::ssm::SsmParameters;
 
@@ -43,6 +44,7 @@ pub struct MockCatalog {
 
 struct Inner {
     recordings: Recordings,
+    s3: S3Face,
     /// One prepared answer per interaction, same order, `{{mock_url}}` filled in.
     prepared: Vec<Prepared>,
     // A std Mutex, not Tokio's: every critical section is a few map and vector operations and
@@ -94,6 +96,7 @@ impl MockCatalog {
             .map(|i| prepare(&i.response, &url))
             .collect::<std::io::Result<Vec<_>>>()?;
         let inner = Arc::new(Inner {
+            s3: S3Face::new(&recordings),
             recordings,
             prepared,
             shared: Mutex::new(Shared::default()),
@@ -224,8 +227,12 @@ impl Inner {
             query,
             graphql: graphql.then_some((seen.operation.as_deref(), &seen.variables)),
             user_id: seen.user_id,
+            access_key: seen.access_key.as_deref(),
         };
-        let chosen = matcher::select(&self.recordings, &incoming, &shared.states);
+        let chosen = match self.s3.admits(seen) {
+            true => matcher::select(&self.recordings, &incoming, &shared.states),
+            false => None,
+        };
         let interaction = chosen.and_then(|index| self.recordings.interactions.get(index));
         if let Some(interaction) = interaction {
             seen.matched = Some(interaction.id.clone());
@@ -304,7 +311,8 @@ async fn handle(
     } else {
         let chosen = inner.answer(&mut seen, &query, graphql, hold_state);
         match chosen.and_then(|index| inner.prepared.get(index)) {
-            Some(prepared) => prepared.clone(),
+            Some(prepared) => inner.s3.shape(prepared.clone(), &parts, &seen),
+            None if seen.access_key.is_some() => inner.s3.refusal(&inner.recordings, &seen, &query),
             None => unrecorded(&seen),
         }
     };

@@ -6,11 +6,16 @@ pub mod admin;
 pub mod admin_roles;
 pub mod admin_settings;
 pub mod admin_users;
+pub mod bucket_access;
+pub mod bucket_object_read;
+pub mod bucket_objects;
+pub mod bucket_objects_put;
 pub mod buckets;
 pub mod catalog;
 pub mod package_browse;
 pub mod package_diff;
 pub mod package_files;
+pub mod package_from_s3;
 pub mod package_push;
 pub mod packages;
 pub mod resources;
@@ -152,12 +157,21 @@ pub static TOOLS: &[Tool] = &[
     catalog::CATALOG_URL,
     // Buckets
     buckets::BUCKET_LIST,
+    bucket_objects::BUCKET_OBJECTS_LIST,
+    bucket_objects::BUCKET_OBJECT_INFO,
+    bucket_object_read::BUCKET_OBJECT_TEXT,
+    bucket_object_read::BUCKET_OBJECT_FETCH,
+    bucket_objects::BUCKET_OBJECT_LINK,
+    bucket_objects_put::BUCKET_OBJECTS_PUT,
+    bucket_access::CHECK_BUCKET_ACCESS,
+    bucket_access::DISCOVER_PERMISSIONS,
     // Packages
     packages::PACKAGES_LIST,
     package_browse::PACKAGE_BROWSE,
     package_files::PACKAGE_FILE_TEXT,
     package_diff::PACKAGE_DIFF,
     package_push::PACKAGE_CREATE,
+    package_from_s3::PACKAGE_CREATE_FROM_S3,
     package_push::PACKAGE_UPDATE,
     package_push::PACKAGE_DELETE,
     // Search
@@ -208,6 +222,14 @@ fn tidy_schema(schema: schemars::Schema) -> Value {
         object.insert("type".into(), json!("object"));
         if let Some(Value::Object(properties)) = object.get_mut("properties") {
             properties.values_mut().for_each(plain_optional);
+        }
+        // Item types (e.g. the objects of `bucket_objects_put`) get the same treatment.
+        if let Some(Value::Object(defs)) = object.get_mut("$defs") {
+            for def in defs.values_mut() {
+                if let Some(Value::Object(properties)) = def.get_mut("properties") {
+                    properties.values_mut().for_each(plain_optional);
+                }
+            }
         }
     }
     value

@@ -49,7 +49,7 @@ pub const PACKAGE_FILE_TEXT: Tool = Tool {
 };
 
 /// Drops an incomplete UTF-8 sequence cut off at the end of a truncated read.
-fn trim_partial_char(bytes: &[u8]) -> &[u8] {
+pub(crate) fn trim_partial_char(bytes: &[u8]) -> &[u8] {
     match std::str::from_utf8(bytes) {
         Err(e) if e.error_len().is_none() => &bytes[..e.valid_up_to()],
         _ => bytes,

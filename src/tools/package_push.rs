@@ -114,7 +114,7 @@ pub const PACKAGE_UPDATE: Tool = Tool {
 };
 
 /// Sends `PackageConstruct` (then `PackagePromote` when copying) and reports the new revision.
-async fn push(
+pub(crate) async fn push(
     ctx: &Ctx,
     package: &PackageRef,
     entries: Vec<Value>,
@@ -171,7 +171,8 @@ async fn push(
     }))
 }
 
-fn construct_entry(entry: &NewEntry) -> Value {
+/// An entry as `PackageConstruct` takes it.
+pub(crate) fn construct_entry(entry: &NewEntry) -> Value {
     json!({ "logicalKey": entry.logical_key, "physicalKey": entry.physical_key })
 }
 

@@ -90,6 +90,8 @@ pub fn base_env(catalog: &str) -> Vec<(String, String)> {
         ("QUILT_MULTIUSER_MODE", "true"),
         ("QUILT_CATALOG_URL", catalog),
         ("QUILT_REGISTRY_URL", catalog),
+        // The recorded catalog answers S3 too (signed requests), so S3 never leaves loopback.
+        ("AWS_ENDPOINT_URL_S3", catalog),
         ("MCP_JWT_SECRET", SECRET),
         ("FASTMCP_HOST", "127.0.0.1"),
         ("FASTMCP_PORT", "0"),

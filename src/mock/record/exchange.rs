@@ -120,6 +120,9 @@ mod tests {
             token: Some("tok".into()),
             user_id: Some(1),
             matched: None,
+            access_key: None,
+            body_len: 0,
+            body_sha256: None,
         }
     }
 

@@ -1,0 +1,461 @@
+//! `package_create_from_s3`: find the objects under a prefix (with include and exclude globs),
+//! preview the package with `dry_run`, then create it. The listing is the bucket tools' own
+//! (`CallerS3::list`, the caller's temporary credentials); the revision is made by the catalog
+//! through `package_push::push`, as `package_create` makes it.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::aws::s3::{CallerS3, ListRequest};
+use crate::catalog::encode;
+use crate::tools::bucket_objects::caller_s3;
+use crate::tools::catalog::bucket_name;
+use crate::tools::package_push::{NewEntry, construct_entry, push};
+use crate::tools::packages::{MAX_FLAT_ENTRIES, PackageRef};
+use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
+
+/// Keys listed per ListObjectsV2 page while discovering.
+const PAGE: i32 = 1000;
+/// Packages of more objects than this need `force=true`: a guard against a too-broad prefix.
+const FORCE_ABOVE: usize = 1000;
+/// Entries shown in a preview.
+const PREVIEW_ENTRIES: usize = 100;
+
+/// Metadata profiles: what the generated metadata describes besides the source.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MetadataTemplate {
+    /// Source, object count, total size and file types.
+    #[default]
+    Standard,
+    /// Standard, plus object counts per data split (top folders named train, val, test…).
+    Ml,
+    /// Standard, plus the tabular files (csv, tsv, parquet, json…).
+    Analytics,
+}
+
+/// Arguments of `package_create_from_s3`; names and defaults as upstream unless said.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackageCreateFromS3Args {
+    /// The bucket holding the objects, e.g. `example-data` (`s3://` is accepted).
+    pub source_bucket: String,
+    /// The package, `namespace/name`.
+    pub package_name: String,
+    /// Only objects under this prefix, e.g. `results/2024/`.
+    #[serde(default)]
+    pub source_prefix: String,
+    /// A description, kept in the package metadata and used as the revision message.
+    #[serde(default)]
+    pub description: String,
+    /// The bucket the package is made in (default: the source bucket).
+    #[serde(default)]
+    pub target_registry: Option<String>,
+    /// Keep only keys matching one of these globs, matched against the key relative to
+    /// `source_prefix` (`*` also crosses `/`, so `*.csv` matches at any depth).
+    #[serde(default)]
+    pub include_patterns: Option<Vec<String>>,
+    /// Drop keys matching one of these globs (same matching), e.g. `qc/*`.
+    #[serde(default)]
+    pub exclude_patterns: Option<Vec<String>>,
+    /// Generated metadata: `standard`, `ml` (+ data splits) or `analytics` (+ tabular files).
+    #[serde(default)]
+    pub metadata_template: MetadataTemplate,
+    /// Copy the objects into the target registry (true) or reference them where they are.
+    #[serde(default)]
+    pub copy: bool,
+    /// Name entries by their key relative to `source_prefix` (true, the default) or by their
+    /// full key (false).
+    #[serde(default = "yes")]
+    pub auto_organize: bool,
+    /// Not supported (default false here): an entry must be an object in S3; write a README.md
+    /// under the prefix with bucket_objects_put and it is included.
+    #[serde(default)]
+    pub generate_readme: bool,
+    /// Has no effect: nothing is ever prompted. Preview with dry_run=true instead.
+    #[serde(default)]
+    pub confirm_structure: Option<bool>,
+    /// Return the preview (entries, metadata) without creating anything.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Needed to create a package of more than 1000 objects (a guard against a too-broad prefix).
+    #[serde(default)]
+    pub force: bool,
+    /// Metadata merged over the generated metadata (your keys win).
+    #[serde(default)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub const PACKAGE_CREATE_FROM_S3: Tool = Tool {
+    name: "package_create_from_s3",
+    title: "Create a package from an S3 prefix",
+    description: "Make a package revision from the objects under an S3 prefix, filtered by include/exclude globs, with generated metadata; preview first with dry_run=true. Objects are listed with the caller's own S3 access and referenced (or copied with copy=true).",
+    annotations: Annotations::WRITE,
+    input_schema: || schemars::schema_for!(PackageCreateFromS3Args),
+    call: |ctx, args| typed(ctx, args, package_create_from_s3),
+};
+
+/// An object chosen for the package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Found {
+    /// The key relative to the prefix.
+    relative: String,
+    key: String,
+    size: u64,
+}
+
+/// Lists every object under `prefix`, keeping those the globs select. Returns what was kept and
+/// how many objects were listed.
+async fn discover(
+    s3: &CallerS3,
+    bucket: &str,
+    prefix: &str,
+    include: &[String],
+    exclude: &[String],
+) -> Result<(Vec<Found>, usize), ToolError> {
+    let (mut found, mut listed, mut token) = (Vec::new(), 0usize, None::<String>);
+    loop {
+        let request = ListRequest {
+            prefix,
+            delimiter: None,
+            max_keys: PAGE,
+            continuation_token: token.as_deref(),
+        };
+        let page = s3.list(bucket, &request).await?;
+        listed += page.objects.len();
+        if listed > MAX_FLAT_ENTRIES as usize {
+            return Err(ToolError::Failed(format!(
+                "more than {MAX_FLAT_ENTRIES} objects under s3://{bucket}/{prefix}; narrow source_prefix or include_patterns"
+            )));
+        }
+        for object in page.objects {
+            let relative = object.key.strip_prefix(prefix).unwrap_or(&object.key);
+            // Zero-byte "folder" markers are not files.
+            if relative.is_empty() || relative.ends_with('/') {
+                continue;
+            }
+            let included = include.is_empty() || include.iter().any(|g| glob(g, relative));
+            if included && !exclude.iter().any(|g| glob(g, relative)) {
+                found.push(Found {
+                    relative: relative.to_string(),
+                    key: object.key.clone(),
+                    size: object.size,
+                });
+            }
+        }
+        match page.next_continuation_token.filter(|_| page.is_truncated) {
+            Some(next) => token = Some(next),
+            None => return Ok((found, listed)),
+        }
+    }
+}
+
+/// fnmatch-style matching: `*` any text (also `/`), `?` one character, `[abc]`/`[!abc]`/`[a-z]`
+/// one character of a set.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // Classic backtracking over the last `*`: linear in practice for path-sized inputs.
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None::<usize>, 0);
+    while ti < t.len() {
+        let step = match p.get(pi) {
+            Some('*') => {
+                star = Some(pi);
+                mark = ti;
+                pi += 1;
+                continue;
+            }
+            Some('?') => Some(pi + 1),
+            Some('[') => class(&p, pi, t[ti]),
+            Some(&c) if c == t[ti] => Some(pi + 1),
+            _ => None,
+        };
+        match (step, star) {
+            (Some(next), _) => {
+                pi = next;
+                ti += 1;
+            }
+            (None, Some(s)) => {
+                pi = s + 1;
+                mark += 1;
+                ti = mark;
+            }
+            (None, None) => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Matches `c` against the class starting at `p[start] == '['`: the index after `]` on a match.
+/// An unclosed `[` is a literal.
+fn class(p: &[char], start: usize, c: char) -> Option<usize> {
+    let mut i = start + 1;
+    let negated = matches!(p.get(i), Some('!' | '^'));
+    if negated {
+        i += 1;
+    }
+    let first = i;
+    let mut hit = false;
+    while let Some(&x) = p.get(i) {
+        if x == ']' && i > first {
+            return (hit != negated).then_some(i + 1);
+        }
+        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|&e| e != ']') {
+            hit |= (x..=p[i + 2]).contains(&c);
+            i += 3;
+        } else {
+            hit |= x == c;
+            i += 1;
+        }
+    }
+    (c == '[').then_some(start + 1)
+}
+
+impl Found {
+    /// The entry's logical key: relative to the prefix (`auto_organize`) or the full key.
+    fn logical(&self, auto_organize: bool) -> &str {
+        if auto_organize {
+            &self.relative
+        } else {
+            &self.key
+        }
+    }
+}
+
+/// `s3://bucket/key` with each key segment percent-encoded, as package physical keys are written.
+fn physical_key(bucket: &str, key: &str) -> String {
+    let path: Vec<String> = key.split('/').map(encode).collect();
+    format!("s3://{bucket}/{}", path.join("/"))
+}
+
+/// The generated metadata for `found` under the template, with `extra` merged over it.
+fn metadata(
+    args: &PackageCreateFromS3Args,
+    bucket: &str,
+    prefix: &str,
+    found: &[Found],
+) -> Map<String, Value> {
+    let mut types: BTreeMap<String, usize> = BTreeMap::new();
+    for f in found {
+        let name = f.relative.rsplit('/').next().unwrap_or_default();
+        let ext = match name.rsplit_once('.') {
+            Some((stem, ext)) if !stem.is_empty() => ext.to_ascii_lowercase(),
+            _ => "(none)".into(),
+        };
+        *types.entry(ext).or_default() += 1;
+    }
+    let mut generated = json!({
+        "source": format!("s3://{bucket}/{prefix}"),
+        "created_with": "quilt-mcp package_create_from_s3",
+        "template": args.metadata_template,
+        "objects": found.len(),
+        "total_bytes": found.iter().map(|f| f.size).sum::<u64>(),
+        "file_types": types,
+    });
+    match args.metadata_template {
+        MetadataTemplate::Standard => {}
+        MetadataTemplate::Ml => {
+            let mut splits: BTreeMap<&str, usize> = BTreeMap::new();
+            for f in found {
+                let top = f.relative.split('/').next().unwrap_or_default();
+                let split = match top.to_ascii_lowercase().as_str() {
+                    "train" | "training" => "train",
+                    "val" | "valid" | "validation" | "dev" => "validation",
+                    "test" | "testing" | "holdout" => "test",
+                    _ => continue,
+                };
+                *splits.entry(split).or_default() += 1;
+            }
+            generated["splits"] = json!(splits);
+        }
+        MetadataTemplate::Analytics => {
+            let tables: Vec<&str> = found
+                .iter()
+                .map(|f| f.logical(args.auto_organize))
+                .filter(|k| {
+                    let lower = k.to_ascii_lowercase();
+                    [".csv", ".tsv", ".parquet", ".json", ".jsonl", ".xlsx"]
+                        .iter()
+                        .any(|ext| lower.ends_with(ext))
+                })
+                .take(50)
+                .collect();
+            generated["tables"] = json!(tables);
+        }
+    }
+    let mut meta = Map::new();
+    if !args.description.trim().is_empty() {
+        meta.insert("description".into(), json!(args.description.trim()));
+    }
+    meta.insert("quilt_mcp".into(), generated);
+    meta.extend(args.metadata.clone().unwrap_or_default());
+    meta
+}
+
+/// What the call would make: checked arguments, the selected objects and the metadata.
+struct Plan {
+    package: PackageRef,
+    entries: Vec<(NewEntry, u64)>,
+    metadata: Map<String, Value>,
+    message: String,
+    /// `source`, counts, sizes and notes: reported by the preview and the creation alike.
+    summary: Value,
+}
+
+/// Checks the arguments, discovers the objects and builds the entries and metadata.
+async fn plan(ctx: &Ctx, args: &PackageCreateFromS3Args) -> Result<Plan, ToolError> {
+    let bucket = bucket_name("source_bucket", &args.source_bucket)?;
+    let registry = args.target_registry.as_deref().unwrap_or(&bucket);
+    let package = PackageRef::parse(&args.package_name, registry).map_err(|e| match e {
+        ToolError::InvalidArgument { field, message } if field == "registry" => {
+            ToolError::invalid("target_registry", message)
+        }
+        other => other,
+    })?;
+    if args.generate_readme {
+        return Err(ToolError::invalid(
+            "generate_readme",
+            "not supported: a package entry must be an object in S3; write a README.md under the prefix with bucket_objects_put and it is included",
+        ));
+    }
+    let prefix = args.source_prefix.trim().trim_start_matches('/');
+    let include = args.include_patterns.clone().unwrap_or_default();
+    let exclude = args.exclude_patterns.clone().unwrap_or_default();
+    let s3 = caller_s3(ctx).await?;
+    let (found, listed) = discover(&s3, &bucket, prefix, &include, &exclude).await?;
+    if found.is_empty() {
+        return Err(ToolError::Failed(format!(
+            "no objects under s3://{bucket}/{prefix} match ({listed} listed); check source_prefix and the patterns (bucket_objects_list shows the keys)"
+        )));
+    }
+    let entries = found
+        .iter()
+        .map(|f| {
+            let entry = NewEntry {
+                logical_key: f.logical(args.auto_organize).to_string(),
+                physical_key: physical_key(&bucket, &f.key),
+            };
+            (entry, f.size)
+        })
+        .collect();
+    let message = match args.description.trim() {
+        "" => format!("Created from s3://{bucket}/{prefix} with quilt-mcp package_create_from_s3"),
+        text => text.to_string(),
+    };
+    let notes: Vec<&str> = args
+        .confirm_structure
+        .map(|_| "confirm_structure has no effect here: nothing is prompted; preview with dry_run=true")
+        .into_iter()
+        .collect();
+    let summary = json!({
+        "source": format!("s3://{bucket}/{prefix}"),
+        "objects_listed": listed,
+        "objects_selected": found.len(),
+        "total_bytes": found.iter().map(|f| f.size).sum::<u64>(),
+        "notes": notes,
+    });
+    Ok(Plan {
+        metadata: metadata(args, &bucket, prefix, &found),
+        package,
+        entries,
+        message,
+        summary,
+    })
+}
+
+/// The dry run's answer: the plan, with the first entries.
+fn preview(plan: Plan) -> Value {
+    let shown: Vec<Value> = plan
+        .entries
+        .iter()
+        .take(PREVIEW_ENTRIES)
+        .map(|(e, size)| json!({ "logical_key": e.logical_key, "physical_key": e.physical_key, "size": size }))
+        .collect();
+    let mut preview = plan.summary;
+    preview["action"] = json!("preview");
+    preview["package_name"] = json!(plan.package.name);
+    preview["registry"] = json!(format!("s3://{}", plan.package.bucket));
+    preview["message"] = json!(plan.message);
+    preview["metadata"] = Value::Object(plan.metadata);
+    preview["entries_shown"] = json!(shown.len());
+    preview["entries"] = json!(shown);
+    preview["next_step"] = json!("call again with dry_run=false to create this revision");
+    preview
+}
+
+#[tracing::instrument(skip_all, fields(source = %args.source_bucket, package = %args.package_name))]
+async fn package_create_from_s3(
+    ctx: &Ctx,
+    args: PackageCreateFromS3Args,
+) -> Result<Value, ToolError> {
+    let plan = plan(ctx, &args).await?;
+    if args.dry_run {
+        return Ok(preview(plan));
+    }
+    let count = plan.entries.len();
+    if count > FORCE_ABOVE && !args.force {
+        return Err(ToolError::invalid(
+            "force",
+            format!(
+                "{count} objects would go into the package (more than {FORCE_ABOVE}); check with dry_run=true, then pass force=true"
+            ),
+        ));
+    }
+    let construct: Vec<Value> = plan
+        .entries
+        .iter()
+        .map(|(entry, size)| {
+            let mut value = construct_entry(entry);
+            value["size"] = json!(size);
+            value
+        })
+        .collect();
+    let mut result = push(
+        ctx,
+        &plan.package,
+        construct,
+        Some(plan.metadata),
+        plan.message,
+        args.copy,
+    )
+    .await?;
+    result["action"] = json!("created");
+    if let (Some(target), Value::Object(extra)) = (result.as_object_mut(), plan.summary) {
+        target.extend(extra);
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_like_fnmatch() {
+        assert!(glob("*.csv", "a.csv") && glob("*.csv", "deep/dir/a.csv"));
+        assert!(!glob("*.csv", "a.csv.gz"));
+        assert!(glob("qc/*", "qc/fastqc/S001.html"));
+        assert!(glob("lane[1-4]/*_R1.fastq.gz", "lane3/S001_R1.fastq.gz"));
+        assert!(!glob("lane[1-4]/*_R1.fastq.gz", "lane5/S001_R1.fastq.gz"));
+        assert!(glob("lane[!5]/*", "lane1/x") && !glob("lane[!5]/*", "lane5/x"));
+        assert!(glob("S00?_R?.fastq.gz", "S007_R2.fastq.gz"));
+        assert!(glob("README.md", "README.md") && !glob("README.md", "docs/README.md"));
+        assert!(glob("*", "") && glob("a*b*c", "aXbYbZc") && !glob("a*b*c", "aXbY"));
+        assert!(glob("[x", "[x"));
+    }
+
+    #[test]
+    fn physical_keys_are_percent_encoded_per_segment() {
+        assert_eq!(
+            physical_key("b", "raw/run 1/a+b.csv"),
+            "s3://b/raw/run%201/a%2Bb.csv"
+        );
+        assert_eq!(physical_key("b", "a//b"), "s3://b/a//b");
+    }
+}
