@@ -37,6 +37,8 @@ pub async fn run(port: u16) -> Result<(), String> {
             ("MCP_JWT_SECRET", secret.expose()),
             ("FASTMCP_HOST", "127.0.0.1"),
             ("FASTMCP_PORT", port.as_str()),
+            // One local user: a per-user rate limit would only get in the way of trying things.
+            ("MCP_RATE_LIMIT_PER_SECOND", "0"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string())),

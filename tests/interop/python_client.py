@@ -33,6 +33,8 @@ KNOWN_ARGUMENTS: dict[str, Any] = {
     "path": "README.md",
     "query": "counts csv",
     "partial_query": "rna",
+    "s3_uri": "s3://example-data/README.md",
+    "name": "alice",
 }
 
 # Read-only tools not called with generated arguments, with the reason. Each entry must say
