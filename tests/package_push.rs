@@ -124,6 +124,7 @@ fn package_update_keeps_existing_entries_and_merges_metadata() {
         "metadata": {"run": 43, "reviewed": true}, "flatten": false,
         "s3_uris": ["s3://example-data/results/counts.csv?versionId=v3", "s3://example-data/de_genes.csv"]})));
     assert_eq!(updated["top_hash"], "beef0000".repeat(8));
+    snapshot_settings().bind(|| insta::assert_json_snapshot!("package_update__merge", updated, { ".catalog_url" => "[url]" }));
     assert_eq!(
         updated["previous_hash"],
         "5feebbc18159b525a839f627ce7f7c223cea13cd471a060ced04ea49613baaf7"
@@ -147,6 +148,8 @@ fn package_delete_removes_every_revision_and_reports_refusals() {
         json!({"package_name": "team/proteomics", "registry": "example-data"}),
     ));
     assert_eq!(deleted["deleted_revisions"].as_array().unwrap().len(), 1);
+    snapshot_settings()
+        .bind(|| insta::assert_json_snapshot!("package_delete__every_revision", deleted));
     assert!(
         deleted["failed"][0]["error"]
             .as_str()

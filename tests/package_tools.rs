@@ -263,6 +263,7 @@ fn package_file_text_reads_through_a_browsing_session() {
     let base = |path: &str| json!({"package_name": "team/rnaseq-2024", "registry": "example-data", "path": path});
     let readme = h.call_tool(&t, "package_file_text", base("README.md"));
     let readme = ok(&readme).clone();
+    snapshot_settings().bind(|| insta::assert_json_snapshot!("package_file_text__readme", readme));
     assert_eq!(readme["truncated"], false);
     assert!(readme["text"].as_str().unwrap().len() > 10);
     let mut short = base("results/counts.csv");

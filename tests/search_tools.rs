@@ -155,6 +155,7 @@ fn search_suggest_proposes_real_packages_buckets_and_scopes() {
     let h = Harness::start();
     let t = token(ALICE);
     let suggested = ok(&h.call_tool(&t, "search_suggest", json!({"partial_query": "rna"})));
+    snapshot_settings().bind(|| insta::assert_json_snapshot!("search_suggest__rna", suggested));
     let texts: Vec<(&str, &str)> = suggested["suggestions"]
         .as_array()
         .unwrap()
