@@ -252,7 +252,33 @@ impl Inner {
     }
 }
 
-async fn serve(listener: TcpListener, inner: Arc<Inner>, mut stopped: oneshot::Receiver<()>) {
+async fn serve(listener: TcpListener, inner: Arc<Inner>, stopped: oneshot::Receiver<()>) {
+    serve_http1(listener, stopped, "mock catalog", move || {
+        let inner = Arc::clone(&inner);
+        service_fn(move |request| handle(Arc::clone(&inner), request))
+    })
+    .await;
+}
+
+/// Accepts loopback connections until `stopped`, serving each over HTTP/1.1 with a fresh
+/// `service()`, then gives open connections a second to finish. The mock and the recording
+/// proxy both serve this way.
+pub(super) async fn serve_http1<F, S, B>(
+    listener: TcpListener,
+    mut stopped: oneshot::Receiver<()>,
+    label: &'static str,
+    service: F,
+) where
+    F: Fn() -> S,
+    S: hyper::service::Service<Request<hyper::body::Incoming>, Response = Response<B>>
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let graceful = GracefulShutdown::new();
     loop {
         let accepted = tokio::select! {
@@ -263,18 +289,16 @@ async fn serve(listener: TcpListener, inner: Arc<Inner>, mut stopped: oneshot::R
             Ok((stream, _peer)) => stream,
             Err(err) => {
                 // Usually out of file descriptors under load: back off instead of spinning.
-                warn!(error = %err, "mock catalog: accept failed");
+                warn!(error = %err, "{label}: accept failed");
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }
         };
-        let inner = Arc::clone(&inner);
-        let service = service_fn(move |request| handle(Arc::clone(&inner), request));
         let connection =
-            graceful.watch(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+            graceful.watch(http1::Builder::new().serve_connection(TokioIo::new(stream), service()));
         tokio::spawn(async move {
             if let Err(err) = connection.await {
-                debug!(error = %err, "mock catalog: connection ended with an error");
+                debug!(error = %err, "{label}: connection ended with an error");
             }
         });
     }
