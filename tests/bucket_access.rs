@@ -15,11 +15,6 @@ use serde_json::{Value, json};
 const ALICE_KEY: &str = "ASIAALICEEXAMPLE0001";
 const BOB_KEY: &str = "ASIABOBEXAMPLE000002";
 
-fn ok(result: &Value) -> Value {
-    assert_eq!(result["isError"], false, "{result}");
-    result["structuredContent"].clone()
-}
-
 fn exchanges(h: &Harness, user: i64) -> usize {
     h.mock()
         .requests()

@@ -8,21 +8,11 @@ mod common;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const ALICE_KEY: &str = "ASIAALICEEXAMPLE0001";
 const BOB_KEY: &str = "ASIABOBEXAMPLE000002";
 const V_PREVIOUS: &str = "9pQr0sT1uV2wX3yZ4aB5cD6eF7gH8iJ2";
-
-fn ok(result: &Value) -> Value {
-    assert_eq!(result["isError"], false, "{result}");
-    result["structuredContent"].clone()
-}
-
-fn err(result: &Value) -> String {
-    assert_eq!(result["isError"], true, "{result}");
-    result_text(result)
-}
 
 /// The S3 requests the mock saw (signed ones), as (method, path, query, access key).
 fn s3_requests(h: &Harness) -> Vec<(String, String, String, String)> {

@@ -4,20 +4,10 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 const ALICE_KEY: &str = "ASIAALICEEXAMPLE0001";
-
-fn ok(result: &Value) -> Value {
-    assert_eq!(result["isError"], false, "{result}");
-    result["structuredContent"].clone()
-}
-
-fn err(result: &Value) -> String {
-    assert_eq!(result["isError"], true, "{result}");
-    result_text(result)
-}
 
 #[test]
 fn uploads_report_each_item_and_only_what_s3_accepted() {

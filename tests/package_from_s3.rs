@@ -4,17 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
-
-fn ok(result: &Value) -> Value {
-    assert_eq!(result["isError"], false, "{result}");
-    result["structuredContent"].clone()
-}
-
-fn err(result: &Value) -> String {
-    assert_eq!(result["isError"], true, "{result}");
-    result_text(result)
-}
+use serde_json::json;
 
 #[test]
 fn a_dry_run_previews_a_selection_across_three_listing_pages() {
