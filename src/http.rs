@@ -19,8 +19,12 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A JSON response with the given status.
 pub fn json_response(status: StatusCode, value: &Value) -> HttpResponse {
-    let body = serde_json::to_vec(value).unwrap_or_default();
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+    encoded_json_response(status, serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// A response whose body is JSON already encoded.
+pub fn encoded_json_response(status: StatusCode, body: impl Into<Bytes>) -> HttpResponse {
+    let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -146,6 +146,11 @@ pub fn success(id: &Value, result: Value) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "result": result })
 }
 
+/// A success answer whose result is already encoded JSON.
+pub fn success_encoded(id: &Value, result: &str) -> String {
+    format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{result}}}"#)
+}
+
 /// An error answer.
 pub fn failure(id: &Value, error: &RpcError) -> Value {
     let mut body = json!({ "code": error.code, "message": error.message });
@@ -209,6 +214,15 @@ mod tests {
         for (body, code) in cases {
             let err = decode(body).unwrap_err();
             assert_eq!(err.error.code, *code, "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn an_encoded_success_is_the_same_answer() {
+        for id in [json!(7), json!("a\"b")] {
+            let encoded = success_encoded(&id, r#"{"tools":[1,{"x":"y"}]}"#);
+            let expected = success(&id, json!({"tools": [1, {"x": "y"}]}));
+            assert_eq!(serde_json::from_str::<Value>(&encoded).unwrap(), expected);
         }
     }
 

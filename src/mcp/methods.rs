@@ -19,11 +19,25 @@ const INSTRUCTIONS: &str = "Tools for one Quilt data catalog, acting with the ca
 Start with bucket_list to see the buckets you can use; catalog_url and catalog_uri build links.";
 
 /// Answers one request.
-pub async fn handle(ctx: &RequestContext, method: &str, params: Value) -> Result<Value, RpcError> {
+pub async fn handle(ctx: &RequestContext, method: &str, params: Value) -> Result<Answer, RpcError> {
+    match method {
+        // Encoded once at start: the list is static and tens of kilobytes, and clients ask often.
+        "tools/list" => Ok(Answer::Encoded(tools::list_json())),
+        _ => value_of(ctx, method, params).await.map(Answer::Value),
+    }
+}
+
+/// A method's result: a value to encode, or JSON that was encoded once and is sent as is.
+#[derive(Debug)]
+pub enum Answer {
+    Value(Value),
+    Encoded(&'static str),
+}
+
+async fn value_of(ctx: &RequestContext, method: &str, params: Value) -> Result<Value, RpcError> {
     match method {
         "initialize" => Ok(initialize(ctx, &params)),
         "ping" => Ok(json!({})),
-        "tools/list" => Ok(tools::list().clone()),
         "tools/call" => tools_call(ctx, &params).await,
         "resources/list" => Ok(resources_list(ctx)),
         "resources/templates/list" => Ok(resource_templates_list(ctx)),

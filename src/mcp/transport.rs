@@ -12,12 +12,14 @@ use serde_json::Value;
 use tower::Service;
 
 use crate::auth::Caller;
-use crate::http::{BoxFuture, HttpResponse, empty_response, error_response, json_response};
+use crate::http::{
+    BoxFuture, HttpResponse, empty_response, encoded_json_response, error_response, json_response,
+};
 use crate::layers::limits::payload_too_large;
 use crate::layers::request_id::RequestId;
 use crate::layers::telemetry::McpCallInfo;
 use crate::mcp::jsonrpc::{self, INVALID_REQUEST, Message, RpcError};
-use crate::mcp::methods::{self, SUPPORTED_PROTOCOL_VERSIONS};
+use crate::mcp::methods::{self, Answer, SUPPORTED_PROTOCOL_VERSIONS};
 use crate::state::AppState;
 
 /// The `/mcp` endpoint behind the auth and rate-limit layers.
@@ -154,11 +156,13 @@ where
                 .map(str::to_string)
         })
         .flatten();
-    let body = match methods::handle(&ctx, &method, params).await {
-        Ok(result) => jsonrpc::success(&id, result),
-        Err(error) => jsonrpc::failure(&id, &error),
+    let mut response = match methods::handle(&ctx, &method, params).await {
+        Ok(Answer::Value(result)) => json_response(StatusCode::OK, &jsonrpc::success(&id, result)),
+        Ok(Answer::Encoded(result)) => {
+            encoded_json_response(StatusCode::OK, jsonrpc::success_encoded(&id, result))
+        }
+        Err(error) => json_response(StatusCode::OK, &jsonrpc::failure(&id, &error)),
     };
-    let mut response = json_response(StatusCode::OK, &body);
     response
         .extensions_mut()
         .insert(McpCallInfo { method, tool });

@@ -272,6 +272,12 @@ pub fn describe(tool: &Tool) -> Value {
     })
 }
 
+/// The `tools/list` result encoded as JSON, once.
+pub fn list_json() -> &'static str {
+    static ENCODED: OnceLock<String> = OnceLock::new();
+    ENCODED.get_or_init(|| serde_json::to_string(list()).unwrap_or_default())
+}
+
 /// The `tools/list` result, built once: the table is static.
 pub fn list() -> &'static Value {
     static LIST: OnceLock<Value> = OnceLock::new();
