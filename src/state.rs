@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::auth::JwtVerifier;
 use crate::aws::S3Factory;
 use crate::catalog::CatalogClient;
-use crate::config::{Config, JwtSecretSource};
+use crate::config::Config;
 use crate::resources::ResourceCache;
 
 /// The server's shared state.
@@ -35,13 +35,5 @@ impl AppState {
             verifier,
             config,
         })
-    }
-
-    /// The secret when it comes from the environment (the SSM source is resolved by the caller).
-    pub fn env_secret(config: &Config) -> Option<&crate::config::Secret> {
-        match &config.jwt_secret {
-            JwtSecretSource::Env(secret) => Some(secret),
-            JwtSecretSource::Ssm { .. } => None,
-        }
     }
 }
