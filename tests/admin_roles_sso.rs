@@ -9,40 +9,32 @@ use std::collections::BTreeMap;
 use common::*;
 use serde_json::{Value, json};
 
-fn ok(h: &Harness, tool: &str, args: Value) -> Value {
-    let result = h.call_tool(&token(ALICE), tool, args.clone());
-    assert_eq!(result["isError"], false, "{tool} {args}: {result}");
-    result["structuredContent"].clone()
-}
-
-fn fails(h: &Harness, who: i64, tool: &str, args: Value) -> String {
-    let result = h.call_tool(&token(who), tool, args.clone());
-    assert_eq!(result["isError"], true, "{tool} {args}: {result}");
-    result_text(&result)
-}
-
 #[test]
 fn roles_are_listed_and_assigned() {
     let h = Harness::start();
-    let roles = ok(&h, "admin_roles_list", json!({}));
+    let roles = call_ok(&h, ALICE, "admin_roles_list", json!({}));
     assert_eq!(roles["count"], 3);
-    let set = ok(
+    let set = call_ok(
         &h,
+        ALICE,
         "admin_user_set_role",
         json!({"name": "bob", "role": "ReadWriteQuiltBucket", "extra_roles": ["ReadQuiltBucket"]}),
     );
-    let added = ok(
+    let added = call_ok(
         &h,
+        ALICE,
         "admin_user_add_roles",
         json!({"name": "bob", "roles": ["ReadWriteQuiltBucket"]}),
     );
-    let removed = ok(
+    let removed = call_ok(
         &h,
+        ALICE,
         "admin_user_remove_roles",
         json!({"name": "alice", "roles": ["ReadQuiltBucket"]}),
     );
-    let fallback = ok(
+    let fallback = call_ok(
         &h,
+        ALICE,
         "admin_user_remove_roles",
         json!({"name": "bob", "roles": ["ReadQuiltBucket"], "fallback": "ReadWriteQuiltBucket"}),
     );
@@ -59,11 +51,11 @@ fn roles_are_listed_and_assigned() {
 fn sso_configuration_is_replaced_then_removed() {
     let h = Harness::start();
     let text = "version: \"1.0\"\ndefault_role: ReadQuiltBucket\nmappings: []\n";
-    let set = ok(&h, "admin_sso_config_set", json!({"config": text}));
+    let set = call_ok(&h, ALICE, "admin_sso_config_set", json!({"config": text}));
     assert_eq!(set["sso_config"]["text"], text);
     // An object (upstream's form) is sent as its JSON text.
     let object = json!({"default_role": "ReadQuiltBucket", "mappings": [], "version": "1.0"});
-    let from_object = ok(&h, "admin_sso_config_set", json!({"config": object}));
+    let from_object = call_ok(&h, ALICE, "admin_sso_config_set", json!({"config": object}));
     assert_eq!(
         from_object["sso_config"]["text"],
         r#"{"default_role":"ReadQuiltBucket","mappings":[],"version":"1.0"}"#
@@ -79,7 +71,7 @@ fn sso_configuration_is_replaced_then_removed() {
             .unwrap()
             .contains("\"configured\": true")
     );
-    let removed = ok(&h, "admin_sso_config_remove", json!({}));
+    let removed = call_ok(&h, ALICE, "admin_sso_config_remove", json!({}));
     assert_eq!(removed, json!({"configured": false, "sso_config": null}));
     let after = h.rpc(
         &token(ALICE),
@@ -101,13 +93,15 @@ fn sso_configuration_is_replaced_then_removed() {
 #[test]
 fn open_query_is_switched() {
     let h = Harness::start();
-    let on = ok(
+    let on = call_ok(
         &h,
+        ALICE,
         "admin_tabulator_open_query_set",
         json!({"enabled": true}),
     );
-    let off = ok(
+    let off = call_ok(
         &h,
+        ALICE,
         "admin_tabulator_open_query_set",
         json!({"enabled": false}),
     );
@@ -143,7 +137,7 @@ fn a_non_admin_gets_one_clear_refusal_from_every_tool() {
     ];
     let mut refusals = BTreeMap::new();
     for (tool, args) in calls {
-        let text = fails(&h, BOB, tool, args);
+        let text = call_fails(&h, BOB, tool, args);
         assert!(
             text.starts_with("this needs catalog admin rights"),
             "{tool}: {text}"
@@ -200,7 +194,7 @@ fn bad_arguments_are_refused_before_any_catalog_call() {
         ("admin_tabulator_open_query_set", json!({}), "enabled"),
     ];
     for (tool, args, field) in cases {
-        let text = fails(&h, ALICE, tool, args.clone());
+        let text = call_fails(&h, ALICE, tool, args.clone());
         assert!(text.contains(field), "{tool} {args}: {text}");
     }
     assert!(
@@ -255,7 +249,7 @@ fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
         ),
     ];
     for (tool, args, expected) in cases {
-        let text = fails(&h, ALICE, tool, args.clone());
+        let text = call_fails(&h, ALICE, tool, args.clone());
         assert!(text.contains(expected), "{tool} {args}: {text}");
     }
 }

@@ -9,31 +9,21 @@ use std::collections::BTreeMap;
 use common::*;
 use serde_json::{Value, json};
 
-/// A call by alice that must succeed; returns its structured content.
-fn ok(h: &Harness, tool: &str, args: Value) -> Value {
-    let result = h.call_tool(&token(ALICE), tool, args.clone());
-    assert_eq!(result["isError"], false, "{tool} {args}: {result}");
-    result["structuredContent"].clone()
-}
-
-/// A call by `who` that must fail; returns the error text.
-fn fails(h: &Harness, who: i64, tool: &str, args: Value) -> String {
-    let result = h.call_tool(&token(who), tool, args.clone());
-    assert_eq!(result["isError"], true, "{tool} {args}: {result}");
-    assert!(result.get("structuredContent").is_none(), "{result}");
-    result_text(&result)
-}
-
 #[test]
 fn reads_list_and_get_users() {
     let h = Harness::start();
-    let list = ok(&h, "admin_users_list", json!({}));
+    let list = call_ok(&h, ALICE, "admin_users_list", json!({}));
     assert_eq!(list["count"], 3);
-    let alice = ok(&h, "admin_user_get", json!({"name": "alice"}));
+    let alice = call_ok(&h, ALICE, "admin_user_get", json!({"name": "alice"}));
     assert_eq!(alice["user"]["role"]["type"], "managed");
-    let bot = ok(&h, "admin_user_get", json!({"name": " pipeline-bot "}));
+    let bot = call_ok(
+        &h,
+        ALICE,
+        "admin_user_get",
+        json!({"name": " pipeline-bot "}),
+    );
     assert_eq!(bot["user"]["role"]["type"], "unmanaged");
-    let unknown = fails(&h, ALICE, "admin_user_get", json!({"name": "nobody"}));
+    let unknown = call_fails(&h, ALICE, "admin_user_get", json!({"name": "nobody"}));
     assert!(
         unknown.contains("no user named `nobody`") && unknown.contains("admin_users_list"),
         "{unknown}"
@@ -47,29 +37,38 @@ fn reads_list_and_get_users() {
 #[test]
 fn writes_answer_the_changed_user() {
     let h = Harness::start();
-    let created = ok(
+    let created = call_ok(
         &h,
+        ALICE,
         "admin_user_create",
         json!({"name": "carol", "email": "carol@example.com", "role": "ReadQuiltBucket",
                "extra_roles": ["ReadWriteQuiltBucket"]}),
     );
-    let deleted = ok(&h, "admin_user_delete", json!({"name": "carol"}));
-    let email = ok(
+    let deleted = call_ok(&h, ALICE, "admin_user_delete", json!({"name": "carol"}));
+    let email = call_ok(
         &h,
+        ALICE,
         "admin_user_set_email",
         json!({"name": "bob", "email": "bob@newdomain.example.com"}),
     );
-    let admin = ok(
+    let admin = call_ok(
         &h,
+        ALICE,
         "admin_user_set_admin",
         json!({"name": "bob", "admin": true}),
     );
-    let active = ok(
+    let active = call_ok(
         &h,
+        ALICE,
         "admin_user_set_active",
         json!({"name": "bob", "active": false}),
     );
-    let reset = ok(&h, "admin_user_reset_password", json!({"name": "bob"}));
+    let reset = call_ok(
+        &h,
+        ALICE,
+        "admin_user_reset_password",
+        json!({"name": "bob"}),
+    );
     assert_eq!(email["user"]["email"], "bob@newdomain.example.com");
     assert_eq!(admin["user"]["is_admin"], true);
     assert_eq!(active["user"]["is_active"], false);
@@ -114,7 +113,7 @@ fn a_non_admin_gets_one_clear_refusal_from_every_user_tool() {
     let h = Harness::start();
     let mut refusals = BTreeMap::new();
     for (tool, args) in every_user_tool() {
-        let text = fails(&h, BOB, tool, args);
+        let text = call_fails(&h, BOB, tool, args);
         assert!(
             text.starts_with("this needs catalog admin rights"),
             "{tool}: {text}"
@@ -133,9 +132,9 @@ fn a_non_admin_gets_one_clear_refusal_from_every_user_tool() {
 #[test]
 fn a_rejected_token_says_log_in_and_a_403_names_both_causes() {
     let h = Harness::start();
-    let carol = fails(&h, CAROL, "admin_users_list", json!({}));
+    let carol = call_fails(&h, CAROL, "admin_users_list", json!({}));
     assert!(carol.contains("401") && carol.contains("log in"), "{carol}");
-    let dave = fails(&h, DAVE, "admin_users_list", json!({}));
+    let dave = call_fails(&h, DAVE, "admin_users_list", json!({}));
     assert!(
         dave.contains("admin rights") && dave.contains("inactive"),
         "{dave}"
@@ -189,7 +188,7 @@ fn bad_arguments_are_refused_before_any_catalog_call() {
         ("admin_users_list", json!({"quilt_ops": null}), "quilt_ops"),
     ];
     for (tool, args, field) in cases {
-        let text = fails(&h, ALICE, tool, args.clone());
+        let text = call_fails(&h, ALICE, tool, args.clone());
         assert!(text.contains(field), "{tool} {args}: {text}");
     }
     assert!(
@@ -202,7 +201,7 @@ fn bad_arguments_are_refused_before_any_catalog_call() {
 fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
     let h = Harness::start();
     let create = |name: &str, email: &str, role: &str| {
-        fails(
+        call_fails(
             &h,
             ALICE,
             "admin_user_create",
@@ -268,7 +267,7 @@ fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
         ),
     ];
     for (tool, args, expected) in cases {
-        let text = fails(&h, ALICE, tool, args.clone());
+        let text = call_fails(&h, ALICE, tool, args.clone());
         assert!(text.contains(expected), "{tool} {args}: {text}");
     }
 }

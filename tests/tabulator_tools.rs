@@ -9,18 +9,6 @@ use std::collections::BTreeMap;
 use common::*;
 use serde_json::{Value, json};
 
-fn ok(h: &Harness, who: i64, tool: &str, args: Value) -> Value {
-    let result = h.call_tool(&token(who), tool, args.clone());
-    assert_eq!(result["isError"], false, "{tool} {args}: {result}");
-    result["structuredContent"].clone()
-}
-
-fn fails(h: &Harness, who: i64, tool: &str, args: Value) -> String {
-    let result = h.call_tool(&token(who), tool, args.clone());
-    assert_eq!(result["isError"], true, "{tool} {args}: {result}");
-    result_text(&result)
-}
-
 /// The gene-counts table of the recordings, as typed arguments.
 fn gene_counts() -> Value {
     json!({
@@ -50,13 +38,13 @@ fn gene_counts_with(changes: Value) -> Value {
 #[test]
 fn anyone_who_sees_the_bucket_lists_its_tables() {
     let h = Harness::start();
-    let alice = ok(
+    let alice = call_ok(
         &h,
         ALICE,
         "tabulator_tables_list",
         json!({"bucket": "example-data"}),
     );
-    let bob = ok(
+    let bob = call_ok(
         &h,
         BOB,
         "tabulator_tables_list",
@@ -64,7 +52,7 @@ fn anyone_who_sees_the_bucket_lists_its_tables() {
     );
     assert_eq!(alice, bob);
     assert_eq!(alice["count"], 1);
-    let hidden = fails(
+    let hidden = call_fails(
         &h,
         BOB,
         "tabulator_tables_list",
@@ -82,7 +70,7 @@ fn anyone_who_sees_the_bucket_lists_its_tables() {
 #[test]
 fn create_builds_the_yaml_from_typed_arguments() {
     let h = Harness::start();
-    let created = ok(&h, ALICE, "tabulator_table_create", gene_counts());
+    let created = call_ok(&h, ALICE, "tabulator_table_create", gene_counts());
     assert_eq!(created["tables"], json!(["rnaseq_samples", "gene_counts"]));
     let sent = h.mock().requests();
     assert_eq!(sent[0].operation.as_deref(), Some("SetTabulatorTable"));
@@ -99,11 +87,11 @@ fn create_builds_the_yaml_from_typed_arguments() {
 fn delete_and_rename_answer_the_tables_left() {
     let h = Harness::start();
     let table = json!({"bucket_name": "example-data", "table_name": "rnaseq_samples"});
-    let deleted = ok(&h, ALICE, "tabulator_table_delete", table.clone());
+    let deleted = call_ok(&h, ALICE, "tabulator_table_delete", table.clone());
     assert_eq!(deleted["tables"], json!([]));
     let mut rename = table;
     rename["new_table_name"] = json!("rnaseq_samples_v2");
-    let renamed = ok(&h, ALICE, "tabulator_table_rename", rename);
+    let renamed = call_ok(&h, ALICE, "tabulator_table_rename", rename);
     snapshot_settings().bind(|| {
         insta::assert_json_snapshot!("tabulator_table_delete__rnaseq_samples", deleted);
         insta::assert_json_snapshot!("tabulator_table_rename__rnaseq_samples", renamed);
@@ -123,7 +111,7 @@ fn a_non_admin_gets_one_clear_refusal_from_every_write() {
     ];
     let mut refusals = BTreeMap::new();
     for (tool, args) in calls {
-        let text = fails(&h, BOB, tool, args);
+        let text = call_fails(&h, BOB, tool, args);
         assert!(
             text.starts_with("this needs catalog admin rights"),
             "{tool}: {text}"
@@ -167,7 +155,7 @@ fn bad_arguments_are_refused_before_any_catalog_call() {
     ];
     for (changes, field) in create_cases {
         let args = gene_counts_with(changes);
-        let text = fails(&h, ALICE, "tabulator_table_create", args.clone());
+        let text = call_fails(&h, ALICE, "tabulator_table_create", args.clone());
         assert!(text.contains(field), "{args}: {text}");
     }
     let other_cases = [
@@ -189,7 +177,7 @@ fn bad_arguments_are_refused_before_any_catalog_call() {
         ),
     ];
     for (tool, args, field) in other_cases {
-        let text = fails(&h, ALICE, tool, args.clone());
+        let text = call_fails(&h, ALICE, tool, args.clone());
         assert!(text.contains(field), "{tool} {args}: {text}");
     }
     assert!(
@@ -201,7 +189,7 @@ fn bad_arguments_are_refused_before_any_catalog_call() {
 #[test]
 fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
     let h = Harness::start();
-    let bad_name = fails(
+    let bad_name = call_fails(
         &h,
         ALICE,
         "tabulator_table_create",
@@ -211,7 +199,7 @@ fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
         bad_name.contains("SetTabulatorTable: tableName: Table name must match"),
         "{bad_name}"
     );
-    let bad_regex = fails(
+    let bad_regex = call_fails(
         &h,
         ALICE,
         "tabulator_table_create",
@@ -225,7 +213,7 @@ fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
         bad_regex.contains("config: source.logical_key: missing )"),
         "{bad_regex}"
     );
-    let no_bucket = fails(
+    let no_bucket = call_fails(
         &h,
         ALICE,
         "tabulator_table_create",
@@ -238,7 +226,7 @@ fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
     let rename = |table: &str, new: &str| {
         let args =
             json!({"bucket_name": "example-data", "table_name": table, "new_table_name": new});
-        fails(&h, ALICE, "tabulator_table_rename", args)
+        call_fails(&h, ALICE, "tabulator_table_rename", args)
     };
     let taken = rename("rnaseq_samples", "RNA Seq");
     assert!(

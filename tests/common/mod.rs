@@ -279,3 +279,18 @@ pub fn err(result: &Value) -> String {
     assert_eq!(result["isError"], true, "{result}");
     result_text(result)
 }
+
+/// Calls `tool` as user `who`; it must succeed. Returns its structured content.
+pub fn call_ok(h: &Harness, who: i64, tool: &str, args: Value) -> Value {
+    let result = h.call_tool(&token(who), tool, args.clone());
+    assert_eq!(result["isError"], false, "{tool} {args}: {result}");
+    result["structuredContent"].clone()
+}
+
+/// Calls `tool` as user `who`; it must fail, with text and no structured content.
+pub fn call_fails(h: &Harness, who: i64, tool: &str, args: Value) -> String {
+    let result = h.call_tool(&token(who), tool, args.clone());
+    assert_eq!(result["isError"], true, "{tool} {args}: {result}");
+    assert!(result.get("structuredContent").is_none(), "{result}");
+    result_text(&result)
+}
