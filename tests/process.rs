@@ -103,15 +103,7 @@ impl Proc {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let rx = stdout_lines(&mut child);
         let mut proc = Proc {
             child,
             lines: rx,
@@ -331,6 +323,20 @@ fn ten_thousand_idle_connections_keep_memory_bounded_and_new_clients_served() {
     drop(idle);
 }
 
+/// The child's stdout, line by line, read on a thread of its own so the child never blocks.
+fn stdout_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 /// Starts a subcommand; its stdout lines arrive on the receiver.
 fn spawn_lines(args: &[&str]) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(BIN)
@@ -340,15 +346,7 @@ fn spawn_lines(args: &[&str]) -> (Child, mpsc::Receiver<String>) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = stdout_lines(&mut child);
     (child, rx)
 }
 
