@@ -51,6 +51,26 @@ pub fn format_rfc3339(time: SystemTime) -> String {
     )
 }
 
+/// Formats seconds since the epoch as an HTTP date (RFC 9110 IMF-fixdate), e.g.
+/// `Tue, 10 Feb 2026 09:12:44 GMT`, as S3 writes `Last-Modified`.
+pub fn format_http_date(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = unix.div_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let rem = unix.rem_euclid(86_400);
+    format!(
+        "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1).clamp(0, 11) as usize],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
 /// Now, formatted.
 pub fn now_rfc3339() -> String {
     format_rfc3339(SystemTime::now())
@@ -111,6 +131,11 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), Some(951_782_400));
         assert_eq!(parse_rfc3339("not a date"), None);
+        assert_eq!(
+            format_http_date(1_770_714_764),
+            "Tue, 10 Feb 2026 09:12:44 GMT"
+        );
+        assert_eq!(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
     }
 }

@@ -42,6 +42,9 @@ pub enum FaultBody {
     Truncated,
     /// `<html>502 Bad Gateway</html>` as `text/html`, as a load balancer would answer.
     Html,
+    /// This JSON text instead of the answer, e.g. `{"errors":[{"message":"boom"}]}` for a
+    /// registry whose resolvers fail.
+    Json(String),
 }
 
 impl Fault {
@@ -80,7 +83,7 @@ impl Prepared {
 pub(crate) fn apply(fault: &Fault, recorded: Prepared) -> Response<MockBody> {
     let forced = fault.status.and_then(|s| StatusCode::from_u16(s).ok());
     let status = forced.unwrap_or(recorded.status);
-    match fault.body {
+    match &fault.body {
         FaultBody::Recorded => build(status, recorded.headers, full(recorded.body)),
         FaultBody::Malformed => build(
             status,
@@ -95,6 +98,11 @@ pub(crate) fn apply(fault: &Fault, recorded: Prepared) -> Response<MockBody> {
                 body,
             )
         }
+        FaultBody::Json(text) => build(
+            status,
+            content_type("application/json"),
+            full(Bytes::from(text.clone())),
+        ),
         FaultBody::Truncated => {
             let mut headers = recorded.headers;
             // Promise more bytes than will ever come, so the client sees the body cut short.

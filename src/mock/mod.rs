@@ -1,10 +1,35 @@
-//! The recorded-response catalog ("the mock"): a real HTTP server on a loopback port that stands
-//! in for both the Quilt catalog and its registry, answering from recordings.
+//! The embedded catalog ("the mock"): a real HTTP server on a loopback port that stands in for
+//! a Quilt catalog, its registry, S3 and SSM, for `quilt-mcp demo`, `mock-catalog` and every
+//! black-box test. It runs in one of two modes.
 //!
-//! One base URL serves everything: `POST /graphql`, `/api/...`, `/config.json`, `/browse/...`
-//! and whatever else a recording names (e.g. a `/presigned/...` target of a redirect). Black-box
-//! tests and `quilt-mcp demo` start it with [`MockCatalog::start`] and point the server at
-//! [`MockCatalog::url`].
+//! # The model (the default)
+//!
+//! [`MockCatalog::start`] serves [`model::Model`]: a small in-memory catalog loaded from the
+//! dataset in `tests/dataset/` (compiled in), answering every face from that one world:
+//!
+//! - `POST /graphql`: any operation valid against `schema/catalog.graphql`, executed by
+//!   apollo-compiler against the model (`graphql/`), for any variables;
+//! - `GET /config.json`, `/api/auth/get_credentials` (each user's own keys), `/api/search`
+//!   (an Elasticsearch-like search over the model, `search.rs`), `/browse/<session>/<path>`
+//!   and the presigned `/presigned/…` links it redirects to (`registry.rs`);
+//! - S3, for requests signed with SigV4 (`s3_face.rs`): ListObjectsV2, HeadObject, GetObject
+//!   (versions, ranges), PutObject (`If-None-Match`), with the permissions of the user the
+//!   signing key was issued to;
+//! - SSM `GetParameter` (`ssm.rs`).
+//!
+//! The caller is the `id` claim of the bearer token (decoded, not verified: the server in
+//! front already verified it); an unknown id gets 401 and an inactive user 403, as from the
+//! registry. Writes (pushes, deletes, user and role changes, SSO, Tabulator, object puts)
+//! change the model for the run. A request the model does not support gets the error the real
+//! service would give, naming what is unsupported; with [`MockCatalog::set_strict`] it is also
+//! kept as unmatched, so the test fails.
+//!
+//! # Replay (wire-format fixtures)
+//!
+//! [`MockCatalog::replay`] answers from recordings instead: `tests/recordings/*.json` keep
+//! answers in the catalog's wire format (our decoders and the model are checked against
+//! them), and `quilt-mcp record` writes new ones from a real catalog. The rules below are the
+//! replay's.
 //!
 //! # Recording files
 //!
@@ -60,7 +85,7 @@
 //! item). A request answered under a disruptive fault (status, body or dropped connection; not
 //! latency alone) does not move the state, so a retry sees the same state.
 //!
-//! # Strictness
+//! # Strictness (replay)
 //!
 //! A request no interaction matches gets HTTP 500 with
 //! `{"errors":[{"message":"mock catalog: unrecorded request: POST /graphql operation=... variables=... user_id=..."}]}`,
@@ -100,10 +125,15 @@
 
 mod builtin;
 mod fault;
+mod graphql;
 mod matcher;
+pub mod model;
 pub mod record;
 mod recording;
+mod registry;
 mod s3;
+mod s3_face;
+mod search;
 mod seen;
 mod server;
 mod ssm;

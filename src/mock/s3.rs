@@ -156,8 +156,30 @@ pub(crate) fn is_sigv4(authorization: &str) -> bool {
     authorization.trim_start().starts_with(SIGV4)
 }
 
+/// The content type S3 would have stored for a key written without one, by extension.
+pub(crate) fn content_type_of(key: &str) -> &'static str {
+    let ext = key
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "csv" => "text/csv",
+        "tsv" => "text/tab-separated-values",
+        "json" => "application/json",
+        "md" => "text/markdown",
+        "txt" | "log" => "text/plain",
+        "html" => "text/html",
+        "yml" | "yaml" => "application/yaml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gz" => "application/gzip",
+        "parquet" => "application/vnd.apache.parquet",
+        _ => "application/octet-stream",
+    }
+}
+
 /// `bytes=a-b`, `bytes=a-` or `bytes=-n` applied to a whole recorded body.
-fn ranged(mut recorded: Prepared, range: &str) -> Prepared {
+pub(crate) fn ranged(mut recorded: Prepared, range: &str) -> Prepared {
     let len = recorded.body.len() as u64;
     let Some((start, end)) = parse_range(range, len) else {
         let message = format!("mock catalog: range {range:?} is outside the object's {len} bytes");
@@ -197,7 +219,7 @@ fn parse_range(range: &str, len: u64) -> Option<(u64, u64)> {
 }
 
 /// An S3 error document.
-fn error(status: StatusCode, code: &str, message: &str) -> Prepared {
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Prepared {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{}</Message><RequestId>MOCKREQUEST0000</RequestId></Error>",
         escape_xml(message)
@@ -211,7 +233,7 @@ fn error(status: StatusCode, code: &str, message: &str) -> Prepared {
     }
 }
 
-fn escape_xml(text: &str) -> String {
+pub(crate) fn escape_xml(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

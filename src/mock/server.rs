@@ -19,13 +19,17 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::{debug, error, warn};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::MOCK_URL_PLACEHOLDER;
 use super::fault::{self, Fault, MockBody, Prepared};
 use super::matcher::{self, Incoming};
+use super::model::Model;
 use super::recording::{RecordedBody, RecordedResponse, Recordings};
 use super::s3::S3Face;
 use super::seen::{SeenRequest, read_request};
 use super::ssm::SsmParameters;
+use super::{graphql, registry, s3_face, search};
 
 /// Request bodies larger than this are cut off; GraphQL calls and REST queries are far smaller.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -43,14 +47,26 @@ pub struct MockCatalog {
 }
 
 struct Inner {
-    recordings: Recordings,
-    s3: S3Face,
-    /// One prepared answer per interaction, same order, `{{mock_url}}` filled in.
-    prepared: Vec<Prepared>,
+    backend: Backend,
+    /// The mock's own base URL, for the links it hands out.
+    url: String,
     // A std Mutex, not Tokio's: every critical section is a few map and vector operations and
     // never spans an `.await`, so blocking briefly is cheaper than an async lock.
     shared: Mutex<Shared>,
     ssm: SsmParameters,
+    /// Whether a request the mock does not support fails the test (see [`MockCatalog::set_strict`]).
+    strict: AtomicBool,
+}
+
+/// What answers: the model catalog, or a replay of recordings (wire-format fixtures).
+enum Backend {
+    Model(Mutex<Model>),
+    Tape {
+        recordings: Recordings,
+        s3: S3Face,
+        /// One prepared answer per interaction, same order, `{{mock_url}}` filled in.
+        prepared: Vec<Prepared>,
+    },
 }
 
 #[derive(Default)]
@@ -76,31 +92,60 @@ impl std::fmt::Display for DroppedConnection {
 impl std::error::Error for DroppedConnection {}
 
 impl MockCatalog {
-    /// Starts the mock on `127.0.0.1` at a free port.
-    pub async fn start(recordings: Recordings) -> std::io::Result<MockCatalog> {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), recordings).await
+    /// Starts the model catalog, on the pristine dataset, on `127.0.0.1` at a free port.
+    pub async fn start() -> std::io::Result<MockCatalog> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    /// Starts the mock on `addr`; `{{mock_url}}` becomes `http://<bound address>`, so bind a
-    /// concrete loopback address (not `0.0.0.0`) when clients will follow recorded URLs.
-    pub async fn start_on(
+    /// Starts the model catalog on `addr` (bind a concrete loopback address: the links it
+    /// hands out, such as presigned URLs, name it).
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<MockCatalog> {
+        let model = Model::pristine()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let listener = TcpListener::bind(addr).await?;
+        Self::launch(listener, |_| Ok(Backend::Model(Mutex::new(model))), false)
+    }
+
+    /// Starts a replay of `recordings` on `127.0.0.1` at a free port: wire-format fixtures
+    /// (answers recorded from a real catalog) served as recorded. Always strict.
+    pub async fn replay(recordings: Recordings) -> std::io::Result<MockCatalog> {
+        Self::replay_on(SocketAddr::from(([127, 0, 0, 1], 0)), recordings).await
+    }
+
+    /// [`MockCatalog::replay`] on `addr`; `{{mock_url}}` becomes `http://<bound address>`.
+    pub async fn replay_on(
         addr: SocketAddr,
         recordings: Recordings,
     ) -> std::io::Result<MockCatalog> {
         let listener = TcpListener::bind(addr).await?;
+        let backend = |url: &str| -> std::io::Result<Backend> {
+            let prepared = recordings
+                .interactions
+                .iter()
+                .map(|i| prepare(&i.response, url))
+                .collect::<std::io::Result<Vec<_>>>()?;
+            Ok(Backend::Tape {
+                s3: S3Face::new(&recordings),
+                recordings,
+                prepared,
+            })
+        };
+        Self::launch(listener, backend, true)
+    }
+
+    fn launch(
+        listener: TcpListener,
+        backend: impl FnOnce(&str) -> std::io::Result<Backend>,
+        strict: bool,
+    ) -> std::io::Result<MockCatalog> {
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
-        let prepared = recordings
-            .interactions
-            .iter()
-            .map(|i| prepare(&i.response, &url))
-            .collect::<std::io::Result<Vec<_>>>()?;
         let inner = Arc::new(Inner {
-            s3: S3Face::new(&recordings),
-            recordings,
-            prepared,
+            backend: backend(&url)?,
+            url,
             shared: Mutex::new(Shared::default()),
             ssm: SsmParameters::default(),
+            strict: AtomicBool::new(strict),
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(serve(listener, Arc::clone(&inner), stopped));
@@ -120,6 +165,24 @@ impl MockCatalog {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Strict mode: every request the mock does not support (an unknown route, a GraphQL
+    /// document that does not validate or that names a field the model cannot resolve, an S3
+    /// call it does not implement) is kept as unmatched, so [`MockCatalog::assert_all_matched`]
+    /// and dropping the mock fail the test. Off by default for the model (so `demo` never
+    /// panics), always on for a replay. Permission refusals are answers, never unmatched.
+    pub fn set_strict(&self, strict: bool) {
+        self.inner.strict.store(strict, Ordering::Relaxed);
+    }
+
+    /// Runs `f` on the model (for tests that inspect or arrange the catalog's state directly).
+    /// `None` for a replay.
+    pub fn with_model<T>(&self, f: impl FnOnce(&mut Model) -> T) -> Option<T> {
+        match &self.inner.backend {
+            Backend::Model(model) => Some(f(&mut lock_model(model))),
+            Backend::Tape { .. } => None,
+        }
     }
 
     /// Applies `fault` to every following request (under its `path_prefix`) until cleared.
@@ -211,10 +274,29 @@ impl Inner {
         Some(message)
     }
 
+    /// Logs a request the model answered; an unsupported one is also kept as unmatched when
+    /// strict.
+    fn log_model(&self, seen: &mut SeenRequest, route: &str, supported: bool) {
+        let mut shared = self.lock();
+        if supported {
+            seen.matched = Some(format!("model:{route}"));
+        } else {
+            warn!(request = %seen.describe(), "mock catalog: unsupported request");
+            if self.strict.load(Ordering::Relaxed) {
+                shared.unmatched.push(seen.clone());
+            }
+        }
+        debug!(method = %seen.method, path = %seen.path, operation = ?seen.operation,
+            user_id = ?seen.user_id, route, supported, "mock catalog request");
+        shared.requests.push(seen.clone());
+    }
+
     /// Picks the interaction for `seen`, logs the request and (unless `hold_state`) moves the
     /// scenario state on. Returns the interaction's index.
     fn answer(
         &self,
+        recordings: &Recordings,
+        s3: &S3Face,
         seen: &mut SeenRequest,
         query: &[(String, String)],
         graphql: bool,
@@ -229,11 +311,11 @@ impl Inner {
             user_id: seen.user_id,
             access_key: seen.access_key.as_deref(),
         };
-        let chosen = match self.s3.admits(seen) {
-            true => matcher::select(&self.recordings, &incoming, &shared.states),
+        let chosen = match s3.admits(seen) {
+            true => matcher::select(recordings, &incoming, &shared.states),
             false => None,
         };
-        let interaction = chosen.and_then(|index| self.recordings.interactions.get(index));
+        let interaction = chosen.and_then(|index| recordings.interactions.get(index));
         if let Some(interaction) = interaction {
             seen.matched = Some(interaction.id.clone());
             if let (Some(next), false) = (&interaction.set_state, hold_state) {
@@ -333,11 +415,25 @@ async fn handle(
         inner.lock().requests.push(seen.clone());
         answer
     } else {
-        let chosen = inner.answer(&mut seen, &query, graphql, hold_state);
-        match chosen.and_then(|index| inner.prepared.get(index)) {
-            Some(prepared) => inner.s3.shape(prepared.clone(), &parts, &seen),
-            None if seen.access_key.is_some() => inner.s3.refusal(&inner.recordings, &seen, &query),
-            None => unrecorded(&seen),
+        match &inner.backend {
+            Backend::Model(model) => {
+                let (answer, route, supported) =
+                    answer_from_model(&inner, model, &parts, &query, &body, &seen, hold_state);
+                inner.log_model(&mut seen, route, supported);
+                answer
+            }
+            Backend::Tape {
+                recordings,
+                s3,
+                prepared,
+            } => {
+                let chosen = inner.answer(recordings, s3, &mut seen, &query, graphql, hold_state);
+                match chosen.and_then(|index| prepared.get(index)) {
+                    Some(prepared) => s3.shape(prepared.clone(), &parts, &seen),
+                    None if seen.access_key.is_some() => s3.refusal(recordings, &seen, &query),
+                    None => unrecorded(&seen),
+                }
+            }
         }
     };
     let Some(fault) = fault else {
@@ -350,6 +446,114 @@ async fn handle(
         return Err(DroppedConnection);
     }
     Ok(fault::apply(&fault, recorded))
+}
+
+fn lock_model(model: &Mutex<Model>) -> MutexGuard<'_, Model> {
+    // A panic inside a write can at worst leave one write half-done in a test's world; the
+    // mock keeps answering rather than poisoning every later request.
+    model.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The model's answer to one request, the route that answered it, and whether the request
+/// was one the model supports. Under a disruptive fault (`hold_state`) the request runs on a
+/// copy, so a failed write leaves the world unchanged and a retry sees the same state.
+fn answer_from_model(
+    inner: &Inner,
+    model: &Mutex<Model>,
+    parts: &http::request::Parts,
+    query: &[(String, String)],
+    body: &Bytes,
+    seen: &SeenRequest,
+    hold_state: bool,
+) -> (Prepared, &'static str, bool) {
+    let mut guard = lock_model(model);
+    let mut copy;
+    let model: &mut Model = if hold_state {
+        copy = guard.clone();
+        &mut copy
+    } else {
+        &mut guard
+    };
+    if let Some(key) = &seen.access_key {
+        let s3 = s3_face::answer(model, key, parts, query, body);
+        return (s3.answer, "s3", s3.supported);
+    }
+    let path = seen.path.as_str();
+    let method = seen.method.as_str();
+    let reading = method == "GET" || method == "HEAD";
+    if reading && path == "/config.json" {
+        return (
+            registry::config_json(model, &inner.url),
+            "config.json",
+            true,
+        );
+    }
+    if reading && let Some(rest) = path.strip_prefix("/presigned/") {
+        let range = parts
+            .headers
+            .get(http::header::RANGE)
+            .and_then(|v| v.to_str().ok());
+        return (
+            registry::presigned(model, rest, query, range),
+            "presigned",
+            true,
+        );
+    }
+    let known = path == "/graphql" || path.starts_with("/api/") || path.starts_with("/browse/");
+    if !known {
+        let body =
+            json!({ "message": format!("the embedded catalog has no route {method} {path}") });
+        return (
+            registry::json_answer(StatusCode::NOT_FOUND, &body),
+            "unknown",
+            false,
+        );
+    }
+    let caller = match model.caller(seen.user_id) {
+        Ok(user) => user.clone(),
+        Err(refusal) => return (registry::refusal(refusal), "refused", true),
+    };
+    match (method, path) {
+        ("POST", "/graphql") => {
+            let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let answer = graphql::execute(model, &caller, &request);
+            // Permission refusals are part of the world; anything else in `errors` means the
+            // request asked for something the model does not support.
+            let supported = answer
+                .get("errors")
+                .and_then(Value::as_array)
+                .is_none_or(|errors| errors.iter().all(|e| e["message"] == "Forbidden"));
+            (
+                registry::json_answer(StatusCode::OK, &answer),
+                "graphql",
+                supported,
+            )
+        }
+        ("GET", "/api/auth/get_credentials") => {
+            (registry::credentials(&caller), "credentials", true)
+        }
+        ("GET", "/api/search") => {
+            let (answer, supported) = search::answer(model, &caller, query);
+            (answer, "search", supported)
+        }
+        ("GET" | "HEAD", _) if path.starts_with("/browse/") => {
+            let rest = &path["/browse/".len()..];
+            (
+                registry::browse(model, &caller, rest, &inner.url),
+                "browse",
+                true,
+            )
+        }
+        _ => {
+            let body =
+                json!({ "message": format!("the embedded catalog has no route {method} {path}") });
+            (
+                registry::json_answer(StatusCode::NOT_FOUND, &body),
+                "unknown",
+                false,
+            )
+        }
+    }
 }
 
 /// The loud answer to a request no recording covers.

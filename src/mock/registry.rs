@@ -1,0 +1,223 @@
+//! The model's registry and catalog REST routes: `/config.json`, `/api/auth/get_credentials`,
+//! `/api/search` (in `search.rs`), `/browse/<session>/<path>` and the presigned targets it
+//! redirects to.
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, LOCATION};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::{Value, json};
+
+use super::fault::Prepared;
+use super::model::{Model, Refusal, User, registry_time};
+use super::s3::{content_type_of, ranged};
+use crate::time::unix_now;
+
+/// How long the credentials the registry issues are valid.
+const CREDENTIALS_TTL_SECS: i64 = 12 * 3600;
+
+/// A JSON answer.
+pub(crate) fn json_answer(status: StatusCode, body: &Value) -> Prepared {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Prepared {
+        status,
+        headers,
+        body: Bytes::from(body.to_string()),
+    }
+}
+
+/// The registry's answer to a caller it refuses before reading the request.
+pub(crate) fn refusal(refusal: Refusal) -> Prepared {
+    match refusal {
+        Refusal::Unauthenticated => json_answer(
+            StatusCode::UNAUTHORIZED,
+            &json!({ "message": "Token could not be deserialized" }),
+        ),
+        Refusal::Inactive => json_answer(
+            StatusCode::FORBIDDEN,
+            &json!({ "message": "Forbidden: this account is inactive" }),
+        ),
+    }
+}
+
+/// `GET /config.json`: public, the same for everyone.
+pub(crate) fn config_json(model: &Model, base_url: &str) -> Prepared {
+    let stack = &model.stack;
+    json_answer(
+        StatusCode::OK,
+        &json!({
+            "region": stack.region,
+            "apiGatewayEndpoint": format!("{base_url}/api-gateway"),
+            "alwaysRequiresAuth": true,
+            "noDownload": false,
+            "s3Proxy": base_url,
+            "registryUrl": base_url,
+            "passwordAuth": "DISABLED",
+            "ssoAuth": "ENABLED",
+            "ssoProviders": "okta",
+            "analyticsBucket": format!("{}-analyticsbucket-1q2w3e4r5t6y", stack.stack_prefix),
+            "serviceBucket": format!("{}-servicebucket-7u8i9o0p1a2s", stack.stack_prefix),
+            "mode": "PRODUCT",
+            "crc64Checksums": true,
+            "qurator": true,
+            "stackVersion": stack.stack_version,
+            "packageRoot": "",
+        }),
+    )
+}
+
+/// `GET /api/auth/get_credentials`: the caller's own temporary keys. The access key is fixed
+/// per user (so tests can tell callers apart); secret and session token are made up.
+pub(crate) fn credentials(user: &User) -> Prepared {
+    let expires = registry_time(unix_now() + CREDENTIALS_TTL_SECS);
+    json_answer(
+        StatusCode::OK,
+        &json!({
+            "AccessKeyId": user.access_key,
+            "SecretAccessKey": format!("mock-secret-for-{}", user.name),
+            "SessionToken": format!("mock-session-token-for-{}", user.name),
+            "Expiration": expires,
+        }),
+    )
+}
+
+fn not_found(what: &str) -> Prepared {
+    json_answer(StatusCode::NOT_FOUND, &json!({ "message": what }))
+}
+
+/// `GET /browse/<session>/<path>`: a redirect to a presigned URL of the file the session's
+/// revision names at `path`. Sessions belong to the user who made them.
+pub(crate) fn browse(model: &Model, caller: &User, rest: &str, base_url: &str) -> Prepared {
+    let (session_id, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let Some(session) = model.sessions.get(session_id) else {
+        return json_answer(
+            StatusCode::NOT_FOUND,
+            &json!({ "message": "SessionNotFound: the browsing session does not exist or has expired" }),
+        );
+    };
+    if session.expires <= unix_now() {
+        return json_answer(
+            StatusCode::NOT_FOUND,
+            &json!({ "message": "SessionNotFound: the browsing session has expired" }),
+        );
+    }
+    if session.owner != caller.id {
+        return json_answer(
+            StatusCode::FORBIDDEN,
+            &json!({ "message": "OwnerMismatch: the session belongs to another user" }),
+        );
+    }
+    let path = percent_decode(path);
+    let entry = model
+        .package(&session.bucket, &session.package)
+        .and_then(|p| p.revision(&session.hash))
+        .and_then(|r| r.entries.get(&path));
+    let Some(entry) = entry else {
+        return not_found(&format!(
+            "{path} is not in {}@{}",
+            session.package, session.hash
+        ));
+    };
+    let version = entry.version_id.as_deref().unwrap_or_default();
+    let location = format!(
+        "{base_url}/presigned/{}/{}?versionId={version}&X-Amz-Expires=60&X-Amz-Signature={session_id}",
+        entry.bucket,
+        encode_path(&entry.key),
+    );
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        headers.insert(LOCATION, value);
+    }
+    Prepared {
+        status: StatusCode::FOUND,
+        headers,
+        body: Bytes::new(),
+    }
+}
+
+/// `GET /presigned/<bucket>/<key>?versionId=…&X-Amz-Signature=<session>`: the bytes, for as
+/// long as the session that signed the link lives (like a presigned S3 URL, no token needed).
+pub(crate) fn presigned(
+    model: &Model,
+    rest: &str,
+    query: &[(String, String)],
+    range: Option<&str>,
+) -> Prepared {
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let live = param("X-Amz-Signature")
+        .and_then(|id| model.sessions.get(id))
+        .is_some_and(|s| s.expires > unix_now());
+    if !live {
+        return super::s3::error(StatusCode::FORBIDDEN, "AccessDenied", "Request has expired");
+    }
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    let key = percent_decode(key);
+    let Some(object) = model.object(bucket, &key, param("versionId")) else {
+        return super::s3::error(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        );
+    };
+    let mut headers = HeaderMap::new();
+    let kind = object
+        .content_type
+        .clone()
+        .unwrap_or_else(|| content_type_of(&key).to_string());
+    if let Ok(value) = HeaderValue::from_str(&kind) {
+        headers.insert(CONTENT_TYPE, value);
+    }
+    let whole = Prepared {
+        status: StatusCode::OK,
+        headers,
+        body: object.bytes.clone(),
+    };
+    match range {
+        Some(range) => ranged(whole, range),
+        None => whole,
+    }
+}
+
+/// Percent-decodes a URL path segment (UTF-8; a bad escape is kept as is).
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes a key for a URL path, keeping `/`.
+fn encode_path(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for byte in key.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
