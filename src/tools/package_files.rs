@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::catalog::browsing::revision_scope;
 use crate::catalog::queries::PACKAGE_FILE;
+use crate::tools::bucket_objects::{caller_s3, parse_s3_uri};
 use crate::tools::packages::{PackageRef, hash_or_tag, revision_of};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
@@ -92,21 +93,16 @@ async fn package_file_text(ctx: &Ctx, args: PackageFileTextArgs) -> Result<Value
         ));
     };
     let size = file.get("size").and_then(Value::as_f64).map(|s| s as u64);
-    let scope = revision_scope(&package.bucket, &package.name, hash);
-    let location = ctx
-        .state
-        .catalog
-        .browse_url(ctx.on_behalf(), &scope, path)
-        .await?;
-    let download = ctx
-        .state
-        .catalog
-        .download(ctx.on_behalf(), &location, args.max_bytes)
-        .await?;
-    let bytes = if download.truncated {
-        trim_partial_char(&download.bytes)
+    let physical_key = file
+        .get("physicalKey")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let (bytes, truncated) =
+        read_file(ctx, &package, hash, path, physical_key, args.max_bytes).await?;
+    let bytes = if truncated {
+        trim_partial_char(&bytes)
     } else {
-        &download.bytes
+        &bytes[..]
     };
     let text = std::str::from_utf8(bytes).map_err(|e| {
         ToolError::Failed(format!(
@@ -121,9 +117,39 @@ async fn package_file_text(ctx: &Ctx, args: PackageFileTextArgs) -> Result<Value
         "path": path,
         "size": size,
         "bytes_read": bytes.len(),
-        "truncated": download.truncated,
+        "truncated": truncated,
         "text": text,
     }))
+}
+
+/// A package file's first `max_bytes`: through a browsing session (no S3 rights needed), or,
+/// where the bucket is not browsable, from its physical key with the caller's own S3
+/// credentials, as the catalog's own file preview does. Returns the bytes and whether the file
+/// is longer.
+async fn read_file(
+    ctx: &Ctx,
+    package: &PackageRef,
+    hash: &str,
+    path: &str,
+    physical_key: &str,
+    max_bytes: u64,
+) -> Result<(Vec<u8>, bool), ToolError> {
+    let scope = revision_scope(&package.bucket, &package.name, hash);
+    let catalog = &ctx.state.catalog;
+    match catalog.browse_url(ctx.on_behalf(), &scope, path).await {
+        Ok(location) => {
+            let download = catalog
+                .download(ctx.on_behalf(), &location, max_bytes)
+                .await?;
+            Ok((download.bytes, download.truncated))
+        }
+        Err(e) if e.to_string().contains("BucketNotBrowsable") && !physical_key.is_empty() => {
+            let at = parse_s3_uri("path", physical_key)?;
+            let read = caller_s3(ctx).await?.read(&at, max_bytes).await?;
+            Ok((read.bytes, read.truncated))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
