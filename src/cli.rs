@@ -8,9 +8,11 @@ use crate::state::AppState;
 pub enum Command {
     /// Serve MCP (the default, as the container runs it).
     Serve,
-    /// The recorded catalog in-process and the server on 127.0.0.1:`port` wired to it.
-    Demo { port: u16 },
-    /// The recorded catalog alone on 127.0.0.1:`port` (0: any free port).
+    /// The embedded catalog in-process and the server on 127.0.0.1:`port` wired to it, with a
+    /// token for the dataset user named `user`.
+    Demo { port: u16, user: String },
+    /// The embedded catalog (or a replay of recordings) alone on 127.0.0.1:`port` (0: any free
+    /// port).
     MockCatalog {
         port: u16,
         recordings: Option<std::path::PathBuf>,
@@ -44,13 +46,15 @@ usage: quilt-mcp [COMMAND]
 
 commands:
   serve          serve MCP over HTTP (default); configured by environment variables
-  demo [--port N]
-                 run the server on 127.0.0.1:N (default 8000) against the built-in recorded
-                 catalog, and print a token and client configurations
+  demo [--port N] [--as USER]
+                 run the server on 127.0.0.1:N (default 8000) against the embedded catalog (a
+                 model of a Quilt catalog with its own dataset), and print a token for USER
+                 (default alice, the admin; also bob, carol, dave, pipeline-bot) and client
+                 configurations
   mock-catalog [--port N] [--recordings DIR] [--ssm-parameter NAME=VALUE]...
-                 run the recorded catalog alone on 127.0.0.1:N (default: any free port), from
-                 DIR's *.json recordings or the built-in ones; it also answers SSM GetParameter
-                 (point AWS_ENDPOINT_URL_SSM at it) for the parameters given
+                 run the embedded catalog alone on 127.0.0.1:N (default: any free port), or a
+                 replay of DIR's *.json recordings; it also answers SSM GetParameter (point
+                 AWS_ENDPOINT_URL_SSM at it) for the parameters given
   record --catalog URL --registry URL --out DIR [--scenario NAME] [--port N]
                  a recording proxy on 127.0.0.1:N (default: any free port) to a real catalog
                  and registry: point a server's QUILT_CATALOG_URL and QUILT_REGISTRY_URL at it
@@ -92,11 +96,14 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     match args.first().map(String::as_str) {
         None | Some("serve") => Ok(Command::Serve),
         Some("demo") => {
-            let mut chosen = 8000;
-            for (_, value) in flags(rest, &["--port"])? {
-                chosen = port(value)?;
+            let (mut chosen, mut user) = (8000, "alice".to_string());
+            for (flag, value) in flags(rest, &["--port", "--as"])? {
+                match flag {
+                    "--port" => chosen = port(value)?,
+                    _ => user = value.to_string(),
+                }
             }
-            Ok(Command::Demo { port: chosen })
+            Ok(Command::Demo { port: chosen, user })
         }
         Some("mock-catalog") => {
             let (mut chosen, mut recordings, mut ssm_parameters) = (0, None, Vec::new());
@@ -215,10 +222,18 @@ mod tests {
     #[test]
     fn commands_and_flags() {
         assert_eq!(parse(&args(&[])), Ok(Command::Serve));
-        assert_eq!(parse(&args(&["demo"])), Ok(Command::Demo { port: 8000 }));
+        let demo = |port: u16, user: &str| Command::Demo {
+            port,
+            user: user.into(),
+        };
+        assert_eq!(parse(&args(&["demo"])), Ok(demo(8000, "alice")));
+        assert_eq!(
+            parse(&args(&["demo", "--as", "bob"])),
+            Ok(demo(8000, "bob"))
+        );
         assert_eq!(
             parse(&args(&["demo", "--port", "9000"])),
-            Ok(Command::Demo { port: 9000 })
+            Ok(demo(9000, "alice"))
         );
         assert_eq!(
             parse(&args(&["mock-catalog", "--recordings", "r", "--port", "1"])),

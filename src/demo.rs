@@ -1,5 +1,6 @@
-//! `quilt-mcp demo`: the recorded catalog in-process and the server wired to it, with a
-//! generated secret and a signed token for the recorded admin user, ready for any MCP client.
+//! `quilt-mcp demo`: the embedded catalog in-process and the server wired to it, with a
+//! generated secret and a signed token for one of the dataset's users (the admin unless
+//! `--as` names another), ready for any MCP client.
 
 use std::net::SocketAddr;
 
@@ -9,18 +10,69 @@ use crate::config::{Config, Secret};
 use crate::mock::{MockCatalog, Recordings};
 use crate::state::AppState;
 
-/// The recorded user the demo token speaks for (alice, an admin in the recordings).
-const DEMO_USER_ID: i64 = 1;
 /// The demo token's lifetime.
 const DEMO_TOKEN_HOURS: i64 = 12;
 
-/// Runs the demo until SIGTERM or SIGINT. `port` is where the server listens on 127.0.0.1.
-pub async fn run(port: u16) -> Result<(), String> {
-    let recordings =
-        Recordings::builtin().map_err(|e| format!("the built-in recordings are broken: {e}"))?;
-    let mock = MockCatalog::start(recordings)
+/// Who a demo token speaks for: the dataset user's id, name, and a line on what they may do.
+struct DemoUser {
+    id: i64,
+    name: String,
+    about: String,
+}
+
+/// Looks `name` up in the running model; an unknown name lists the ones there are.
+fn demo_user(mock: &MockCatalog, name: &str) -> Result<DemoUser, String> {
+    let found = mock.with_model(|model| {
+        let names: Vec<String> = model.users.iter().map(|u| u.name.clone()).collect();
+        let user = model.user(name).map(|u| {
+            let buckets: Vec<String> = model
+                .readable_buckets(u)
+                .iter()
+                .map(|b| match model.can_write(u, &b.name) {
+                    true => format!("{} (read-write)", b.name),
+                    false => format!("{} (read)", b.name),
+                })
+                .collect();
+            let mut about = format!(
+                "role {}; buckets: {}",
+                u.role.as_deref().unwrap_or("none"),
+                if buckets.is_empty() {
+                    "none".to_string()
+                } else {
+                    buckets.join(", ")
+                }
+            );
+            if u.admin {
+                about.push_str("; a catalog admin");
+            }
+            if !u.active {
+                about.push_str("; INACTIVE: the catalog refuses every call with 403");
+            }
+            DemoUser {
+                id: u.id,
+                name: u.name.clone(),
+                about,
+            }
+        });
+        (user, names)
+    });
+    match found {
+        Some((Some(user), _)) => Ok(user),
+        Some((None, names)) => Err(format!(
+            "the demo catalog has no user {name:?}; try one of: {}",
+            names.join(", ")
+        )),
+        None => Err("the demo runs on the model catalog".into()),
+    }
+}
+
+/// Runs the demo until SIGTERM or SIGINT. `port` is where the server listens on 127.0.0.1;
+/// the token printed is for the dataset user `user`.
+pub async fn run(port: u16, user: &str) -> Result<(), String> {
+    let mock = MockCatalog::start()
         .await
-        .map_err(|e| format!("cannot start the recorded catalog: {e}"))?;
+        .map_err(|e| format!("cannot start the embedded catalog: {e}"))?;
+    let user = demo_user(&mock, user)?;
     let secret = Secret::new(format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -32,7 +84,7 @@ pub async fn run(port: u16) -> Result<(), String> {
             ("QUILT_MULTIUSER_MODE", "true"),
             ("QUILT_CATALOG_URL", mock.url().as_str()),
             ("QUILT_REGISTRY_URL", mock.url().as_str()),
-            // The recorded catalog answers the S3 calls of the bucket tools too.
+            // The embedded catalog answers the S3 calls of the bucket tools too.
             ("AWS_ENDPOINT_URL_S3", mock.url().as_str()),
             ("MCP_JWT_SECRET", secret.expose()),
             ("FASTMCP_HOST", "127.0.0.1"),
@@ -45,7 +97,7 @@ pub async fn run(port: u16) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let exp = crate::time::unix_now() + DEMO_TOKEN_HOURS * 3600;
-    let claims = json!({ "id": DEMO_USER_ID, "uuid": "demo-alice", "exp": exp });
+    let claims = json!({ "id": user.id, "uuid": format!("demo-{}", user.name), "exp": exp });
     let token = crate::auth::sign_token(&secret, &claims)
         .map_err(|e| format!("cannot sign the demo token: {e}"))?;
     let listener = tokio::net::TcpListener::bind(config.bind)
@@ -57,7 +109,10 @@ pub async fn run(port: u16) -> Result<(), String> {
             )
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("{}", instructions(addr, &mock.url(), &token));
+    println!(
+        "{}",
+        instructions(addr, &mock.url(), &token, &user.name, &user.about)
+    );
     tracing::info!(address = %addr, catalog = %mock.url(), "Listening on http://{addr}");
     let grace = config.shutdown_grace;
     let state = AppState::new(config, &secret);
@@ -67,7 +122,13 @@ pub async fn run(port: u16) -> Result<(), String> {
 }
 
 /// What the demo prints: the token, a curl line, and client configurations.
-pub fn instructions(addr: SocketAddr, catalog: &str, token: &str) -> String {
+pub fn instructions(
+    addr: SocketAddr,
+    catalog: &str,
+    token: &str,
+    user: &str,
+    about: &str,
+) -> String {
     let url = format!("http://{addr}/mcp");
     let desktop = json!({
         "mcpServers": { "quilt": { "type": "http", "url": url, "headers": { "Authorization": format!("Bearer {token}") } } }
@@ -75,8 +136,10 @@ pub fn instructions(addr: SocketAddr, catalog: &str, token: &str) -> String {
     let desktop = serde_json::to_string_pretty(&desktop).unwrap_or_default();
     format!(
         "\
-quilt-mcp demo: the MCP server on {url}, backed by the recorded catalog at {catalog}
-(a fictitious catalog with buckets, packages and users; the token below is for `alice`, an admin).
+quilt-mcp demo: the MCP server on {url}, backed by the embedded catalog at {catalog}
+(a fictitious life-sciences catalog: 3 buckets, 13 packages, 5 users; writes last until you stop).
+The token below is for `{user}`: {about}.
+Another user: quilt-mcp demo --as bob (a data scientist), carol (read-only), dave (inactive).
 
 Token (valid {DEMO_TOKEN_HOURS} h):
   QUILT_MCP_TOKEN={token}
@@ -99,26 +162,28 @@ Press Ctrl-C to stop.
     )
 }
 
-/// `quilt-mcp mock-catalog`: the recorded catalog alone, for other servers and clients.
+/// `quilt-mcp mock-catalog`: the embedded catalog alone (or a replay of recordings in
+/// `recordings_dir`), for other servers and clients.
 pub async fn mock_catalog(
     port: u16,
     recordings_dir: Option<&std::path::Path>,
     ssm_parameters: &[(String, String)],
 ) -> Result<(), String> {
-    let recordings = match recordings_dir {
-        Some(dir) => Recordings::from_dir(dir),
-        None => Recordings::builtin(),
-    }
-    .map_err(|e| format!("cannot load the recordings: {e}"))?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mock = MockCatalog::start_on(addr, recordings)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let mock = match recordings_dir {
+        Some(dir) => {
+            let recordings = Recordings::from_dir(dir)
+                .map_err(|e| format!("cannot load the recordings: {e}"))?;
+            MockCatalog::replay_on(addr, recordings).await
+        }
+        None => MockCatalog::start_on(addr).await,
+    }
+    .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     for (name, value) in ssm_parameters {
         mock.set_ssm_parameter(name, value);
     }
     println!(
-        "recorded catalog listening on {} (catalog and registry URL)",
+        "embedded catalog listening on {} (catalog, registry and S3 URL)",
         mock.url()
     );
     tracing::info!(address = %mock.addr(), "Listening on {}", mock.url());
@@ -126,7 +191,7 @@ pub async fn mock_catalog(
     let unmatched = mock.acknowledge_unmatched();
     if !unmatched.is_empty() {
         eprintln!(
-            "{} unrecorded request(s) were answered with errors:",
+            "{} unsupported request(s) were answered with errors:",
             unmatched.len()
         );
         for request in &unmatched {

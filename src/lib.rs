@@ -17,8 +17,10 @@
 //! - [`aws`]: S3, signed with the temporary credentials the registry issues to each caller,
 //!   never with the task's own role.
 //!
-//! Local runs: [`mock`] (the recorded-response catalog, and `mock::record`, the proxy that
-//! records new scenarios), [`demo`] (`demo` and `mock-catalog`).
+//! Local runs (the default-on `mock` feature; the production image is built without it):
+//! [`mock`] (the embedded catalog: a model of a Quilt catalog loaded from `tests/dataset/`,
+//! answering GraphQL, REST, S3 and SSM; also a replay of recordings, and `mock::record`, the
+//! proxy that records them), [`demo`] (`demo` and `mock-catalog`).
 //!
 //! Around them: [`config`] (environment, read once), [`secret`] (the JWT secret, from the
 //! environment or SSM, refreshed in the background), [`state`] (what requests share),
@@ -31,11 +33,13 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod curl;
+#[cfg(feature = "mock")]
 pub mod demo;
 pub mod http;
 pub mod layers;
 pub mod logging;
 pub mod mcp;
+#[cfg(feature = "mock")]
 pub mod mock;
 pub mod resources;
 pub mod routes;

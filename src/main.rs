@@ -38,7 +38,11 @@ fn main() -> ExitCode {
             }
         }
         Command::Curl(args) => ExitCode::from(quilt_mcp::curl::run(&args)),
-        Command::Demo { port } => run_async("info", LogFormat::Auto, quilt_mcp::demo::run(port)),
+        #[cfg(feature = "mock")]
+        Command::Demo { port, user } => run_async("info", LogFormat::Auto, async move {
+            quilt_mcp::demo::run(port, &user).await
+        }),
+        #[cfg(feature = "mock")]
         Command::MockCatalog {
             port,
             recordings,
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         } => run_async("info", LogFormat::Auto, async move {
             quilt_mcp::demo::mock_catalog(port, recordings.as_deref(), &ssm_parameters).await
         }),
+        #[cfg(feature = "mock")]
         Command::Record {
             port,
             catalog,
@@ -55,6 +60,14 @@ fn main() -> ExitCode {
         } => run_async("info", LogFormat::Auto, async move {
             quilt_mcp::mock::record::run(port, &catalog, &registry, &out, &scenario).await
         }),
+        #[cfg(not(feature = "mock"))]
+        Command::Demo { .. } | Command::MockCatalog { .. } | Command::Record { .. } => {
+            eprintln!(
+                "this build has no embedded catalog (built without the `mock` feature, as the \
+                 production image is); use a local build: cargo run --release -- demo"
+            );
+            ExitCode::from(2)
+        }
         Command::Serve => {
             let config = match Config::from_env() {
                 Ok(config) => config,

@@ -118,9 +118,10 @@ mod tests {
         Config::from_vars(vars).unwrap()
     }
 
+    #[cfg(feature = "mock")]
     #[tokio::test]
     async fn the_shared_configuration_has_no_credentials_and_an_operation_timeout() {
-        let mock = crate::mock::MockCatalog::start(crate::mock::Recordings::default())
+        let mock = crate::mock::MockCatalog::replay(crate::mock::Recordings::default())
             .await
             .unwrap();
         let factory = S3Factory::new(&config(&[("AWS_ENDPOINT_URL_S3", &mock.url())]));

@@ -34,9 +34,10 @@ static "$busybox" || { echo "$busybox is not statically linked" >&2; exit 1; }
 
 echo "== static release binary ($bin)"
 # --target keeps these flags off build scripts and proc macros, and the artefacts apart from
-# target/release, so normal builds stay warm.
+# target/release, so normal builds stay warm. --no-default-features leaves the embedded catalog
+# (model, dataset, demo, mock-catalog, record) out of the production binary.
 RUSTFLAGS='-C target-feature=+crt-static --cfg getrandom_backend="linux_getrandom"' \
-    cargo build --release --locked --target "$target" --bin quilt-mcp
+    cargo build --release --locked --no-default-features --target "$target" --bin quilt-mcp
 static "$bin" || { echo "$bin is not statically linked" >&2; exit 1; }
 version="$("$bin" version | awk '{print $2}')"
 

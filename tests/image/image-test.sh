@@ -58,7 +58,16 @@ cat >"$work/recordings/zz-task-role.json" <<'JSON'
       "RoleArn": "arn:aws:iam::123456789012:role/quilt-mcp-task-role" } } } ] }
 JSON
 secret="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
-"$bin" mock-catalog --recordings "$work/recordings" --ssm-parameter "/quilt-mcp/jwt=$secret" \
+# The image's binary has no embedded catalog (built without the `mock` feature): the host runs
+# the replay from a normal build, which CI has already made for the interop stage.
+host_bin=target/debug/quilt-mcp
+[ -x "$host_bin" ] || cargo build --bin quilt-mcp
+refusal="$(timeout 5 "$bin" demo 2>&1 || true)"
+case "$refusal" in
+    *"no embedded catalog"*) ;;
+    *) fail "the image's binary still carries the embedded catalog: $refusal" ;;
+esac
+"$host_bin" mock-catalog --recordings "$work/recordings" --ssm-parameter "/quilt-mcp/jwt=$secret" \
     >"$work/mock.log" 2>&1 &
 mock_pid=$!
 mock_url=""
