@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use quilt_mcp::mock::{Fault, MockCatalog, Recordings};
+use quilt_mcp::mock::{Fault, MockCatalog};
 use serde_json::{Value, json};
 
 const ALICE_KEY: &str = "ASIAALICEEXAMPLE0001";
@@ -102,20 +102,52 @@ fn access_checks_probe_without_writing() {
     assert_eq!((exchanges(&h, ALICE), exchanges(&h, BOB)), (1, 1));
 }
 
+/// The first listed key under `prefix` of `bucket` that ends with `suffix`, as `who` sees it,
+/// with its listing entry.
+fn listed(h: &Harness, who: &str, bucket: &str, prefix: &str, suffix: &str) -> Value {
+    let listing = ok(&h.call_tool(
+        who,
+        "bucket_objects_list",
+        json!({"bucket": bucket, "prefix": prefix}),
+    ));
+    listing["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["key"].as_str().unwrap().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no *{suffix} under s3://{bucket}/{prefix}: {listing}"))
+        .clone()
+}
+
 #[test]
 fn fifty_concurrent_calls_of_two_callers_never_cross_keys_or_tokens() {
     let h = Harness::start();
     let (alice, bob) = (token(ALICE), token(BOB));
+    // Alice reads from example-packages, which bob's credentials cannot read, so a crossed key
+    // would be refused by the catalog's S3 as well as caught below; each finds her or his
+    // object by listing first.
+    let counts = listed(
+        &h,
+        &alice,
+        "example-packages",
+        "team/curated-rnaseq/data/",
+        "counts.csv",
+    );
+    let penguins = listed(&h, &bob, "example-public", "demo/", "penguins.csv");
+    let counts_uri = counts["s3_uri"].as_str().unwrap().to_string();
+    let penguins_uri = penguins["s3_uri"].as_str().unwrap().to_string();
+    let before = h.mock().requests().len();
     let results: Vec<(i64, Value)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..50)
             .map(|i| {
                 let (h, alice, bob) = (&h, &alice, &bob);
+                let (counts_uri, penguins_uri) = (&counts_uri, &penguins_uri);
                 scope.spawn(move || {
                     if i % 2 == 0 {
-                        let args = json!({"s3_uri": "s3://example-data/results/counts.csv", "max_bytes": 64});
+                        let args = json!({"s3_uri": counts_uri, "max_bytes": 64});
                         (ALICE, h.call_tool(alice, "bucket_object_text", args))
                     } else {
-                        let args = json!({"s3_uri": "s3://example-public/demo/penguins.csv"});
+                        let args = json!({"s3_uri": penguins_uri});
                         (BOB, h.call_tool(bob, "bucket_object_info", args))
                     }
                 })
@@ -127,18 +159,29 @@ fn fifty_concurrent_calls_of_two_callers_never_cross_keys_or_tokens() {
         let answer = ok(result);
         match *who {
             ALICE => assert!(answer["text"].as_str().unwrap().starts_with("gene_id,")),
-            _ => assert_eq!(answer["metadata"]["source"], "palmerpenguins"),
+            _ => assert_eq!(
+                (answer["size"].clone(), answer["etag"].clone()),
+                (penguins["size"].clone(), penguins["etag"].clone()),
+                "{answer}"
+            ),
         }
     }
-    // Every S3 request was signed with the key of the caller whose object it asked for (a
-    // crossed key would also have been refused by the recordings and failed the harness).
+    // Every S3 request was signed with the key of the caller whose object it asked for.
     let seen = h.mock().requests();
-    let signed: Vec<_> = seen.iter().filter(|r| r.access_key.is_some()).collect();
+    let signed: Vec<_> = seen[before..]
+        .iter()
+        .filter(|r| r.access_key.is_some())
+        .collect();
     assert_eq!(signed.len(), 50);
     for request in signed {
-        let expected = if request.path.starts_with("/example-data/") {
+        let expected = if request.path.starts_with("/example-packages/") {
             ALICE_KEY
         } else {
+            assert!(
+                request.path.starts_with("/example-public/"),
+                "{}",
+                request.describe()
+            );
             BOB_KEY
         };
         assert_eq!(
@@ -161,6 +204,12 @@ fn fifty_concurrent_calls_of_two_callers_never_cross_keys_or_tokens() {
         };
         assert_eq!(request.token.as_deref(), Some(own.as_str()));
     }
+    // Bob's own credentials really cannot read alice's object.
+    let refused = err(&h.call_tool(&bob, "bucket_object_text", json!({"s3_uri": counts_uri})));
+    assert!(
+        refused.contains("AccessDenied") && refused.contains("s3:GetObject"),
+        "{refused}"
+    );
 }
 
 #[test]
@@ -210,9 +259,7 @@ fn a_silent_s3_times_out_within_the_service_timeout() {
 #[test]
 fn the_binary_never_signs_with_the_tasks_own_aws_credentials() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let mock = rt
-        .block_on(MockCatalog::start(Recordings::builtin().unwrap()))
-        .unwrap();
+    let mock = rt.block_on(MockCatalog::start()).unwrap();
     let url = mock.url();
     // Everything the default AWS credential chain would look at, pointing at the mock so a
     // lookup would show up as a request.

@@ -1,4 +1,4 @@
-//! The catalog client's REST side against the recorded catalog: credentials cached per caller,
+//! The catalog client's REST side against the model catalog: credentials cached per caller,
 //! browsing sessions reused per revision, config.json shared, and the caller's token on each.
 
 mod common;
@@ -13,13 +13,35 @@ use quilt_mcp::config::Config;
 use quilt_mcp::layers::request_id::RequestId;
 use quilt_mcp::mock::{MockCatalog, Recordings};
 
+/// A made-up top hash, for the replayed scenario (which does not look at it).
 const HASH: &str = "5feebbc18159b525a839f627ce7f7c223cea13cd471a060ced04ea49613baaf7";
+
+/// The latest top hash of a package, read from the model.
+fn latest_hash(mock: &MockCatalog, bucket: &str, name: &str) -> String {
+    mock.with_model(|m| {
+        m.package(bucket, name)
+            .and_then(|p| p.latest())
+            .map(|r| r.hash.clone())
+    })
+    .flatten()
+    .unwrap_or_else(|| panic!("{bucket}/{name} is in the dataset"))
+}
+
+/// The access key the registry issues to user `id`.
+fn access_key(mock: &MockCatalog, id: i64) -> String {
+    mock.with_model(|m| {
+        m.users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.access_key.clone())
+    })
+    .flatten()
+    .unwrap_or_else(|| panic!("user {id} is in the dataset"))
+}
 
 fn setup() -> (tokio::runtime::Runtime, MockCatalog, Arc<CatalogClient>) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let mock = rt
-        .block_on(MockCatalog::start(Recordings::builtin().unwrap()))
-        .unwrap();
+    let mock = rt.block_on(MockCatalog::start()).unwrap();
     let config = Config::from_vars(base_env(&mock.url())).unwrap();
     (rt, mock, Arc::new(CatalogClient::new(&config)))
 }
@@ -27,6 +49,7 @@ fn setup() -> (tokio::runtime::Runtime, MockCatalog, Arc<CatalogClient>) {
 #[test]
 fn credentials_are_fetched_once_per_caller_and_never_shared() {
     let (rt, mock, client) = setup();
+    mock.set_strict(true);
     let (alice, bob) = (
         CallerToken::new(&token(ALICE)),
         CallerToken::new(&token(BOB)),
@@ -52,6 +75,12 @@ fn credentials_are_fetched_once_per_caller_and_never_shared() {
         .unwrap();
     assert_eq!(a1, a2);
     assert_ne!(a1.access_key_id, b.access_key_id);
+    assert_eq!(
+        a1.access_key_id,
+        access_key(&mock, ALICE),
+        "alice's own keys"
+    );
+    assert_eq!(b.access_key_id, access_key(&mock, BOB), "bob's own keys");
     assert!(
         !format!("{a1:?}").contains(&a1.secret_access_key),
         "Debug hides the secret"
@@ -61,45 +90,68 @@ fn credentials_are_fetched_once_per_caller_and_never_shared() {
     assert_eq!(seen[0].token.as_deref(), Some(alice.expose()));
     assert_eq!(seen[1].token.as_deref(), Some(bob.expose()));
     // A refused exchange says so, and is not cached.
-    let carol = CallerToken::new(&token(CAROL));
-    let refused = rt
-        .block_on(client.credentials(OnBehalf {
-            token: &carol,
-            request_id: &id,
-        }))
-        .unwrap_err();
-    assert_eq!(refused.kind, CatalogErrorKind::Unauthorized);
+    let stranger = CallerToken::new(&token(STRANGER));
+    for _ in 0..2 {
+        let refused = rt
+            .block_on(client.credentials(OnBehalf {
+                token: &stranger,
+                request_id: &id,
+            }))
+            .unwrap_err();
+        assert_eq!(refused.kind, CatalogErrorKind::Unauthorized);
+    }
+    assert_eq!(mock.requests().len(), 4, "the refusal was asked for twice");
     mock.assert_all_matched();
 }
 
 #[test]
 fn browsing_sessions_are_reused_per_revision_and_redirect_to_presigned_urls() {
     let (rt, mock, client) = setup();
+    mock.set_strict(true);
     let alice = CallerToken::new(&token(ALICE));
     let id = RequestId::mint();
     let who = OnBehalf {
         token: &alice,
         request_id: &id,
     };
-    let scope = revision_scope("example-data", "team/rnaseq-2024", HASH);
+    let hash = latest_hash(&mock, "example-data", "team/rnaseq-2024");
+    let scope = revision_scope("example-data", "team/rnaseq-2024", &hash);
     assert_eq!(
         scope,
-        format!("quilt+s3://example-data#package=team/rnaseq-2024@{HASH}")
+        format!("quilt+s3://example-data#package=team/rnaseq-2024@{hash}")
     );
     let first = rt
         .block_on(client.browse_url(who, &scope, "README.md"))
         .unwrap();
-    let second = rt
+    let again = rt
         .block_on(client.browse_url(who, &scope, "README.md"))
         .unwrap();
-    assert_eq!(first, second);
-    let FileLocation::Presigned(url) = first else {
-        panic!("expected a redirect: {first:?}")
-    };
-    assert!(
-        url.starts_with(&format!("{}/presigned/", mock.url())),
-        "{url}"
-    );
+    assert_eq!(first, again);
+    let second = rt
+        .block_on(client.browse_url(who, &scope, "results/counts.csv"))
+        .unwrap();
+    for (location, key) in [
+        (&first, "team/rnaseq-2024/README.md"),
+        (&second, "team/rnaseq-2024/results/counts.csv"),
+    ] {
+        let FileLocation::Presigned(url) = location else {
+            panic!("expected a redirect: {location:?}")
+        };
+        assert!(
+            url.starts_with(&format!("{}/presigned/example-data/{key}?", mock.url())),
+            "{url}"
+        );
+        // The presigned URL serves the file's bytes without any token.
+        let bytes = client_get(url);
+        let expected = mock
+            .with_model(|m| {
+                m.object("example-data", key, None)
+                    .map(|o| o.bytes.to_vec())
+            })
+            .flatten()
+            .unwrap();
+        assert_eq!(bytes, expected, "{key}");
+    }
     let created: Vec<_> = mock
         .requests()
         .into_iter()
@@ -112,6 +164,14 @@ fn browsing_sessions_are_reused_per_revision_and_redirect_to_presigned_urls() {
     );
     assert_eq!(created[0].token.as_deref(), Some(alice.expose()));
     mock.assert_all_matched();
+}
+
+/// GETs `url` without a token (the mock serves on the runtime's worker threads); the body of
+/// a 200 answer.
+fn client_get(url: &str) -> Vec<u8> {
+    let mut response = common::client().get(url).call().unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    response.body_mut().read_to_vec().unwrap()
 }
 
 #[test]
@@ -139,7 +199,9 @@ fn a_bucket_that_is_not_browsable_is_a_clear_operation_error() {
         token: &alice,
         request_id: &id,
     };
-    let scope = revision_scope("example-packages", "team/rnaseq-2024", HASH);
+    mock.set_strict(true);
+    let hash = latest_hash(&mock, "example-packages", "team/curated-rnaseq");
+    let scope = revision_scope("example-packages", "team/curated-rnaseq", &hash);
     let error = rt
         .block_on(client.browse_url(who, &scope, "README.md"))
         .unwrap_err();
@@ -169,7 +231,7 @@ fn a_browsing_session_that_expired_mid_call_is_renewed_once() {
       ]
     }"#;
     let mock = rt
-        .block_on(MockCatalog::start(
+        .block_on(MockCatalog::replay(
             Recordings::from_json("expiring.json", scenario).unwrap(),
         ))
         .unwrap();

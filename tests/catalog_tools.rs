@@ -1,4 +1,4 @@
-//! The first tools and resources against the recorded catalog: success snapshots per caller,
+//! The first tools and resources against the model catalog: success snapshots per caller,
 //! the catalog's refusals, and proof that each caller's own token is what reaches the catalog.
 
 mod common;
@@ -50,9 +50,9 @@ fn the_callers_own_token_is_forwarded_and_nothing_else() {
 #[test]
 fn catalog_refusals_are_clear_tool_errors() {
     let h = Harness::start();
-    let carol = h.call_tool(&token(CAROL), "bucket_list", json!({}));
-    assert_eq!(carol["isError"], true);
-    let text = result_text(&carol);
+    let stranger = h.call_tool(&token(STRANGER), "bucket_list", json!({}));
+    assert_eq!(stranger["isError"], true);
+    let text = result_text(&stranger);
     assert!(text.contains("401") && text.contains("log in"), "{text}");
     let dave = h.call_tool(&token(DAVE), "bucket_list", json!({}));
     let text = result_text(&dave);
@@ -60,16 +60,28 @@ fn catalog_refusals_are_clear_tool_errors() {
         dave["isError"] == true && text.contains("no permission") && text.contains("403"),
         "{text}"
     );
-    let erin = h.call_tool(&token(5), "bucket_list", json!({}));
-    let text = result_text(&erin);
+    // A registry whose resolvers fail answers 200 with `errors[]` only.
+    h.mock().set_fault(quilt_mcp::mock::Fault {
+        body: quilt_mcp::mock::FaultBody::Json(
+            r#"{"errors":[{"message":"search cluster did not respond"},{"message":"Request aborted"}]}"#
+                .into(),
+        ),
+        path_prefix: Some("/graphql".into()),
+        ..Default::default()
+    });
+    let failing = h.call_tool(&token(ALICE), "bucket_list", json!({}));
+    h.mock().clear_fault();
+    let text = result_text(&failing);
     assert!(
-        erin["isError"] == true && text.contains("search cluster did not respond"),
+        failing["isError"] == true && text.contains("search cluster did not respond"),
         "{text}"
     );
     assert!(
         text.contains("Request aborted"),
         "every GraphQL error message is kept: {text}"
     );
+    let recovered = h.call_tool(&token(ALICE), "bucket_list", json!({}));
+    assert_eq!(recovered["isError"], false, "{recovered}");
     assert_eq!(h.get("/health").status, 200);
 }
 
@@ -131,7 +143,15 @@ fn auth_status_and_catalog_info_come_from_the_catalog() {
     assert_eq!(alice["user"]["is_admin"], true);
     assert_eq!(bob["user"]["name"], "bob");
     assert_eq!(bob["user"]["is_admin"], false);
-    assert_eq!(info["tabulator_data_catalog"], "quilt-example-tabulator");
+    let stack = h
+        .mock()
+        .with_model(|m| m.stack.stack_prefix.clone())
+        .unwrap();
+    assert_eq!(
+        info["tabulator_data_catalog"],
+        format!("quilt-{stack}-tabulator"),
+        "named after the stack"
+    );
     let listed = h.rpc(&token(ALICE), "resources/list", json!({}));
     snapshot_settings().bind(|| {
         let url = "[catalog url]";
@@ -141,7 +161,7 @@ fn auth_status_and_catalog_info_come_from_the_catalog() {
             ".catalog_url" => url, ".registry_url" => url, ".catalog_name" => "[host]" });
     });
     let refused = h.rpc(
-        &token(CAROL),
+        &token(STRANGER),
         "resources/read",
         json!({"uri": "auth://status"}),
     );
@@ -165,7 +185,7 @@ fn resources_report_the_catalogs_refusals_and_timeouts() {
             denied["error"]["message"].as_str().unwrap().contains("403"),
             "{uri}: {denied}"
         );
-        let refused = h.rpc(&token(CAROL), "resources/read", json!({"uri": uri}));
+        let refused = h.rpc(&token(STRANGER), "resources/read", json!({"uri": uri}));
         assert!(
             refused["error"]["message"]
                 .as_str()

@@ -6,8 +6,35 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-const H0: &str = "0c4f1e2d3b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-const H1: &str = "5feebbc18159b525a839f627ce7f7c223cea13cd471a060ced04ea49613baaf7";
+/// The latest top hash of `name` in example-data, as `packages_list` reports it.
+fn latest_hash(h: &Harness, name: &str) -> String {
+    let listed = call_ok(
+        h,
+        ALICE,
+        "packages_list",
+        json!({"registry": "example-data", "filter": name, "per_page": 100}),
+    );
+    listed["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["latest_hash"].as_str())
+        .unwrap_or_else(|| panic!("{name} is not listed: {listed}"))
+        .to_string()
+}
+
+/// The top hashes of a package's revisions, oldest first. No tool lists older revisions, so
+/// they are read from the model (the catalog's own state).
+fn revision_hashes(h: &Harness, bucket: &str, name: &str) -> Vec<String> {
+    h.mock()
+        .with_model(|m| {
+            m.package(bucket, name)
+                .map(|p| p.revisions.iter().map(|r| r.hash.clone()).collect())
+                .unwrap_or_default()
+        })
+        .expect("the mock serves the model")
+}
 
 #[test]
 fn packages_list_pages_filters_and_orders() {
@@ -19,23 +46,63 @@ fn packages_list_pages_filters_and_orders() {
         json!({"registry": "s3://example-data"}),
     );
     let all = ok(&all).clone();
-    assert_eq!(all["total"], 3);
+    assert_eq!(all["total"], 5);
+    let listed = all["packages"].as_array().unwrap();
     assert_eq!(
-        all["packages"][0]["name"], "team/imaging-atlas",
+        listed[0]["name"], "team/single-cell-pbmc",
         "newest first by default"
     );
+    let modified: Vec<&str> = listed
+        .iter()
+        .map(|p| p["modified"].as_str().unwrap())
+        .collect();
+    assert!(
+        modified.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {modified:?}"
+    );
+    let rnaseq = listed
+        .iter()
+        .find(|p| p["name"] == "team/rnaseq-2024")
+        .unwrap();
     let filtered = h.call_tool(
         &t,
         "packages_list",
         json!({"registry": "example-data", "filter": "rna", "order": "name"}),
     );
-    assert_eq!(ok(&filtered)["packages"][0]["latest_hash"], H1);
-    let paged = h.call_tool(
-        &t,
-        "packages_list",
-        json!({"registry": "example-data", "page": 2, "per_page": 2, "order": "name"}),
+    assert_eq!(ok(&filtered)["packages"][0]["name"], "team/rnaseq-2024");
+    assert_eq!(
+        ok(&filtered)["packages"][0]["latest_hash"],
+        rnaseq["latest_hash"]
     );
-    assert_eq!(ok(&paged)["returned"], 1);
+    let mut by_name: Vec<&str> = listed.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    by_name.sort();
+    let page = |n: u64| {
+        let paged = h.call_tool(
+            &t,
+            "packages_list",
+            json!({"registry": "example-data", "page": n, "per_page": 2, "order": "name"}),
+        );
+        let paged = ok(&paged);
+        let names: Vec<String> = paged["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect();
+        (paged["returned"].as_u64(), names)
+    };
+    assert_eq!(
+        page(2),
+        (
+            Some(2),
+            vec![by_name[2].to_string(), by_name[3].to_string()]
+        )
+    );
+    assert_eq!(
+        page(3),
+        (Some(1), vec![by_name[4].to_string()]),
+        "the last page"
+    );
     snapshot_settings().bind(|| {
         insta::assert_json_snapshot!("packages_list__example_data", all, { ".packages[].catalog_url" => "[url]" });
     });
@@ -66,7 +133,7 @@ fn packages_list_pages_filters_and_orders() {
     }
     assert!(
         err(&h.call_tool(
-            &token(CAROL),
+            &token(STRANGER),
             "packages_list",
             json!({"registry": "example-data"})
         ))
@@ -86,15 +153,16 @@ fn packages_list_pages_filters_and_orders() {
 fn package_browse_shows_the_tree_metadata_and_download_links() {
     let h = Harness::start();
     let t = token(ALICE);
+    let latest = latest_hash(&h, "team/rnaseq-2024");
     let tree = h.call_tool(
         &t,
         "package_browse",
         json!({"package_name": "team/rnaseq-2024", "registry": "s3://example-data"}),
     );
     let tree = ok(&tree).clone();
-    assert_eq!(tree["hash"], H1);
-    assert_eq!(tree["found"], 5);
-    assert_eq!(tree["download_links"]["resolved"], 5, "{tree}");
+    assert_eq!(tree["hash"], latest.as_str());
+    assert_eq!(tree["found"], 17);
+    assert_eq!(tree["download_links"]["resolved"], 17, "{tree}");
     let readme = tree["entries"]
         .as_array()
         .unwrap()
@@ -135,9 +203,9 @@ fn package_browse_shows_the_tree_metadata_and_download_links() {
         .iter()
         .map(|e| e["logical_key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, ["README.md", "raw/", "results/"]);
+    assert_eq!(keys, ["README.md", "metadata/", "raw/", "results/"]);
     let results = h.call_tool(&t, "package_browse", json!({"package_name": "team/rnaseq-2024", "registry": "example-data",
-        "top_hash": H1, "path": "results/", "recursive": false, "include_signed_urls": false, "include_file_info": false}));
+        "top_hash": latest, "path": "results/", "recursive": false, "include_signed_urls": false, "include_file_info": false}));
     let results = ok(&results);
     assert_eq!(
         results["entries"][0],
@@ -155,7 +223,7 @@ fn package_browse_shows_the_tree_metadata_and_download_links() {
         &t,
         "package_browse",
         json!({"package_name": "team/rnaseq-2024", "registry": "example-data",
-        "top_hash": H1, "path": "README.md", "recursive": false}),
+        "top_hash": latest, "path": "README.md", "recursive": false}),
     );
     assert!(err(&not_dir).contains("path"));
 }
@@ -183,33 +251,52 @@ fn package_browse_honours_depth_and_top_on_a_large_package() {
         .collect();
     assert_eq!(
         keys,
-        [json!("README.md"), json!("annotations/"), json!("images/")]
+        [
+            json!("README.md"),
+            json!("annotations/"),
+            json!("cells/"),
+            json!("metadata/"),
+            json!("qc/"),
+            json!("thumbnails/")
+        ]
     );
     assert_eq!(ok(&top_level)["entries"][2]["files"], 300);
-    let organs = h.call_tool(
+    let plates = h.call_tool(
         &t,
         "package_browse",
-        with(json!({"path": "images", "max_depth": 2, "top": 4})),
+        with(json!({"path": "cells", "max_depth": 1, "top": 4})),
     );
-    let organs = ok(&organs);
+    let plates = ok(&plates);
     assert_eq!(
         (
-            organs["found"].as_u64(),
-            organs["returned"].as_u64(),
-            organs["truncated"].as_bool()
+            plates["found"].as_u64(),
+            plates["returned"].as_u64(),
+            plates["truncated"].as_bool()
         ),
-        (Some(30), Some(4), Some(true))
+        (Some(5), Some(4), Some(true))
     );
+    // The folder's size is the sum of the files a full listing of it shows.
+    let plate_01 = h.call_tool(
+        &t,
+        "package_browse",
+        with(json!({"path": "cells/plate-01/"})),
+    );
+    let plate_01 = ok(&plate_01);
+    assert_eq!(plate_01["found"], 60);
+    let wells = plate_01["entries"].as_array().unwrap();
+    assert_eq!(wells.len(), 60, "every well of the plate is listed");
+    let size: u64 = wells.iter().map(|e| e["size"].as_u64().unwrap()).sum();
     assert_eq!(
-        organs["entries"][0],
-        json!({"logical_key": "images/brain/specimen-01/", "type": "dir", "size": 100055010, "files": 10})
+        plates["entries"][0],
+        json!({"logical_key": "cells/plate-01/", "type": "dir", "size": size, "files": 60})
     );
     let linked = h.call_tool(
         &t,
         "package_browse",
         with(json!({"include_signed_urls": true, "path": "annotations"})),
     );
-    assert_eq!(ok(&linked)["download_links"]["resolved"], 5);
+    assert_eq!(ok(&linked)["found"], 2, "regions.json and plates.json");
+    assert_eq!(ok(&linked)["download_links"]["resolved"], 2);
     let capped = h.call_tool(
         &t,
         "package_browse",
@@ -278,7 +365,7 @@ fn package_file_text_reads_through_a_browsing_session() {
         counts["text"]
             .as_str()
             .unwrap()
-            .starts_with("gene_id,control_1")
+            .starts_with("gene_id,gene_name,sample_id,condition")
     );
     assert!(
         err(&h.call_tool(&t, "package_file_text", base("raw/sample1.fastq.gz")))
@@ -306,20 +393,47 @@ fn package_file_text_reads_through_a_browsing_session() {
 fn package_diff_compares_entries_and_metadata() {
     let h = Harness::start();
     let t = token(ALICE);
+    let revisions = revision_hashes(&h, "example-data", "team/rnaseq-2024");
+    assert_eq!(revisions.len(), 3);
+    let first = revisions[0].as_str();
+    assert_eq!(
+        revisions[2],
+        latest_hash(&h, "team/rnaseq-2024"),
+        "the newest revision is the one listed"
+    );
     let diff = h.call_tool(
         &t,
         "package_diff",
         json!({"package1_name": "team/rnaseq-2024", "package2_name": "team/rnaseq-2024",
-        "registry": "example-data", "package1_hash": H0}),
+        "registry": "example-data", "package1_hash": first}),
     );
     let diff = ok(&diff).clone();
     assert_eq!(
         diff["counts"],
-        json!({"added": 2, "removed": 1, "modified": 2, "unchanged": 1})
+        json!({"added": 13, "removed": 0, "modified": 2, "unchanged": 2})
     );
-    assert_eq!(diff["metadata"]["removed"], json!({"operator": "alice"}));
+    assert_eq!(
+        diff["metadata"]["added"],
+        json!({"doi": "10.5555/example.rnaseq-2024"})
+    );
     snapshot_settings()
-        .bind(|| insta::assert_json_snapshot!("package_diff__rnaseq_h0_to_latest", diff));
+        .bind(|| insta::assert_json_snapshot!("package_diff__rnaseq_first_to_latest", diff));
+    // Backwards, from the latest to the pilot: what the pilot lacks is removed.
+    let back = h.call_tool(
+        &t,
+        "package_diff",
+        json!({"package1_name": "team/rnaseq-2024", "package2_name": "team/rnaseq-2024",
+        "registry": "example-data", "package2_hash": first}),
+    );
+    let back = ok(&back);
+    assert_eq!(
+        back["counts"],
+        json!({"added": 0, "removed": 13, "modified": 2, "unchanged": 2})
+    );
+    assert_eq!(
+        back["metadata"]["removed"],
+        json!({"doi": "10.5555/example.rnaseq-2024"})
+    );
     let bad = h.call_tool(
         &t,
         "package_diff",

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use quilt_mcp::mock::{Fault, MockCatalog, Recordings};
+use quilt_mcp::mock::{Fault, MockCatalog};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_quilt-mcp");
@@ -220,9 +220,7 @@ fn start_up_lines_are_the_seeds_and_logs_are_json_lines_without_tokens() {
 #[test]
 fn sigterm_lets_requests_in_flight_finish_then_exits_zero() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let mock = rt
-        .block_on(MockCatalog::start(Recordings::builtin().unwrap()))
-        .unwrap();
+    let mock = rt.block_on(MockCatalog::start()).unwrap();
     mock.set_fault(Fault {
         latency: Duration::from_millis(1500),
         ..Fault::default()
@@ -363,7 +361,7 @@ fn wait_line(lines: &mpsc::Receiver<String>, marker: &str) -> String {
 }
 
 #[test]
-fn demo_prints_a_working_token_and_serves_the_recorded_catalog() {
+fn demo_prints_a_working_token_and_serves_the_model_catalog() {
     let (mut child, lines) = spawn_lines(&["demo", "--port", "0"]);
     let banner = wait_line(&lines, "the MCP server on http://");
     let url = banner
@@ -384,7 +382,7 @@ fn demo_prints_a_working_token_and_serves_the_recorded_catalog() {
     let body: Value = serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
     assert_eq!(
         body["result"]["structuredContent"]["count"], 3,
-        "the recorded admin's buckets: {body}"
+        "the dataset admin's buckets: {body}"
     );
     // The demo's secret is random: a token signed with anything else is refused.
     let forged = client()
@@ -397,18 +395,109 @@ fn demo_prints_a_working_token_and_serves_the_recorded_catalog() {
     let _ = child.wait();
 }
 
-#[test]
-fn mock_catalog_serves_the_recordings_alone() {
-    let (mut child, lines) = spawn_lines(&["mock-catalog", "--port", "0"]);
-    let line = wait_line(&lines, "recorded catalog listening on http://");
-    let url = line
-        .split_whitespace()
+/// The URL printed by `mock-catalog` once it listens.
+fn mock_catalog_url(lines: &mpsc::Receiver<String>) -> String {
+    let line = wait_line(lines, "embedded catalog listening on http://");
+    line.split_whitespace()
         .find(|w| w.starts_with("http://"))
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+/// POSTs a GraphQL document as `id`'s caller; returns status and JSON body.
+fn graphql(url: &str, id: i64, query: &str) -> (u16, Value) {
+    let mut answer = client()
+        .post(&format!("{url}/graphql"))
+        .header("authorization", &format!("Bearer {}", token(id)))
+        .header("content-type", "application/json")
+        .send(json!({ "query": query }).to_string())
+        .unwrap();
+    let status = answer.status().as_u16();
+    let body = serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+    (status, body)
+}
+
+fn bucket_names(body: &Value) -> Vec<&str> {
+    body["data"]["bucketConfigs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("bucketConfigs: {body}"))
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn mock_catalog_serves_the_model_alone() {
+    let (mut child, lines) = spawn_lines(&["mock-catalog", "--port", "0"]);
+    let url = mock_catalog_url(&lines);
     let mut config = client().get(&format!("{url}/config.json")).call().unwrap();
     let config: Value = serde_json::from_str(&config.body_mut().read_to_string().unwrap()).unwrap();
     assert_eq!(config["registryUrl"], url);
+    assert_eq!(config["stackVersion"], "1.68.0", "the dataset's stack");
+    // Any GraphQL document, answered from the dataset for the token's user.
+    let list = "query ListBuckets { bucketConfigs { name title } }";
+    let (status, alice) = graphql(&url, ALICE, list);
+    assert_eq!(status, 200, "{alice}");
+    assert_eq!(
+        bucket_names(&alice),
+        ["example-data", "example-packages", "example-public"],
+        "the admin sees every bucket"
+    );
+    let (_, bob) = graphql(&url, BOB, list);
+    assert_eq!(bucket_names(&bob), ["example-data", "example-public"]);
+    let (status, _) = graphql(&url, STRANGER, list);
+    assert_eq!(status, 401, "an unknown user");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn mock_catalog_replays_recordings_from_a_directory() {
+    let dir = std::env::temp_dir().join(format!("quilt-mcp-replay-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let recording = json!({
+        "scenario": "tiny",
+        "interactions": [
+            { "id": "config", "request": { "method": "GET", "path": "/config.json" },
+              "response": { "status": 200, "body": { "registryUrl": "{{mock_url}}", "recorded": true } } },
+            { "id": "buckets", "request": { "graphql": { "operation": "ListBuckets" }, "user_id": 1 },
+              "response": { "status": 200, "body": { "data": { "bucketConfigs": [{ "name": "recorded-bucket", "title": "R" }] } } } }
+        ]
+    });
+    std::fs::write(dir.join("tiny.json"), recording.to_string()).unwrap();
+    let (mut child, lines) = spawn_lines(&[
+        "mock-catalog",
+        "--port",
+        "0",
+        "--recordings",
+        dir.to_str().unwrap(),
+    ]);
+    let url = mock_catalog_url(&lines);
+    let mut config = client().get(&format!("{url}/config.json")).call().unwrap();
+    let config: Value = serde_json::from_str(&config.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(config, json!({ "registryUrl": url, "recorded": true }));
+    let (status, recorded) = graphql(
+        &url,
+        ALICE,
+        "query ListBuckets { bucketConfigs { name title } }",
+    );
+    assert_eq!(status, 200, "{recorded}");
+    assert_eq!(
+        bucket_names(&recorded),
+        ["recorded-bucket"],
+        "the recording, not the model"
+    );
+    // Only what was recorded: bob's question was not.
+    let (status, unrecorded) = graphql(&url, BOB, "query ListBuckets { bucketConfigs { name } }");
+    assert_eq!(status, 500, "{unrecorded}");
+    assert!(
+        unrecorded["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unrecorded request"),
+        "{unrecorded}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,6 +1,6 @@
-//! Black-box tests of `quilt-mcp record`, over real HTTP on 127.0.0.1: the recorded catalog
-//! plays the "real" upstream, requests go through the recorder, and the file it writes must be
-//! free of secrets and replay the same answers from a second mock.
+//! Black-box tests of `quilt-mcp record`, over real HTTP on 127.0.0.1: the model catalog plays
+//! the "real" upstream, requests go through the recorder, and the file it writes must be free
+//! of secrets and replay the same answers from a second mock ([`MockCatalog::replay`]).
 
 mod common;
 
@@ -11,8 +11,8 @@ use std::time::Duration;
 use quilt_mcp::mock::{MockCatalog, Recorder, Recordings};
 use serde_json::{Value, json};
 
-const BROWSE: &str = "/browse/bs_9a8b7c6d5e4f40318293a4b5c6d7e8f9/README.md";
-const ALICE_SECRET_KEY: &str = "fake/alice/SecretKey/NotARealKey/EXAMPLE0";
+const BUCKET: &str = "example-data";
+const PACKAGE: &str = "team/rnaseq-2024";
 
 /// One request as the tests send it.
 struct Call {
@@ -107,8 +107,8 @@ fn get(path: &str, token: Option<&str>) -> Call {
     }
 }
 
-/// The calls of a short session: who am I, my buckets, the catalog's config, my credentials,
-/// and a file link that redirects.
+/// The first calls of a short session: who am I, my buckets, the catalog's config, my
+/// credentials, and the latest revision of a package (the rest depend on the answers).
 fn session(token: &str) -> Vec<Call> {
     vec![
         graphql(
@@ -122,8 +122,25 @@ fn session(token: &str) -> Vec<Call> {
         ),
         get("/config.json", None),
         get("/api/auth/get_credentials", Some(token)),
-        get(BROWSE, Some(token)),
+        graphql(
+            token,
+            json!({ "query": include_str!("../schema/queries/GetRevisionHash.graphql"),
+                    "variables": { "bucket": BUCKET, "name": PACKAGE, "hashOrTag": "latest" } }),
+        ),
     ]
+}
+
+/// A browsing session on revision `hash` of the package.
+fn create_session(token: &str, hash: &str) -> Call {
+    graphql(
+        token,
+        json!({ "query": include_str!("../schema/queries/BrowsingSessionCreate.graphql"),
+                "variables": { "scope": format!("quilt+s3://{BUCKET}#package={PACKAGE}@{hash}"), "ttl": 600 } }),
+    )
+}
+
+fn json_of(answer: &Answer) -> Value {
+    serde_json::from_str(&answer.text).unwrap_or_else(|e| panic!("{e}: {}", answer.text))
 }
 
 /// `text` with a base URL put back to the placeholder, so answers from different ports compare.
@@ -159,9 +176,8 @@ fn redacted(value: &mut Value) {
 #[test]
 fn records_a_session_without_secrets_and_replays_it() {
     let rt = runtime();
-    let upstream = rt
-        .block_on(MockCatalog::start(Recordings::builtin().unwrap()))
-        .unwrap();
+    let upstream = rt.block_on(MockCatalog::start()).unwrap();
+    upstream.set_strict(true);
     let dir = temp_dir();
     let recorder = rt
         .block_on(Recorder::start(
@@ -174,60 +190,95 @@ fn records_a_session_without_secrets_and_replays_it() {
         .unwrap();
     let agent = agent();
     let token = common::token(common::ALICE);
-    let calls = session(&token);
+    let mut calls = session(&token);
 
     // Through the recorder, the upstream's answers, one by one; the file grows as they come.
     let mut live = Vec::new();
-    for (done, call) in calls.iter().enumerate() {
+    let through = |call: &Call, live: &mut Vec<Answer>| {
         live.push(send(&agent, &recorder.url(), call));
-        assert_eq!(recorder.recorded(), done + 1);
+        assert_eq!(recorder.recorded(), live.len());
         let written = Recordings::from_dir(&dir).expect("the file is valid after every exchange");
-        assert_eq!(written.len(), done + 1);
+        assert_eq!(written.len(), live.len());
+    };
+    for call in &calls {
+        through(call, &mut live);
     }
+    // The latest revision, a browsing session on it, and a file through the session.
+    let hash = json_of(&live[4])["data"]["package"]["revision"]["hash"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a top hash: {}", live[4].text))
+        .to_string();
+    calls.push(create_session(&token, &hash));
+    through(&calls[5], &mut live);
+    let created = json_of(&live[5]);
+    let session_id = created["data"]["browsingSessionCreate"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a session: {created}"))
+        .to_string();
+    calls.push(get(
+        &format!("/browse/{session_id}/README.md"),
+        Some(&token),
+    ));
+    through(&calls[6], &mut live);
     // The same question again is recorded once.
     let again = send(&agent, &recorder.url(), &calls[0]);
     assert_eq!(again.status, 200);
     assert_eq!(recorder.recorded(), calls.len());
-    assert!(live.iter().take(4).all(|a| a.status == 200), "{live:?}");
+    assert!(live.iter().take(6).all(|a| a.status == 200), "{live:?}");
 
     // The redirect points back at the recorder, so following it is recorded too.
-    let redirect = &live[4];
-    assert_eq!(redirect.status, 302);
+    let redirect = &live[6];
+    assert_eq!(redirect.status, 302, "{}", redirect.text);
     let location = redirect.header("location").unwrap().to_string();
     let target = location
         .strip_prefix(&recorder.url())
         .expect("the live Location points at the recorder")
         .to_string();
+    let signature = target
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("X-Amz-Signature="))
+        .expect("a presigned link")
+        .to_string();
     let follow = get(&target, None);
     let presigned = send(&agent, &recorder.url(), &follow);
     assert_eq!(presigned.status, 200);
     assert!(presigned.text.starts_with("# team/rnaseq-2024"));
-    assert_eq!(recorder.recorded(), 6);
+    assert_eq!(recorder.recorded(), 8);
 
     // The file: valid, and free of every secret the session carried.
+    let credentials = json_of(&live[3]);
+    let secret = |name: &str| {
+        credentials[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} in {credentials}"))
+            .to_string()
+    };
     let file = recorder.file();
     assert_eq!(file, dir.join("session.json"));
     let text = std::fs::read_to_string(&file).unwrap();
     for secret in [
-        token.as_str(),
-        "Bearer",
-        ALICE_SECRET_KEY,
-        "ASIAALICEEXAMPLE0001",
-        "FAKE-SESSION-TOKEN",
-        "0123abcd", // the presigned link's signature
-        "127.0.0.1",
+        token.clone(),
+        "Bearer".into(),
+        secret("AccessKeyId"),
+        secret("SecretAccessKey"),
+        secret("SessionToken"),
+        format!("X-Amz-Signature={signature}"), // the presigned link's signature
+        "127.0.0.1".into(),
     ] {
-        assert!(!text.contains(secret), "the file holds {secret:?}:\n{text}");
+        assert!(
+            !text.contains(&secret),
+            "the file holds {secret:?}:\n{text}"
+        );
     }
     for kept in [
-        "{{mock_url}}",
-        "REDACTED-SecretAccessKey",
-        "2099-01-01T00:00:00+00:00",
-        "\"user_id\": 1",
-        "\"operation\": \"ListBuckets\"",
-        "X-Amz-Signature=REDACTED",
+        "{{mock_url}}".to_string(),
+        "REDACTED-SecretAccessKey".into(),
+        secret("Expiration"),
+        "\"user_id\": 1".into(),
+        "\"operation\": \"ListBuckets\"".into(),
+        "X-Amz-Signature=REDACTED".into(),
     ] {
-        assert!(text.contains(kept), "the file lacks {kept:?}:\n{text}");
+        assert!(text.contains(&kept), "the file lacks {kept:?}:\n{text}");
     }
     let recorded: Value = serde_json::from_str(&text).unwrap();
     let ids: Vec<&str> = recorded["interactions"]
@@ -236,6 +287,10 @@ fn records_a_session_without_secrets_and_replays_it() {
         .iter()
         .map(|i| i["id"].as_str().unwrap())
         .collect();
+    let browse_id = format!(
+        "get-browse-{}-readme-md-user1",
+        session_id.replace('_', "-").to_lowercase()
+    );
     assert_eq!(
         ids,
         [
@@ -243,7 +298,9 @@ fn records_a_session_without_secrets_and_replays_it() {
             "list-buckets-user1",
             "get-config-json",
             "get-api-auth-get-credentials-user1",
-            "get-browse-bs-9a8b7c6d5e4f40318293a4b5c6d7e8f9-readme-md-user1",
+            "get-revision-hash-user1",
+            "browsing-session-create-user1",
+            browse_id.as_str(),
             "get-presigned-example-data-team-rnaseq-2024-readme-md",
         ]
     );
@@ -252,10 +309,11 @@ fn records_a_session_without_secrets_and_replays_it() {
 
     // Replay: a second mock from the written directory gives the same answers.
     let replay = rt
-        .block_on(MockCatalog::start(Recordings::from_dir(&dir).unwrap()))
+        .block_on(MockCatalog::replay(Recordings::from_dir(&dir).unwrap()))
         .unwrap();
     let upstream_urls = [upstream.url(), recorder_url];
     let upstream_urls: Vec<&str> = upstream_urls.iter().map(String::as_str).collect();
+    let redacted_signature = format!("X-Amz-Signature={signature}");
     for (call, before) in calls
         .iter()
         .chain([&follow])
@@ -278,9 +336,8 @@ fn records_a_session_without_secrets_and_replays_it() {
             Err(_) => assert_eq!(now, was, "{}", call.path),
         }
         let location = |a: &Answer, urls: &[&str]| {
-            a.header("location").map(|l| {
-                unplace(l, urls).replace("X-Amz-Signature=0123abcd", "X-Amz-Signature=REDACTED")
-            })
+            a.header("location")
+                .map(|l| unplace(l, urls).replace(&redacted_signature, "X-Amz-Signature=REDACTED"))
         };
         assert_eq!(
             location(&after, &[&replay.url()]),
@@ -343,7 +400,7 @@ fn cookies_credentials_and_huge_answers_stay_out_of_the_file() {
         ]
     });
     let recordings = Recordings::from_json("upstream.json", &recordings.to_string()).unwrap();
-    let upstream = rt.block_on(MockCatalog::start(recordings)).unwrap();
+    let upstream = rt.block_on(MockCatalog::replay(recordings)).unwrap();
     let dir = temp_dir();
     let recorder = rt
         .block_on(Recorder::start(

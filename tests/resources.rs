@@ -1,4 +1,4 @@
-//! Resources, resource templates and the `get_resource` tool against the recorded catalog:
+//! Resources, resource templates and the `get_resource` tool against the model catalog:
 //! listings, a success snapshot per resource, bob's refusal, unknown URIs, the on/off switch, and
 //! the per-caller cache (keyed by caller and full URI, forgotten after the caller's own write).
 
@@ -53,6 +53,12 @@ fn every_admin_resource_reads_for_an_admin() {
         users, tool["structuredContent"],
         "the resource is the tool's answer"
     );
+    // The templated and fixed admin resources are the tools' answers too.
+    let roles = read(&h, ALICE, "admin://roles").unwrap();
+    assert_eq!(roles, call_ok(&h, ALICE, "admin_roles_list", json!({})));
+    let bot = read(&h, ALICE, "admin://users/pipeline%2Dbot").unwrap();
+    let bot_tool = call_ok(&h, ALICE, "admin_user_get", json!({"name": "pipeline-bot"}));
+    assert_eq!(bot, bot_tool);
     let reads = [
         ("resource_admin_roles__alice", "admin://roles"),
         ("resource_admin_config_sso__alice", "admin://config/sso"),
@@ -94,7 +100,14 @@ fn a_non_admin_is_refused_admin_resources_but_reads_the_rest() {
         );
     }
     let tables = read(&h, BOB, "tabulator://example-data/tables").unwrap();
-    assert_eq!(tables["count"], 1);
+    let tool = call_ok(
+        &h,
+        BOB,
+        "tabulator_tables_list",
+        json!({"bucket": "example-data"}),
+    );
+    assert_eq!(tables, tool, "the resource is the tool's answer");
+    assert_eq!(tables["count"], 2, "the dataset's two example-data tables");
     assert_eq!(
         read(&h, BOB, "auth://status").unwrap()["user"]["name"],
         "bob"

@@ -1,100 +1,240 @@
-//! The search tools against the recorded search proxy: every scope, every visible bucket by
-//! default, escaping, counts, engine errors, explanations and suggestions.
+//! The search tools against the model's search proxy: every scope, every visible bucket by
+//! default, escaping, counts, engine errors, explanations and suggestions. Queries come from
+//! the dataset's words; what is expected comes from other tools' answers where it can.
 
 mod common;
 
+use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+
 use common::*;
-use serde_json::json;
+use quilt_mcp::mock::{Fault, FaultBody};
+use serde_json::{Value, json};
+
+fn results(answer: &Value) -> &Vec<Value> {
+    answer["results"].as_array().expect("results")
+}
+
+/// How many results each bucket contributed.
+fn per_bucket(answer: &Value) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for result in results(answer) {
+        *counts
+            .entry(result["bucket"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    counts
+}
 
 #[test]
 fn an_empty_bucket_searches_every_bucket_the_caller_can_see() {
     let h = Harness::start();
-    let alice = ok(&h.call_tool(
-        &token(ALICE),
-        "search_catalog",
-        json!({"query": "counts csv"}),
-    ));
+    let names = |who: i64| -> Vec<Value> {
+        call_ok(&h, who, "bucket_list", json!({}))["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["name"].clone())
+            .collect()
+    };
+    let alice = call_ok(&h, ALICE, "search_catalog", json!({"query": "counts csv"}));
+    assert_eq!(alice["buckets"], json!(names(ALICE)));
     assert_eq!(
         alice["buckets"],
         json!(["example-data", "example-packages", "example-public"])
     );
-    assert_eq!(alice["total"], 2);
+    assert_eq!(alice["total"], alice["returned"], "{alice}");
+    let alice_buckets = per_bucket(&alice);
+    assert!(
+        alice_buckets.contains_key("example-data")
+            && alice_buckets.contains_key("example-packages"),
+        "hits from more than one bucket: {alice_buckets:?}"
+    );
+    let counts = results(&alice)
+        .iter()
+        .find(|r| r["key"] == "team/rnaseq-2024/results/counts.csv")
+        .unwrap_or_else(|| panic!("the RNA-seq counts table is found: {alice}"));
+    assert_eq!(counts["bucket"], "example-data");
+    assert_eq!(counts["kind"], "file");
+    // The preview is the start of the object, as reading it shows.
+    let text = call_ok(
+        &h,
+        ALICE,
+        "bucket_object_text",
+        json!({"s3_uri": counts["s3_uri"]}),
+    );
+    let preview = counts["preview"].as_str().expect("a text preview");
+    assert!(!preview.is_empty());
+    assert!(
+        text["text"].as_str().unwrap().trim().starts_with(preview),
+        "{preview:?} starts {text}"
+    );
+
+    let bob = call_ok(&h, BOB, "search_catalog", json!({"query": "counts csv"}));
+    assert_eq!(bob["buckets"], json!(names(BOB)), "bob's own buckets");
+    assert_eq!(bob["buckets"], json!(["example-data", "example-public"]));
+    let bob_buckets = per_bucket(&bob);
+    assert!(
+        !bob_buckets.contains_key("example-packages"),
+        "bob cannot read example-packages: {bob}"
+    );
+    let mut expected = alice_buckets.clone();
+    expected.remove("example-packages");
     assert_eq!(
-        alice["results"][0]["key"],
-        "team/rnaseq-2024/results/counts.csv"
+        bob_buckets, expected,
+        "the same hits, minus example-packages"
     );
     assert_eq!(
-        alice["results"][0]["preview"],
-        "gene,sample1,sample2\nAlb,10234.1,9876.4"
+        bob["total"].as_u64().unwrap() + alice_buckets["example-packages"],
+        alice["total"].as_u64().unwrap()
     );
     snapshot_settings().bind(|| {
         insta::assert_json_snapshot!("search_catalog__file_all_buckets", alice, { ".results[].catalog_url" => "[url]" });
     });
-    let bob = ok(&h.call_tool(
-        &token(BOB),
-        "search_catalog",
-        json!({"query": "counts csv"}),
-    ));
-    assert_eq!(
-        bob["buckets"],
-        json!(["example-data", "example-public"]),
-        "bob's own buckets"
-    );
 }
 
 #[test]
 fn scopes_limits_counts_and_escaping() {
     let h = Harness::start();
-    let t = token(ALICE);
-    let packages = ok(&h.call_tool(
-        &t,
-        "search_catalog",
+    let search = |args: Value| call_ok(&h, ALICE, "search_catalog", args);
+
+    // Packages: the name matches.
+    let packages = search(
         json!({"query": "rnaseq", "scope": "package", "bucket": "s3://example-data", "limit": 5}),
-    ));
+    );
     assert_eq!(packages["results"][0]["kind"], "package");
     assert_eq!(packages["results"][0]["package_name"], "team/rnaseq-2024");
-    let everything = ok(&h.call_tool(&t, "search_catalog", json!({"query": "liver", "scope": "global", "bucket": "example-data", "include_metadata": true})));
-    let kinds: Vec<&str> = everything["results"]
-        .as_array()
-        .unwrap()
+    assert!(
+        results(&packages).iter().all(|r| r["kind"] == "package"),
+        "{packages}"
+    );
+
+    // Limits: fewer results than matches.
+    let limited = search(json!({"query": "raw", "bucket": "example-data", "limit": 5}));
+    assert_eq!(limited["returned"], 5);
+    assert!(limited["total"].as_u64().unwrap() > 5, "{limited}");
+
+    // Global: objects and every kind of package document, with their indexed documents.
+    let everything = search(
+        json!({"query": "crispr", "scope": "global", "bucket": "example-data", "include_metadata": true, "limit": 100}),
+    );
+    let kinds: BTreeSet<&str> = results(&everything)
         .iter()
         .map(|r| r["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["file", "package", "package_revision"]);
     assert_eq!(
-        everything["results"][2]["metadata"]["run"], 42,
-        "manifest metadata is parsed"
+        kinds,
+        BTreeSet::from(["file", "package", "package_entry", "package_revision"]),
+        "{everything}"
     );
     assert!(
-        everything["results"][0]["source"].is_object(),
-        "include_metadata keeps the indexed document"
+        results(&everything)
+            .iter()
+            .all(|r| r["source"].is_object() && r["bucket"] == "example-data"),
+        "include_metadata keeps the indexed document: {everything}"
     );
-    let entries = ok(&h.call_tool(
-        &t,
-        "search_catalog",
-        json!({"query": "counts", "scope": "packageEntry", "bucket": "example-data"}),
-    ));
-    assert_eq!(entries["results"][0]["logical_key"], "results/counts.csv");
-    let counted = ok(&h.call_tool(
-        &t,
-        "search_catalog",
-        json!({"query": "liver", "scope": "global", "bucket": "example-data", "count_only": true}),
-    ));
-    assert_eq!(counted["total"], 42);
-    assert_eq!(counted["counts"], json!({"example-data": 42}));
+    let package = results(&everything)
+        .iter()
+        .find(|r| r["kind"] == "package")
+        .unwrap();
+    let revisions: Vec<&Value> = results(&everything)
+        .iter()
+        .filter(|r| r["kind"] == "package_revision")
+        .collect();
+    for revision in revisions {
+        assert!(
+            revision["metadata"].is_object(),
+            "manifest metadata is parsed: {revision}"
+        );
+        let browsed = call_ok(
+            &h,
+            ALICE,
+            "package_browse",
+            json!({"package_name": package["package_name"], "registry": "example-data",
+                   "top_hash": revision["hash"], "include_signed_urls": false, "top": 1}),
+        );
+        assert_eq!(
+            revision["metadata"], browsed["metadata"],
+            "the revision's own metadata"
+        );
+    }
+
+    // Files inside packages.
+    let entries =
+        search(json!({"query": "counts", "scope": "packageEntry", "bucket": "example-data"}));
+    assert!(!results(&entries).is_empty());
+    for entry in results(&entries) {
+        assert_eq!(entry["kind"], "package_entry", "{entries}");
+    }
+    assert!(
+        results(&entries)
+            .iter()
+            .any(|e| e["logical_key"] == "results/counts.csv"),
+        "{entries}"
+    );
+
+    // Counts: the same total as the search itself, per bucket.
+    let counted = search(
+        json!({"query": "crispr", "scope": "global", "bucket": "example-data", "count_only": true}),
+    );
+    assert_eq!(counted["total"], everything["total"]);
+    assert_eq!(
+        counted["counts"],
+        json!({"example-data": everything["total"]})
+    );
     assert!(counted.get("results").is_none());
-    let literal = ok(&h.call_tool(&t, "search_catalog", json!({"query": "s3://example-data/raw (run42)", "bucket": "example-data", "explain_query": true})));
-    assert_eq!(literal["results"][0]["key"], "raw/run42/sample1.fastq.gz");
+    let all = search(json!({"query": "counts csv", "limit": 1000}));
+    let counted = search(json!({"query": "counts csv", "count_only": true}));
+    assert_eq!(counted["total"], all["total"]);
+    assert_eq!(counted["counts"], json!(per_bucket(&all)), "{counted}");
+
+    // Reserved characters are searched literally: `s3:` is not a field.
+    let phrase = "s3://example-data/raw (run42)";
+    let literal = search(json!({"query": phrase, "bucket": "example-data", "explain_query": true}));
     assert_eq!(
         literal["explanation"]["escaped_query"],
         r"s3\:\/\/example\-data\/raw \(run42\)"
     );
+    assert!(!results(&literal).is_empty(), "{literal}");
+    for hit in results(&literal) {
+        let uri = hit["s3_uri"].clone();
+        let text = call_ok(&h, ALICE, "bucket_object_text", json!({"s3_uri": uri}));
+        assert!(
+            text["text"]
+                .as_str()
+                .unwrap()
+                .contains("s3://example-data/raw/run42"),
+            "{uri} holds the literal text"
+        );
+    }
 }
 
 #[test]
 fn search_failures_and_bad_arguments_are_clear() {
     let h = Harness::start();
     let t = token(ALICE);
+    // A query the search engine cannot parse: its reason reaches the agent.
+    let refused = err(&h.call_tool(
+        &t,
+        "search_catalog",
+        json!({"query": "rna AND", "bucket": "example-data"}),
+    ));
+    assert!(
+        refused.contains("the search service refused the query")
+            && refused.contains("Failed to parse query"),
+        "{refused}"
+    );
+    // An engine error from the search proxy (HTTP 200 with an `error` body).
+    h.mock().set_fault(Fault {
+        body: FaultBody::Json(
+            json!({"error": {"root_cause": [{"type": "illegal_argument_exception",
+                "reason": "Limit of total fields [1000] has been exceeded: too many fields"}],
+                "type": "illegal_argument_exception", "reason": "too many fields"}, "status": 400})
+            .to_string(),
+        ),
+        path_prefix: Some("/api/search".into()),
+        ..Fault::default()
+    });
     assert!(
         err(&h.call_tool(
             &t,
@@ -103,9 +243,10 @@ fn search_failures_and_bad_arguments_are_clear() {
         ))
         .contains("too many fields")
     );
+    h.mock().clear_fault();
     assert!(
         err(&h.call_tool(
-            &token(CAROL),
+            &token(STRANGER),
             "search_catalog",
             json!({"query": "x", "bucket": "example-data"})
         ))
@@ -154,21 +295,82 @@ fn search_explain_shows_the_real_plan_without_searching() {
 fn search_suggest_proposes_real_packages_buckets_and_scopes() {
     let h = Harness::start();
     let t = token(ALICE);
+    let buckets = call_ok(&h, ALICE, "bucket_list", json!({}))["buckets"]
+        .as_array()
+        .unwrap()
+        .clone();
+    // The packages whose names hold "rna", bucket by bucket, as packages_list finds them.
+    let mut packages = Vec::new();
+    for bucket in &buckets {
+        let name = bucket["name"].as_str().unwrap();
+        let listed = call_ok(
+            &h,
+            ALICE,
+            "packages_list",
+            json!({"registry": name, "filter": "rna", "order": "name"}),
+        );
+        for package in listed["packages"].as_array().unwrap() {
+            packages.push((
+                package["name"].as_str().unwrap().to_string(),
+                name.to_string(),
+            ));
+        }
+    }
     let suggested = ok(&h.call_tool(&t, "search_suggest", json!({"partial_query": "rna"})));
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("search_suggest__rna", suggested));
-    let texts: Vec<(&str, &str)> = suggested["suggestions"]
+    let proposed: Vec<(String, String)> = suggested["suggestions"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["type"].as_str().unwrap(), s["text"].as_str().unwrap()))
+        .filter(|s| s["type"] == "query")
+        .map(|s| {
+            assert_eq!(s["scope"], "package", "{s}");
+            (
+                s["text"].as_str().unwrap().to_string(),
+                s["bucket"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    assert!(texts.contains(&("query", "team/rnaseq-2024")), "{texts:?}");
-    assert!(texts.contains(&("query", "demo/rna-tutorial")), "{texts:?}");
-    assert!(texts.iter().any(|(kind, _)| *kind == "scope"));
+    assert_eq!(proposed, packages, "every real package, and only those");
+    let texts: Vec<&str> = proposed.iter().map(|(name, _)| name.as_str()).collect();
+    assert!(texts.contains(&"team/rnaseq-2024"), "{texts:?}");
+    assert!(texts.contains(&"demo/rna-tutorial"), "{texts:?}");
+    let types: Vec<&str> = suggested["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["type"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"scope"), "{types:?}");
+
+    // A tag only one bucket carries, and no bucket's name or title holds.
+    let described = |b: &Value| format!("{} {}", b["name"], b["title"]).to_lowercase();
+    let (tag, tagged) = buckets
+        .iter()
+        .flat_map(|b| {
+            b["tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |tag| (tag.as_str().unwrap().to_string(), b["name"].clone()))
+        })
+        .find(|(tag, _)| {
+            let carriers = buckets
+                .iter()
+                .filter(|b| {
+                    b["tags"]
+                        .as_array()
+                        .is_some_and(|t| t.iter().any(|x| x == tag))
+                })
+                .count();
+            carriers == 1
+                && !tag.contains("package")
+                && buckets.iter().all(|b| !described(b).contains(tag.as_str()))
+        })
+        .expect("a tag of one bucket");
     let scoped = ok(&h.call_tool(
         &t,
         "search_suggest",
-        json!({"partial_query": "genomics package", "suggestion_types": ["filter", "scope"]}),
+        json!({"partial_query": format!("{tag} package"), "suggestion_types": ["filter", "scope"]}),
     ));
     let kinds: Vec<&str> = scoped["suggestions"]
         .as_array()
@@ -181,10 +383,11 @@ fn search_suggest_proposes_real_packages_buckets_and_scopes() {
     let filtered = ok(&h.call_tool(
         &t,
         "search_suggest",
-        json!({"partial_query": "genomics", "suggestion_types": ["filter"]}),
+        json!({"partial_query": tag, "suggestion_types": ["filter"]}),
     ));
+    assert_eq!(filtered["returned"], 1, "{filtered}");
     assert_eq!(
-        filtered["suggestions"][0]["bucket"], "example-data",
+        filtered["suggestions"][0]["bucket"], tagged,
         "matched by tag: {filtered}"
     );
     let limited = ok(&h.call_tool(
@@ -205,4 +408,5 @@ fn search_suggest_proposes_real_packages_buckets_and_scopes() {
         err(&h.call_tool(&t, "search_suggest", json!({"partial_query": ""})))
             .contains("partial_query")
     );
+    snapshot_settings().bind(|| insta::assert_json_snapshot!("search_suggest__rna", suggested));
 }

@@ -39,7 +39,7 @@ fn mock() -> (tokio::runtime::Runtime, MockCatalog) {
     let recordings = Recordings::builtin()
         .expect("built-in recordings")
         .merge(Recordings::from_json("task-role.json", TASK_ROLE).expect("task role recording"));
-    let mock = rt.block_on(MockCatalog::start(recordings)).expect("mock");
+    let mock = rt.block_on(MockCatalog::replay(recordings)).expect("mock");
     (rt, mock)
 }
 

@@ -1,6 +1,7 @@
-//! The Tabulator table tools against the recorded catalog: listing (open to anyone who sees the
-//! bucket), the YAML built from typed arguments, bob's refusal on every write, arguments refused
-//! before any catalog call, and the typed error arms with their field paths.
+//! The Tabulator table tools against the model catalog: listing (open to anyone who sees the
+//! bucket), the YAML built from typed arguments, each write read back, bob's refusal on every
+//! write, arguments refused before any catalog call, and the typed error arms (provoked by input
+//! the catalog refuses) with their field paths.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 use common::*;
 use serde_json::{Value, json};
 
-/// The gene-counts table of the recordings, as typed arguments.
+/// A gene-counts table over the team's packages, as typed arguments.
 fn gene_counts() -> Value {
     json!({
         "bucket_name": "s3://example-data",
@@ -35,6 +36,23 @@ fn gene_counts_with(changes: Value) -> Value {
     args
 }
 
+/// The names of `bucket`'s tables, as `tabulator_tables_list` shows them to `who`.
+fn table_names(h: &Harness, who: i64, bucket: &str) -> Vec<String> {
+    let list = call_ok(h, who, "tabulator_tables_list", json!({"bucket": bucket}));
+    list["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `names` sorted, to compare as sets.
+fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort();
+    names
+}
+
 #[test]
 fn anyone_who_sees_the_bucket_lists_its_tables() {
     let h = Harness::start();
@@ -51,7 +69,15 @@ fn anyone_who_sees_the_bucket_lists_its_tables() {
         json!({"bucket": "s3://example-data"}),
     );
     assert_eq!(alice, bob);
-    assert_eq!(alice["count"], 1);
+    let tables = alice["tables"].as_array().unwrap();
+    assert_eq!(alice["count"], tables.len());
+    assert_eq!(alice["count"], 2, "the dataset's two example-data tables");
+    assert!(
+        tables
+            .iter()
+            .all(|t| t["config"].as_str().unwrap().contains("schema:"))
+    );
+    // bob's role does not read example-packages, so he does not see it.
     let hidden = call_fails(
         &h,
         BOB,
@@ -70,10 +96,40 @@ fn anyone_who_sees_the_bucket_lists_its_tables() {
 #[test]
 fn create_builds_the_yaml_from_typed_arguments() {
     let h = Harness::start();
+    let before = table_names(&h, ALICE, "example-data");
+    assert!(!before.iter().any(|t| t == "gene_counts"), "{before:?}");
     let created = call_ok(&h, ALICE, "tabulator_table_create", gene_counts());
-    assert_eq!(created["tables"], json!(["rnaseq_samples", "gene_counts"]));
+    let mut expected = before.clone();
+    expected.push("gene_counts".into());
+    let tables: Vec<String> = serde_json::from_value(created["tables"].clone()).unwrap();
+    assert_eq!(sorted(tables), sorted(expected.clone()));
     let sent = h.mock().requests();
-    assert_eq!(sent[0].operation.as_deref(), Some("SetTabulatorTable"));
+    let set = sent
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some("SetTabulatorTable"))
+        .count();
+    assert_eq!(set, 1, "one SetTabulatorTable call");
+    // Read back: the listing shows the new table with the YAML that was built.
+    let list = call_ok(
+        &h,
+        BOB,
+        "tabulator_tables_list",
+        json!({"bucket": "example-data"}),
+    );
+    let names: Vec<String> = list["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sorted(names), sorted(expected));
+    let table = list["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "gene_counts")
+        .unwrap();
+    assert_eq!(table["config"], created["config"]);
     snapshot_settings().bind(|| {
         insta::assert_json_snapshot!("tabulator_table_create__gene_counts", created);
         insta::assert_snapshot!(
@@ -86,22 +142,46 @@ fn create_builds_the_yaml_from_typed_arguments() {
 #[test]
 fn delete_and_rename_answer_the_tables_left() {
     let h = Harness::start();
-    let table = json!({"bucket_name": "example-data", "table_name": "rnaseq_samples"});
-    let deleted = call_ok(&h, ALICE, "tabulator_table_delete", table.clone());
-    assert_eq!(deleted["tables"], json!([]));
-    let mut rename = table;
-    rename["new_table_name"] = json!("rnaseq_samples_v2");
+    let before = table_names(&h, ALICE, "example-data");
+    assert!(before.len() >= 2, "{before:?}");
+    let (gone, kept) = (&before[0], &before[1]);
+    let table = json!({"bucket_name": "example-data", "table_name": gone});
+    let deleted = call_ok(&h, ALICE, "tabulator_table_delete", table);
+    let left: Vec<String> = before.iter().filter(|t| *t != gone).cloned().collect();
+    assert_eq!(deleted["tables"], json!(left));
+    assert_eq!(table_names(&h, ALICE, "example-data"), left, "read back");
+    let new_name = format!("{kept}_v2");
+    let rename = json!({"bucket_name": "example-data", "table_name": kept,
+                        "new_table_name": new_name});
     let renamed = call_ok(&h, ALICE, "tabulator_table_rename", rename);
+    let after: Vec<String> = left
+        .iter()
+        .map(|t| {
+            if t == kept {
+                new_name.clone()
+            } else {
+                t.clone()
+            }
+        })
+        .collect();
+    let tables: Vec<String> = serde_json::from_value(renamed["tables"].clone()).unwrap();
+    assert_eq!(sorted(tables), sorted(after.clone()));
+    assert_eq!(
+        sorted(table_names(&h, BOB, "example-data")),
+        sorted(after),
+        "read back"
+    );
     snapshot_settings().bind(|| {
-        insta::assert_json_snapshot!("tabulator_table_delete__rnaseq_samples", deleted);
-        insta::assert_json_snapshot!("tabulator_table_rename__rnaseq_samples", renamed);
+        insta::assert_json_snapshot!("tabulator_table_delete__example_data", deleted);
+        insta::assert_json_snapshot!("tabulator_table_rename__example_data", renamed);
     });
 }
 
 #[test]
 fn a_non_admin_gets_one_clear_refusal_from_every_write() {
     let h = Harness::start();
-    let table = json!({"bucket_name": "example-data", "table_name": "rnaseq_samples"});
+    let before = table_names(&h, BOB, "example-data");
+    let table = json!({"bucket_name": "example-data", "table_name": before[0]});
     let mut rename = table.clone();
     rename["new_table_name"] = json!("renamed");
     let calls = [
@@ -118,6 +198,11 @@ fn a_non_admin_gets_one_clear_refusal_from_every_write() {
         );
         refusals.insert(tool, text);
     }
+    assert_eq!(
+        table_names(&h, BOB, "example-data"),
+        before,
+        "nothing changed"
+    );
     snapshot_settings().bind(|| {
         insta::assert_json_snapshot!("tabulator__bob_refused", refusals);
     });
@@ -223,19 +308,42 @@ fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
         no_bucket.contains("example-missing is not in this stack"),
         "{no_bucket}"
     );
+    let tables = table_names(&h, ALICE, "example-data");
+    let (first, second) = (&tables[0], &tables[1]);
     let rename = |table: &str, new: &str| {
         let args =
             json!({"bucket_name": "example-data", "table_name": table, "new_table_name": new});
         call_fails(&h, ALICE, "tabulator_table_rename", args)
     };
-    let taken = rename("rnaseq_samples", "RNA Seq");
+    let bad_new_name = rename(first, "RNA Seq");
     assert!(
-        taken.contains("newTableName: Table name must match"),
+        bad_new_name.contains("newTableName: Table name must match"),
+        "{bad_new_name}"
+    );
+    let taken = rename(first, second);
+    assert!(
+        taken.contains(&format!("newTableName: Table {second} already exists")),
         "{taken}"
     );
+    assert!(!tables.iter().any(|t| t == "no_such_table"));
     let missing = rename("no_such_table", "other");
     assert!(
         missing.contains("Table no_such_table does not exist"),
         "{missing}"
+    );
+    let not_deleted = call_fails(
+        &h,
+        ALICE,
+        "tabulator_table_delete",
+        json!({"bucket_name": "example-data", "table_name": "no_such_table"}),
+    );
+    assert!(
+        not_deleted.contains("Table no_such_table does not exist"),
+        "{not_deleted}"
+    );
+    assert_eq!(
+        table_names(&h, ALICE, "example-data"),
+        tables,
+        "nothing refused was done"
     );
 }

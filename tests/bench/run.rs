@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, header};
 use quilt_mcp::config::Secret;
-use quilt_mcp::mock::{Fault, MockCatalog, Recordings};
+use quilt_mcp::mock::{Fault, MockCatalog};
 use serde_json::json;
 use tokio::runtime::Runtime;
 
@@ -73,13 +73,12 @@ fn runtime(threads: usize) -> Result<Runtime, String> {
 }
 
 impl Bench {
-    /// Starts the recorded catalog and mints a token for the recorded user.
+    /// Starts the embedded catalog and mints a token for its admin.
     pub fn new(settings: Settings) -> Result<Bench, String> {
         let mock_runtime = runtime(2)?;
-        let recordings = Recordings::builtin().map_err(|e| e.to_string())?;
         let mock = mock_runtime
-            .block_on(MockCatalog::start(recordings))
-            .map_err(|e| format!("cannot start the recorded catalog: {e}"))?;
+            .block_on(MockCatalog::start())
+            .map_err(|e| format!("cannot start the embedded catalog: {e}"))?;
         let secret = format!("bench-{}", uuid::Uuid::new_v4().simple());
         let exp = quilt_mcp::time::unix_now() + 24 * 3600;
         let claims = json!({ "id": USER_ID, "uuid": "bench-alice", "exp": exp });

@@ -1,12 +1,13 @@
-//! Shared setup for the black-box tests: a real server on 127.0.0.1:0, wired to the recorded
-//! catalog on another loopback port, spoken to over real HTTP with a blocking client.
+//! Shared setup for the black-box tests: a real server on 127.0.0.1:0, wired to the embedded
+//! catalog (the model, on its pristine dataset) on another loopback port, spoken to over real
+//! HTTP with a blocking client.
 #![allow(dead_code)] // each test file uses part of this
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use quilt_mcp::config::{Config, Secret};
-use quilt_mcp::mock::{MockCatalog, Recordings};
+use quilt_mcp::mock::MockCatalog;
 use quilt_mcp::server::RunningServer;
 use quilt_mcp::state::AppState;
 use serde_json::{Value, json};
@@ -14,12 +15,17 @@ use serde_json::{Value, json};
 /// The HS256 secret every test server uses.
 pub const SECRET: &str = "test-secret-for-quilt-mcp";
 
-/// Recorded users (see tests/recordings): alice is an admin, bob is not, the catalog answers
-/// carol's requests with 401 and dave's with 403.
+/// The dataset's users (tests/dataset/catalog.json): alice is the admin (read-write on every
+/// bucket); bob a data scientist (read-write example-data, read example-public); carol a
+/// read-only collaborator (read example-public and example-packages); dave's account is
+/// inactive, so the catalog answers him 403; pipeline-bot a service account.
 pub const ALICE: i64 = 1;
 pub const BOB: i64 = 2;
 pub const CAROL: i64 = 3;
 pub const DAVE: i64 = 4;
+pub const PIPELINE_BOT: i64 = 5;
+/// A token id the catalog does not know: it answers 401.
+pub const STRANGER: i64 = 99;
 
 pub fn now() -> i64 {
     quilt_mcp::time::unix_now()
@@ -120,18 +126,19 @@ pub fn with_overrides(
 }
 
 impl Harness {
-    /// A server against the built-in recordings.
+    /// A server against the embedded catalog.
     pub fn start() -> Harness {
         Harness::start_with(&[])
     }
 
-    /// A server against the built-in recordings, with extra or overriding variables.
+    /// A server against the embedded catalog (strict: a request it does not support fails
+    /// the test), with extra or overriding variables.
     pub fn start_with(extra: &[(&str, &str)]) -> Harness {
         let rt = runtime();
-        let recordings = Recordings::builtin().expect("built-in recordings parse");
         let mock = rt
-            .block_on(MockCatalog::start(recordings))
+            .block_on(MockCatalog::start())
             .expect("mock catalog starts");
+        mock.set_strict(true);
         let mut harness = Harness::with_catalog(rt, &mock.url(), extra);
         harness.mock = Some(mock);
         harness

@@ -25,7 +25,7 @@ pub fn runtime() -> Runtime {
 
 /// Starts a mock on `rt`; the test thread stays free for blocking ureq calls.
 pub fn start(rt: &Runtime, recordings: Recordings) -> MockCatalog {
-    rt.block_on(MockCatalog::start(recordings)).unwrap()
+    rt.block_on(MockCatalog::replay(recordings)).unwrap()
 }
 
 pub fn builtin(rt: &Runtime) -> MockCatalog {

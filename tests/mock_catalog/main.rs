@@ -1,7 +1,9 @@
-//! Black-box tests of the recorded-response catalog, over real HTTP on 127.0.0.1 with ureq.
+//! Black-box tests of the embedded catalog (the model, and the replay of recordings), over real
+//! HTTP on 127.0.0.1 with ureq.
 
 mod client;
 mod faults;
+mod fidelity;
 mod matching;
 
 use quilt_mcp::mock::Recordings;
