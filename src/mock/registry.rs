@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 
 use super::fault::Prepared;
 use super::model::{Model, Refusal, User, registry_time};
-use super::s3::{content_type_of, ranged};
 use crate::time::unix_now;
 
 /// How long the credentials the registry issues are valid.
@@ -157,30 +156,8 @@ pub(crate) fn presigned(
     }
     let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
     let key = percent_decode(key);
-    let Some(object) = model.object(bucket, &key, param("versionId")) else {
-        return super::s3::error(
-            StatusCode::NOT_FOUND,
-            "NoSuchKey",
-            "The specified key does not exist.",
-        );
-    };
-    let mut headers = HeaderMap::new();
-    let kind = object
-        .content_type
-        .clone()
-        .unwrap_or_else(|| content_type_of(&key).to_string());
-    if let Ok(value) = HeaderValue::from_str(&kind) {
-        headers.insert(CONTENT_TYPE, value);
-    }
-    let whole = Prepared {
-        status: StatusCode::OK,
-        headers,
-        body: object.bytes.clone(),
-    };
-    match range {
-        Some(range) => ranged(whole, range),
-        None => whole,
-    }
+    // A presigned link is an S3 GET without the signing headers: the S3 face answers it.
+    super::s3_face::read(model, bucket, &key, param("versionId"), false, range)
 }
 
 /// Percent-decodes a URL path segment (UTF-8; a bad escape is kept as is).

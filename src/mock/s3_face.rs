@@ -223,7 +223,7 @@ fn object_headers(key: &str, version: &ObjectVersion) -> HeaderMap {
     headers
 }
 
-fn read(
+pub(crate) fn read(
     model: &Model,
     bucket: &str,
     key: &str,

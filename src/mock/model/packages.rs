@@ -425,6 +425,12 @@ impl Model {
         hash
     }
 
+    /// The user a push or delete is made for (the registry has already accepted them).
+    fn pusher(&self, caller_id: i64) -> Result<super::User, PushError> {
+        let user = self.users.iter().find(|u| u.id == caller_id).cloned();
+        user.ok_or_else(|| PushError::Failed("Forbidden", "unknown caller".into()))
+    }
+
     /// `packageConstruct` by `caller_id`: a revision made of existing objects.
     pub fn construct(
         &mut self,
@@ -433,8 +439,7 @@ impl Model {
         entries: Vec<PushEntry>,
     ) -> Result<String, PushError> {
         self.check_push(&params)?;
-        let user = self.users.iter().find(|u| u.id == caller_id).cloned();
-        let user = user.ok_or_else(|| PushError::Failed("Forbidden", "unknown caller".into()))?;
+        let user = self.pusher(caller_id)?;
         if !self.can_write(&user, &params.bucket) {
             return Err(PushError::Failed(
                 "Forbidden",
@@ -516,8 +521,7 @@ impl Model {
     ) -> Result<String, PushError> {
         self.check_push(&params)?;
         let (src_bucket, src_name, src_hash) = source;
-        let user = self.users.iter().find(|u| u.id == caller_id).cloned();
-        let user = user.ok_or_else(|| PushError::Failed("Forbidden", "unknown caller".into()))?;
+        let user = self.pusher(caller_id)?;
         if !self.can_read(&user, src_bucket) || !self.can_write(&user, &params.bucket) {
             return Err(PushError::Failed(
                 "Forbidden",
@@ -587,8 +591,7 @@ impl Model {
         name: &str,
         hash: &str,
     ) -> Result<(), PushError> {
-        let user = self.users.iter().find(|u| u.id == caller_id).cloned();
-        let user = user.ok_or_else(|| PushError::Failed("Forbidden", "unknown caller".into()))?;
+        let user = self.pusher(caller_id)?;
         if !self.can_write(&user, bucket) {
             return Err(PushError::Failed(
                 "Forbidden",
