@@ -22,7 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
-# Values for argument names that the recorded demo catalog knows. The catalog URL is added at
+# Values for argument names that the demo catalog (its dataset) knows. The catalog URL is added at
 # run time: catalog_configure must be asked about the demo's own catalog.
 KNOWN_ARGUMENTS: dict[str, Any] = {
     "registry": "s3://example-data",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Interoperability tests: real MCP clients against `quilt-mcp demo` (the server wired to the
-# built-in recorded catalog). Builds nothing: pass the binary.
+# embedded catalog). Builds nothing: pass the binary.
 #
 # Usage: tests/interop/run.sh [QUILT_MCP_BINARY]     (default target/debug/quilt-mcp)
 #
@@ -45,7 +45,7 @@ for _ in $(seq 100); do
   TOKEN="$(sed -n 's/^ *QUILT_MCP_TOKEN=\([^ ]*\)$/\1/p' "$WORK/demo.out" | head -n1)"
   if [[ -n "$line" && -n "$TOKEN" ]]; then
     URL="$(sed -E 's/^.* the MCP server on ([^ ,]+),.*$/\1/' <<<"$line")"
-    CATALOG="$(sed -E 's/^.* the recorded catalog at ([^ ]+)$/\1/' <<<"$line")"
+    CATALOG="$(sed -E 's/^.* the embedded catalog at ([^ ]+)$/\1/' <<<"$line")"
     break
   fi
   kill -0 "$DEMO_PID" 2>/dev/null || break
