@@ -391,8 +391,43 @@ fn demo_prints_a_working_token_and_serves_the_model_catalog() {
         .send(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
         .unwrap();
     assert_eq!(forged.status(), 401);
-    let _ = child.kill();
-    let _ = child.wait();
+    // Something the model does not support, asked of its catalog directly: a GraphQL error
+    // naming it, and (the issue's rule) Ctrl-C still ends the demo with exit 0.
+    let catalog = banner
+        .split_whitespace()
+        .last()
+        .expect("the catalog URL ends the first line")
+        .to_string();
+    assert!(catalog.starts_with("http://127.0.0.1:"), "{banner}");
+    let (status, body) = graphql(
+        &catalog,
+        ALICE,
+        "query { searchPackages(searchString: \"x\") { ... on OperationError { name message } } }",
+    );
+    assert_eq!(status, 200, "{body}");
+    let answer = &body["data"]["searchPackages"];
+    assert_eq!(answer["name"], "Unsupported", "{body}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("searchPackages"),
+        "{body}"
+    );
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the demo did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(exit.code(), Some(0), "Ctrl-C after an unsupported request");
 }
 
 /// The URL printed by `mock-catalog` once it listens.

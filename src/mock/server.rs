@@ -1,6 +1,6 @@
 //! The running mock: a hyper HTTP/1 server on a loopback port, its request log and its faults.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -72,11 +72,24 @@ enum Backend {
 #[derive(Default)]
 struct Shared {
     states: HashMap<String, String>,
-    requests: Vec<SeenRequest>,
+    /// The most recent requests (at most `KEPT_REQUESTS`): a long `demo` must not grow.
+    requests: VecDeque<SeenRequest>,
     unmatched: Vec<SeenRequest>,
     /// How many of `unmatched` have already been reported or acknowledged.
     reported: usize,
     fault: Option<Fault>,
+}
+
+/// How many requests `requests()` remembers; older ones are forgotten first.
+const KEPT_REQUESTS: usize = 10_000;
+
+impl Shared {
+    fn keep(&mut self, seen: SeenRequest) {
+        if self.requests.len() == KEPT_REQUESTS {
+            self.requests.pop_front();
+        }
+        self.requests.push_back(seen);
+    }
 }
 
 /// The service's error: tells hyper to close the connection without answering.
@@ -200,9 +213,9 @@ impl MockCatalog {
         self.inner.lock().fault = None;
     }
 
-    /// Every request seen so far, in arrival order.
+    /// The requests seen so far (the most recent `KEPT_REQUESTS`), in arrival order.
     pub fn requests(&self) -> Vec<SeenRequest> {
-        self.inner.lock().requests.clone()
+        self.inner.lock().requests.iter().cloned().collect()
     }
 
     /// The requests no recording answered.
@@ -288,7 +301,7 @@ impl Inner {
         }
         debug!(method = %seen.method, path = %seen.path, operation = ?seen.operation,
             user_id = ?seen.user_id, route, supported, "mock catalog request");
-        shared.requests.push(seen.clone());
+        shared.keep(seen.clone());
     }
 
     /// Picks the interaction for `seen`, logs the request and (unless `hold_state`) moves the
@@ -329,7 +342,7 @@ impl Inner {
         }
         debug!(method = %seen.method, path = %seen.path, operation = ?seen.operation,
             user_id = ?seen.user_id, matched = ?seen.matched, "mock catalog request");
-        shared.requests.push(seen.clone());
+        shared.keep(seen.clone());
         chosen
     }
 }
@@ -412,7 +425,7 @@ async fn handle(
     // SSM's JSON protocol is answered from the SSM face's store, never from recordings.
     let recorded = if let Some((id, answer)) = inner.ssm.answer(&parts.headers, &body) {
         (seen.matched, seen.token, seen.user_id) = (Some(id), None, None);
-        inner.lock().requests.push(seen.clone());
+        inner.lock().keep(seen.clone());
         answer
     } else {
         match &inner.backend {
