@@ -19,11 +19,11 @@ use tokio::time::Instant;
 use crate::catalog::CallerKey;
 use crate::catalog::queries::AUTH_STATUS;
 use crate::http::BoxFuture;
-use crate::tools::admin::to_json;
-use crate::tools::admin_roles::roles_list;
-use crate::tools::admin_settings::{open_query, sso_config};
-use crate::tools::admin_users::{user_get, users_list};
-use crate::tools::tabulator::tables_list;
+use crate::tools::admin::common::to_json;
+use crate::tools::admin::roles::roles_list;
+use crate::tools::admin::settings::{open_query, sso_config};
+use crate::tools::admin::users::{user_get, users_list};
+use crate::tools::tabulator::tables::tables_list;
 use crate::tools::{Ctx, ToolError};
 
 /// Past this many entries, expired reads are swept.

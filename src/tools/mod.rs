@@ -1,28 +1,16 @@
 //! The tool table. Each row is a name, title, description, annotations, an argument type (the
 //! JSON Schema comes from the same type that decodes the arguments) and an async handler.
-//! `tools/list` is generated from [`TOOLS`] alone, in table order; nothing registers at run time.
+//! `tools/list` is generated from [`AREAS`] alone, in table order; nothing registers at run time.
 
 pub mod admin;
-pub mod admin_roles;
-pub mod admin_settings;
-pub mod admin_users;
-pub mod bucket_access;
-pub mod bucket_object_read;
-pub mod bucket_objects;
-pub mod bucket_objects_put;
 pub mod buckets;
-pub mod catalog;
-pub mod package_browse;
-pub mod package_diff;
-pub mod package_files;
-pub mod package_from_s3;
-pub mod package_push;
+pub mod navigation;
 pub mod packages;
-pub mod resources;
 pub mod search;
-pub mod search_query;
 pub mod tabulator;
-pub mod tabulator_config;
+mod toolset;
+
+pub use toolset::{Toolset, Toolsets};
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -149,65 +137,27 @@ pub struct Tool {
     pub call: for<'a> fn(&'a Ctx, Value) -> BoxFuture<'a, ToolResult>,
 }
 
-/// Every tool, in listing order, grouped by area.
-pub static TOOLS: &[Tool] = &[
-    // Catalog navigation
-    catalog::CATALOG_CONFIGURE,
-    catalog::CATALOG_URI,
-    catalog::CATALOG_URL,
-    // Buckets
-    buckets::BUCKET_LIST,
-    bucket_objects::BUCKET_OBJECTS_LIST,
-    bucket_objects::BUCKET_OBJECT_INFO,
-    bucket_object_read::BUCKET_OBJECT_TEXT,
-    bucket_object_read::BUCKET_OBJECT_FETCH,
-    bucket_objects::BUCKET_OBJECT_LINK,
-    bucket_objects_put::BUCKET_OBJECTS_PUT,
-    bucket_access::CHECK_BUCKET_ACCESS,
-    bucket_access::DISCOVER_PERMISSIONS,
-    // Packages
-    packages::PACKAGES_LIST,
-    package_browse::PACKAGE_BROWSE,
-    package_files::PACKAGE_FILE_TEXT,
-    package_diff::PACKAGE_DIFF,
-    package_push::PACKAGE_CREATE,
-    package_from_s3::PACKAGE_CREATE_FROM_S3,
-    package_push::PACKAGE_UPDATE,
-    package_push::PACKAGE_DELETE,
-    // Search
-    search::SEARCH_CATALOG,
-    search::SEARCH_EXPLAIN,
-    search::SEARCH_SUGGEST,
-    // Tabulator tables
-    tabulator::TABULATOR_TABLES_LIST,
-    tabulator::TABULATOR_TABLE_CREATE,
-    tabulator::TABULATOR_TABLE_DELETE,
-    tabulator::TABULATOR_TABLE_RENAME,
-    // Administration: users
-    admin_users::ADMIN_USERS_LIST,
-    admin_users::ADMIN_USER_GET,
-    admin_users::ADMIN_USER_CREATE,
-    admin_users::ADMIN_USER_DELETE,
-    admin_users::ADMIN_USER_SET_EMAIL,
-    admin_users::ADMIN_USER_SET_ADMIN,
-    admin_users::ADMIN_USER_SET_ACTIVE,
-    admin_users::ADMIN_USER_RESET_PASSWORD,
-    // Administration: roles
-    admin_roles::ADMIN_ROLES_LIST,
-    admin_roles::ADMIN_USER_SET_ROLE,
-    admin_roles::ADMIN_USER_ADD_ROLES,
-    admin_roles::ADMIN_USER_REMOVE_ROLES,
-    // Administration: SSO and Tabulator settings
-    admin_settings::ADMIN_SSO_CONFIG_SET,
-    admin_settings::ADMIN_SSO_CONFIG_REMOVE,
-    admin_settings::ADMIN_TABULATOR_OPEN_QUERY_SET,
-    // Resources, for clients without resource support
-    resources::GET_RESOURCE,
+/// The tool table: every area with its toolset and its tools, in listing order. Static: nothing
+/// registers at run time; what a caller sees is this table filtered (see `toolset.rs`).
+pub static AREAS: &[(Toolset, &[Tool])] = &[
+    (navigation::TOOLSET, navigation::TOOLS),
+    (buckets::TOOLSET, buckets::TOOLS),
+    (packages::TOOLSET, packages::TOOLS),
+    (search::TOOLSET, search::TOOLS),
+    (tabulator::TOOLSET, tabulator::TOOLS),
+    (admin::TOOLSET, admin::TOOLS),
 ];
+
+/// Every tool with its toolset, in listing order.
+pub fn all() -> impl Iterator<Item = (Toolset, &'static Tool)> {
+    AREAS
+        .iter()
+        .flat_map(|(toolset, tools)| tools.iter().map(move |tool| (*toolset, tool)))
+}
 
 /// Looks a tool up by name.
 pub fn find(name: &str) -> Option<&'static Tool> {
-    TOOLS.iter().find(|tool| tool.name == name)
+    all().map(|(_, tool)| tool).find(|tool| tool.name == name)
 }
 
 /// The generated schema, tidied as clients expect: no root `title`, `description` (the Rust doc
@@ -281,7 +231,9 @@ pub fn list_json() -> &'static str {
 /// The `tools/list` result, built once: the table is static.
 pub fn list() -> &'static Value {
     static LIST: OnceLock<Value> = OnceLock::new();
-    LIST.get_or_init(|| json!({ "tools": TOOLS.iter().map(describe).collect::<Vec<_>>() }))
+    LIST.get_or_init(
+        || json!({ "tools": all().map(|(_, tool)| describe(tool)).collect::<Vec<_>>() }),
+    )
 }
 
 /// Decodes the arguments into the handler's type (naming the bad field on failure), runs the

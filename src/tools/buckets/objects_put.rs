@@ -15,9 +15,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::aws::s3::{CallerS3, PutRequest};
-use crate::tools::bucket_object_read::TextEncoding;
-use crate::tools::bucket_objects::caller_s3;
-use crate::tools::catalog::bucket_name;
+use crate::tools::buckets::object_read::TextEncoding;
+use crate::tools::buckets::objects::caller_s3;
+use crate::tools::navigation::links::bucket_name;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Items per call at most.

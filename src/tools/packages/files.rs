@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use crate::catalog::browsing::revision_scope;
 use crate::catalog::queries::PACKAGE_FILE;
-use crate::tools::bucket_objects::{caller_s3, parse_s3_uri};
-use crate::tools::packages::{PackageRef, hash_or_tag, revision_of};
+use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
+use crate::tools::packages::list::{PackageRef, hash_or_tag, revision_of};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// The largest `max_bytes` accepted: a tool result is read by a model, not a disk.

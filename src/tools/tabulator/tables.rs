@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use crate::catalog::Operation;
 use crate::catalog::queries::{LIST_TABULATOR_TABLES, RENAME_TABULATOR_TABLE, SET_TABULATOR_TABLE};
-use crate::tools::admin::{Call, decode, run, success};
-use crate::tools::catalog::bucket_name;
-use crate::tools::tabulator_config::{Column, ParserFormat, TableSpec, build};
+use crate::tools::admin::common::{Call, decode, run, success};
+use crate::tools::navigation::links::bucket_name;
+use crate::tools::tabulator::table_yaml::{Column, ParserFormat, TableSpec, build};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// One Tabulator table: its name and YAML definition.

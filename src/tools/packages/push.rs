@@ -11,7 +11,7 @@ use crate::catalog::CatalogError;
 use crate::catalog::queries::{
     PACKAGE_CONSTRUCT, PACKAGE_PROMOTE, PACKAGE_REVISION_DELETE, PACKAGE_REVISIONS,
 };
-use crate::tools::packages::{PackageRef, fetch_flat, hash_or_tag, revision_of};
+use crate::tools::packages::list::{PackageRef, fetch_flat, hash_or_tag, revision_of};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Revisions deleted by one `package_delete` call at most.
@@ -289,7 +289,7 @@ async fn revision_hashes(ctx: &Ctx, package: &PackageRef) -> Result<Vec<String>,
         let found = data
             .get("package")
             .filter(|p| !p.is_null())
-            .ok_or_else(|| crate::tools::packages::not_found(package, None))?;
+            .ok_or_else(|| crate::tools::packages::list::not_found(package, None))?;
         let batch: Vec<String> = found
             .pointer("/revisions/page")
             .and_then(Value::as_array)

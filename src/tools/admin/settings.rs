@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::catalog::queries::{
     GET_OPEN_QUERY_STATUS, GET_SSO_CONFIG, SET_OPEN_QUERY, SET_SSO_CONFIG,
 };
-use crate::tools::admin::{Call, decode, run, success};
+use crate::tools::admin::common::{Call, decode, run, success};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// The SSO configuration as the catalog keeps it.

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::catalog::queries::{ADD_USER_ROLES, LIST_ROLES, REMOVE_USER_ROLES, SET_USER_ROLE};
-use crate::tools::admin::{Call, Role, decode, role_name, role_names, run, user_name};
-use crate::tools::admin_users::{UserResult, mutate_user_and_read};
+use crate::tools::admin::common::{Call, Role, decode, role_name, role_names, run, user_name};
+use crate::tools::admin::users::{UserResult, mutate_user_and_read};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// `admin_roles_list` takes no arguments.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::aws::s3::{CallerS3, ListPage, ListRequest, ObjectLocation};
-use crate::tools::catalog::bucket_name;
+use crate::tools::navigation::links::bucket_name;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// The longest presigned link SigV4 allows: 7 days.

@@ -11,10 +11,10 @@ use serde_json::{Map, Value, json};
 
 use crate::aws::s3::{CallerS3, ListRequest};
 use crate::catalog::encode;
-use crate::tools::bucket_objects::caller_s3;
-use crate::tools::catalog::bucket_name;
-use crate::tools::package_push::{NewEntry, construct_entry, push};
-use crate::tools::packages::{MAX_FLAT_ENTRIES, PackageRef};
+use crate::tools::buckets::objects::caller_s3;
+use crate::tools::navigation::links::bucket_name;
+use crate::tools::packages::list::{MAX_FLAT_ENTRIES, PackageRef};
+use crate::tools::packages::push::{NewEntry, construct_entry, push};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Keys listed per ListObjectsV2 page while discovering.

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::aws::s3::{ObjectBytes, ObjectLocation};
-use crate::tools::bucket_objects::{caller_s3, parse_s3_uri};
-use crate::tools::package_files::trim_partial_char;
+use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
+use crate::tools::packages::files::trim_partial_char;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// The largest `max_bytes` accepted (upstream's bound): 10 MiB.

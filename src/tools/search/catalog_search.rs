@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 
 use crate::catalog::CatalogErrorKind;
 use crate::catalog::queries::{LIST_BUCKETS, PACKAGES_LIST};
-use crate::tools::catalog::bucket_name;
-use crate::tools::search_query::{
+use crate::tools::navigation::links::bucket_name;
+use crate::tools::search::query::{
     Scope, bucket_of_index, dsl, escape_query, indices, normalize_hit, total_of,
 };
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::tools::packages::{FlatEntry, PackageRef, fetch_flat, hash_or_tag};
+use crate::tools::packages::list::{FlatEntry, PackageRef, fetch_flat, hash_or_tag};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Each list in a diff is capped; the counts are always whole.

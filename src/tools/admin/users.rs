@@ -10,7 +10,7 @@ use crate::catalog::queries::{
     CREATE_USER, DELETE_USER, GET_USER, LIST_USERS, RESET_USER_PASSWORD, SET_USER_ACTIVE,
     SET_USER_ADMIN, SET_USER_EMAIL,
 };
-use crate::tools::admin::{
+use crate::tools::admin::common::{
     Call, User, decode, email, no_such_user, role_name, role_names, run, success, user_name,
 };
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};

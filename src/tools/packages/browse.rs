@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::catalog::browsing::revision_scope;
 use crate::catalog::queries::{PACKAGE_DIR, PACKAGE_INFO};
 use crate::catalog::{CatalogError, CatalogErrorKind};
-use crate::tools::packages::{FlatEntry, PackageRef, fetch_flat, hash_or_tag, revision_of};
+use crate::tools::packages::list::{FlatEntry, PackageRef, fetch_flat, hash_or_tag, revision_of};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Download links resolved per browse call: each costs one registry round trip.

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use crate::aws::error::{S3Error, S3ErrorKind};
 use crate::aws::s3::{CallerS3, ListRequest, ObjectLocation};
 use crate::catalog::queries::{AUTH_STATUS, LIST_BUCKETS};
-use crate::tools::bucket_objects::caller_s3;
-use crate::tools::catalog::bucket_name;
+use crate::tools::buckets::objects::caller_s3;
+use crate::tools::navigation::links::bucket_name;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Buckets probed by one `discover_permissions` call at most (two S3 requests each).

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::catalog::queries::{self, GET_PACKAGE};
-use crate::tools::catalog::{bucket_name, package_name};
+use crate::tools::navigation::links::{bucket_name, package_name};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// The most entries a flat map is asked for; bigger revisions are browsed folder by folder.

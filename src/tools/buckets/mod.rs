@@ -1,0 +1,25 @@
+//! The buckets toolset: the buckets a caller can see, their objects (list, read, link, write)
+//! and what the caller may do on them, all with the caller's own credentials.
+
+pub mod access;
+pub mod list;
+pub mod object_read;
+pub mod objects;
+pub mod objects_put;
+
+use super::{Tool, Toolset};
+
+pub const TOOLSET: Toolset = Toolset::Buckets;
+
+/// This area's rows of the tool table, in listing order.
+pub const TOOLS: &[Tool] = &[
+    list::BUCKET_LIST,
+    objects::BUCKET_OBJECTS_LIST,
+    objects::BUCKET_OBJECT_INFO,
+    object_read::BUCKET_OBJECT_TEXT,
+    object_read::BUCKET_OBJECT_FETCH,
+    objects::BUCKET_OBJECT_LINK,
+    objects_put::BUCKET_OBJECTS_PUT,
+    access::CHECK_BUCKET_ACCESS,
+    access::DISCOVER_PERMISSIONS,
+];

@@ -1,0 +1,25 @@
+//! The packages toolset: list, browse, read, compare, create, update and delete packages,
+//! always through the catalog's own API (never by writing manifests to S3 directly).
+
+pub mod browse;
+pub mod diff;
+pub mod files;
+pub mod from_s3;
+pub mod list;
+pub mod push;
+
+use super::{Tool, Toolset};
+
+pub const TOOLSET: Toolset = Toolset::Packages;
+
+/// This area's rows of the tool table, in listing order.
+pub const TOOLS: &[Tool] = &[
+    list::PACKAGES_LIST,
+    browse::PACKAGE_BROWSE,
+    files::PACKAGE_FILE_TEXT,
+    diff::PACKAGE_DIFF,
+    push::PACKAGE_CREATE,
+    from_s3::PACKAGE_CREATE_FROM_S3,
+    push::PACKAGE_UPDATE,
+    push::PACKAGE_DELETE,
+];

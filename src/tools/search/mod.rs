@@ -1,0 +1,16 @@
+//! The search toolset: catalog search through the registry's search proxy. `query.rs` builds
+//! the searches and reads their answers without I/O; `catalog_search.rs` holds the tools.
+
+pub mod catalog_search;
+pub mod query;
+
+use super::{Tool, Toolset};
+
+pub const TOOLSET: Toolset = Toolset::Search;
+
+/// This area's rows of the tool table, in listing order.
+pub const TOOLS: &[Tool] = &[
+    catalog_search::SEARCH_CATALOG,
+    catalog_search::SEARCH_EXPLAIN,
+    catalog_search::SEARCH_SUGGEST,
+];
