@@ -50,6 +50,8 @@ pub struct RawEnv {
     mcp_log_level: Option<String>,
     mcp_log_format: Option<String>,
     mcp_jwt_secret_refresh_seconds: Option<String>,
+    mcp_toolsets: Option<String>,
+    mcp_read_only: Option<String>,
 }
 
 /// The one transport we serve: MCP Streamable HTTP.
@@ -139,6 +141,10 @@ pub struct Config {
     pub telemetry_enabled: bool,
     pub telemetry_level: TelemetryLevel,
     pub optimization_enabled: bool,
+    /// The toolsets any caller may see (`MCP_TOOLSETS`, default all); requests may narrow it.
+    pub toolsets: crate::tools::Toolsets,
+    /// `MCP_READ_ONLY`: every tool that may change something is gone for every caller.
+    pub read_only: bool,
     /// Origins allowed besides loopback ones, e.g. `https://mcp.example.com`.
     pub allowed_origins: Vec<String>,
     /// Requests per second per user; zero turns rate limiting off.
@@ -410,6 +416,17 @@ impl Config {
                 30,
             )?),
             skip_banner: parse_bool("MCP_SKIP_BANNER", &raw.mcp_skip_banner, false)?,
+            toolsets: match present(&raw.mcp_toolsets) {
+                None => crate::tools::Toolsets::all(),
+                Some(text) => crate::tools::Toolsets::parse(text).map_err(|why| {
+                    invalid(
+                        "MCP_TOOLSETS",
+                        text,
+                        &format!("a comma-separated list of toolsets ({why})"),
+                    )
+                })?,
+            },
+            read_only: parse_bool("MCP_READ_ONLY", &raw.mcp_read_only, false)?,
             resources_enabled: parse_bool(
                 "QUILT_MCP_RESOURCES_ENABLED",
                 &raw.quilt_mcp_resources_enabled,

@@ -18,6 +18,8 @@ pub struct AppState {
     pub s3: S3Factory,
     pub verifier: Arc<JwtVerifier>,
     pub resource_cache: ResourceCache,
+    /// Each caller's `AuthStatus`, which decides whether the admin toolset is shown.
+    pub admin_status: crate::catalog::ReadCache,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             catalog: CatalogClient::new(&config),
             s3: S3Factory::new(&config),
             resource_cache: ResourceCache::new(config.resource_cache_ttl),
+            admin_status: crate::catalog::ReadCache::new(crate::tools::view::ADMIN_STATUS_TTL),
             verifier,
             config,
         })

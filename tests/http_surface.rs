@@ -336,22 +336,6 @@ fn initialize_negotiates_and_needs_no_session() {
 }
 
 #[test]
-fn initialize_and_tools_list_snapshots() {
-    let h = protocol_only();
-    let t = token(ALICE);
-    let init = h.rpc(
-        &t,
-        "initialize",
-        json!({"protocolVersion": "2025-11-25", "capabilities": {}}),
-    );
-    let tools = h.rpc(&t, "tools/list", json!({}));
-    snapshot_settings().bind(|| {
-        insta::assert_json_snapshot!("initialize", init["result"], { ".serverInfo.version" => "[version]" });
-        insta::assert_json_snapshot!("tools_list", tools["result"]);
-    });
-}
-
-#[test]
 fn resources_can_be_turned_off() {
     let h = Harness::start_without_mock(
         &closed_port_url(),

@@ -231,8 +231,8 @@ fn a_callers_own_write_forgets_only_their_cached_reads() {
     // A refused write forgets nothing.
     let refused = h.call_tool(
         &token(BOB),
-        "admin_tabulator_open_query_set",
-        json!({"enabled": true}),
+        "tabulator_table_delete",
+        json!({"bucket": "example-data", "table_name": "rnaseq_samples"}),
     );
     assert_eq!(refused["isError"], true);
     read(&h, BOB, "tabulator://example-data/tables").unwrap();

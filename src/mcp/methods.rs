@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use crate::mcp::jsonrpc::{INTERNAL_ERROR, RESOURCE_NOT_FOUND, RpcError};
 use crate::mcp::transport::RequestContext;
 use crate::resources::{self, ReadError};
-use crate::tools::{self, ToolError};
+use crate::tools::view::{AdminStatus, admin_status};
+use crate::tools::{self, ToolError, Toolset};
 
 /// Protocol revisions we speak; the first is offered when a client asks for another.
 pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] =
@@ -15,14 +16,48 @@ pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] =
 /// The name clients see in `serverInfo` and `/health`.
 pub const SERVER_NAME: &str = "quilt-mcp-server";
 
-const INSTRUCTIONS: &str = "Tools for one Quilt data catalog, acting with the caller's own catalog permissions. \
-Start with bucket_list to see the buckets you can use; catalog_url and catalog_uri build links.";
+const INSTRUCTIONS: &str =
+    "Tools for one Quilt data catalog, acting with the caller's own catalog permissions.";
+
+/// What each toolset offers, for the instructions: only the toolsets the caller has are named.
+fn toolset_hint(toolset: Toolset) -> &'static str {
+    match toolset {
+        Toolset::Navigation => {
+            "navigation: catalog_url and catalog_uri build links; get_resource reads resources"
+        }
+        Toolset::Buckets => "buckets: start with bucket_list, then list, read and write objects",
+        Toolset::Packages => {
+            "packages: packages_list, package_browse and package_file_text read packages; others create and change them"
+        }
+        Toolset::Search => "search: search_catalog finds packages and files by text",
+        Toolset::Tabulator => "tabulator: a bucket's SQL tables over package files",
+        Toolset::Admin => "admin: users, roles and stack settings (you are a catalog admin)",
+    }
+}
+
+/// The instructions for this caller: the toolsets they have, each with a hint.
+async fn instructions(ctx: &RequestContext) -> String {
+    let admin = ctx.view.may_show_admin() && admin_status(ctx).await == AdminStatus::Admin;
+    let mut text = INSTRUCTIONS.to_string();
+    let shown = ctx.view.toolsets(admin);
+    if shown == tools::Toolsets::NONE {
+        text.push_str(" No tools are available to this request.");
+    }
+    for toolset in shown.iter() {
+        text.push_str("\n- ");
+        text.push_str(toolset_hint(toolset));
+    }
+    text
+}
 
 /// Answers one request.
 pub async fn handle(ctx: &RequestContext, method: &str, params: Value) -> Result<Answer, RpcError> {
     match method {
-        // Encoded once at start: the list is static and tens of kilobytes, and clients ask often.
-        "tools/list" => Ok(Answer::Encoded(tools::list_json())),
+        // Encoded once per set of visible tools: tens of kilobytes, and clients ask often.
+        "tools/list" => {
+            let admin = ctx.view.may_show_admin() && admin_status(ctx).await == AdminStatus::Admin;
+            Ok(Answer::Encoded(tools::list_json(&ctx.view, admin)))
+        }
         _ => value_of(ctx, method, params).await.map(Answer::Value),
     }
 }
@@ -31,12 +66,12 @@ pub async fn handle(ctx: &RequestContext, method: &str, params: Value) -> Result
 #[derive(Debug)]
 pub enum Answer {
     Value(Value),
-    Encoded(&'static str),
+    Encoded(std::sync::Arc<str>),
 }
 
 async fn value_of(ctx: &RequestContext, method: &str, params: Value) -> Result<Value, RpcError> {
     match method {
-        "initialize" => Ok(initialize(ctx, &params)),
+        "initialize" => Ok(initialize(ctx, &params).await),
         "ping" => Ok(json!({})),
         "tools/call" => tools_call(ctx, &params).await,
         "resources/list" => Ok(resources_list(ctx)),
@@ -47,7 +82,7 @@ async fn value_of(ctx: &RequestContext, method: &str, params: Value) -> Result<V
     }
 }
 
-fn initialize(ctx: &RequestContext, params: &Value) -> Value {
+async fn initialize(ctx: &RequestContext, params: &Value) -> Value {
     let requested = params.get("protocolVersion").and_then(Value::as_str);
     let version = requested
         .filter(|v| SUPPORTED_PROTOCOL_VERSIONS.contains(v))
@@ -60,7 +95,7 @@ fn initialize(ctx: &RequestContext, params: &Value) -> Value {
         "protocolVersion": version,
         "capabilities": capabilities,
         "serverInfo": { "name": SERVER_NAME, "title": "Quilt MCP server", "version": env!("CARGO_PKG_VERSION") },
-        "instructions": INSTRUCTIONS,
+        "instructions": instructions(ctx).await,
     })
 }
 
@@ -68,7 +103,16 @@ async fn tools_call(ctx: &RequestContext, params: &Value) -> Result<Value, RpcEr
     let Some(name) = params.get("name").and_then(Value::as_str) else {
         return Err(RpcError::invalid_params("tools/call needs a `name`"));
     };
-    let Some(tool) = tools::find(name) else {
+    // A tool this request does not see is unknown to it, exactly like one that does not exist.
+    let visible = match (tools::find(name), tools::toolset_of(name)) {
+        (Some(tool), Some(toolset)) => {
+            let admin =
+                toolset == Toolset::Admin && admin_status(ctx).await != AdminStatus::NotAdmin;
+            ctx.view.shows(toolset, tool, admin).then_some(tool)
+        }
+        _ => None,
+    };
+    let Some(tool) = visible else {
         return Err(RpcError::invalid_params(format!("unknown tool: {name}")));
     };
     let args = params.get("arguments").cloned().unwrap_or(Value::Null);
@@ -82,6 +126,9 @@ async fn tools_call(ctx: &RequestContext, params: &Value) -> Result<Value, RpcEr
         // The caller just changed the catalog: their kept reads may show the old state.
         ctx.state.resource_cache.forget(ctx);
         ctx.state.catalog.forget_reads(ctx.on_behalf());
+        ctx.state
+            .admin_status
+            .forget(crate::catalog::CallerKey::of(&ctx.caller.token));
     }
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &result {

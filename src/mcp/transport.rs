@@ -21,6 +21,7 @@ use crate::layers::telemetry::McpCallInfo;
 use crate::mcp::jsonrpc::{self, INVALID_REQUEST, Message, RpcError};
 use crate::mcp::methods::{self, Answer, SUPPORTED_PROTOCOL_VERSIONS};
 use crate::state::AppState;
+use crate::tools::{Narrowing, ToolView};
 
 /// The `/mcp` endpoint behind the auth and rate-limit layers.
 #[derive(Clone, Debug)]
@@ -41,6 +42,8 @@ pub struct RequestContext {
     pub caller: Caller,
     pub request_id: RequestId,
     pub state: Arc<AppState>,
+    /// The tools this request may see: the operator's ceiling narrowed by its headers.
+    pub view: ToolView,
 }
 
 fn rpc_error_response(status: StatusCode, id: &Value, error: &RpcError) -> HttpResponse {
@@ -107,6 +110,16 @@ where
         );
     }
 
+    let narrowing = match Narrowing::from_headers(req.headers()) {
+        Ok(narrowing) => narrowing,
+        Err(message) => {
+            return rpc_error_response(
+                StatusCode::BAD_REQUEST,
+                &Value::Null,
+                &RpcError::new(INVALID_REQUEST, message),
+            );
+        }
+    };
     let (parts, body) = req.into_parts();
     let max = state.config.max_body_bytes;
     let bytes = match Limited::new(body, max).collect().await {
@@ -146,6 +159,7 @@ where
     let ctx = RequestContext {
         caller: caller.clone(),
         request_id: request_id.clone(),
+        view: ToolView::new(&state.config, &narrowing),
         state,
     };
     let tool = (method == "tools/call")
@@ -159,7 +173,7 @@ where
     let mut response = match methods::handle(&ctx, &method, params).await {
         Ok(Answer::Value(result)) => json_response(StatusCode::OK, &jsonrpc::success(&id, result)),
         Ok(Answer::Encoded(result)) => {
-            encoded_json_response(StatusCode::OK, jsonrpc::success_encoded(&id, result))
+            encoded_json_response(StatusCode::OK, jsonrpc::success_encoded(&id, &result))
         }
         Err(error) => json_response(StatusCode::OK, &jsonrpc::failure(&id, &error)),
     };

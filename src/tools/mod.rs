@@ -9,11 +9,14 @@ pub mod packages;
 pub mod search;
 pub mod tabulator;
 mod toolset;
+pub mod view;
 
 pub use toolset::{Toolset, Toolsets};
+pub use view::{Narrowing, ToolView};
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -155,6 +158,13 @@ pub fn all() -> impl Iterator<Item = (Toolset, &'static Tool)> {
         .flat_map(|(toolset, tools)| tools.iter().map(move |tool| (*toolset, tool)))
 }
 
+/// The toolset of the tool named `name`.
+pub fn toolset_of(name: &str) -> Option<Toolset> {
+    all()
+        .find(|(_, tool)| tool.name == name)
+        .map(|(toolset, _)| toolset)
+}
+
 /// Looks a tool up by name.
 pub fn find(name: &str) -> Option<&'static Tool> {
     all().map(|(_, tool)| tool).find(|tool| tool.name == name)
@@ -222,18 +232,50 @@ pub fn describe(tool: &Tool) -> Value {
     })
 }
 
-/// The `tools/list` result encoded as JSON, once.
-pub fn list_json() -> &'static str {
-    static ENCODED: OnceLock<String> = OnceLock::new();
-    ENCODED.get_or_init(|| serde_json::to_string(list()).unwrap_or_default())
+/// The `tools/list` result for what `view` shows (and whether the caller is an admin), encoded
+/// as JSON. Encoded once per distinct set of visible tools: the table is static, the answer is
+/// tens of kilobytes, and clients ask often.
+pub fn list_json(view: &ToolView, admin: bool) -> Arc<str> {
+    /// Distinct tool sets kept encoded; past this, a list is encoded per request (every
+    /// combination of `X-MCP-Tools` is possible, so the map must not grow without bound).
+    const KEPT: usize = 64;
+    static ENCODED: OnceLock<Mutex<HashMap<u128, Arc<str>>>> = OnceLock::new();
+    let visible: Vec<(usize, &'static Tool)> = all()
+        .enumerate()
+        .filter(|(_, (toolset, tool))| view.shows(*toolset, tool, admin))
+        .map(|(index, (_, tool))| (index, tool))
+        .collect();
+    // At most 128 tools: one bit each (the table has about sixty).
+    let mask = visible
+        .iter()
+        .fold(0u128, |mask, (index, _)| mask | 1u128 << (*index % 128));
+    let encoded = ENCODED.get_or_init(Mutex::default);
+    if let Some(kept) = encoded.lock().unwrap_or_else(|e| e.into_inner()).get(&mask) {
+        return Arc::clone(kept);
+    }
+    let tools: Vec<&Value> = visible
+        .iter()
+        .map(|(index, _)| &described()[*index])
+        .collect();
+    let text: Arc<str> = serde_json::to_string(&json!({ "tools": tools }))
+        .unwrap_or_default()
+        .into();
+    let mut kept = encoded.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() < KEPT {
+        kept.insert(mask, Arc::clone(&text));
+    }
+    text
 }
 
-/// The `tools/list` result, built once: the table is static.
-pub fn list() -> &'static Value {
-    static LIST: OnceLock<Value> = OnceLock::new();
-    LIST.get_or_init(
-        || json!({ "tools": all().map(|(_, tool)| describe(tool)).collect::<Vec<_>>() }),
-    )
+/// Every tool as `tools/list` shows it, in table order, built once.
+fn described() -> &'static [Value] {
+    static DESCRIBED: OnceLock<Vec<Value>> = OnceLock::new();
+    DESCRIBED.get_or_init(|| all().map(|(_, tool)| describe(tool)).collect())
+}
+
+/// The whole `tools/list` result (every tool), for tests and documentation.
+pub fn list() -> Value {
+    json!({ "tools": described() })
 }
 
 /// Decodes the arguments into the handler's type (naming the bad field on failure), runs the

@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 #[derive(Clone, Debug)]
 pub struct Template {
     pub method: Method,
-    pub path: &'static str,
+    pub uri: http::Uri,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
     /// A response counts as good only when its status is 200 and its body contains this.
@@ -31,8 +31,7 @@ impl Template {
     fn build(&self, host: &HeaderValue) -> Request<Full<Bytes>> {
         let mut request = Request::new(Full::new(self.body.clone()));
         *request.method_mut() = self.method.clone();
-        // A path is a valid URI; parsing cannot fail for the constant paths we use.
-        *request.uri_mut() = http::Uri::from_static(self.path);
+        *request.uri_mut() = self.uri.clone();
         let headers = request.headers_mut();
         headers.insert(http::header::HOST, host.clone());
         for (name, value) in &self.headers {
@@ -130,9 +129,9 @@ pub async fn run(plan: &Plan, template: &Template) -> Result<Summary, String> {
     Ok(summary)
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+pub type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
-async fn connect(addr: SocketAddr) -> Result<Sender, String> {
+pub async fn connect(addr: SocketAddr) -> Result<Sender, String> {
     let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;

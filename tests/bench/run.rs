@@ -7,16 +7,19 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, header};
 use quilt_mcp::config::Secret;
-use quilt_mcp::mock::{Fault, MockCatalog};
+use quilt_mcp::mock::MockCatalog;
 use serde_json::json;
 use tokio::runtime::Runtime;
 
 use crate::Settings;
+use crate::catalog::{Cost, MemoCatalog};
 use crate::client::{self, Plan, Summary, Template};
 use crate::server::{self, ProcSample, Sampler, ServerProcess};
 
-/// The recorded user the tool calls speak for (alice).
+/// The dataset user the tool calls speak for (alice, the admin).
 const USER_ID: i64 = 1;
+/// Connections driving the embedded catalog when its own cost is measured.
+const MODEL_CONNECTIONS: usize = 4;
 /// How often memory is sampled under load.
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 /// The longest the bulk tool-call run may take.
@@ -32,7 +35,7 @@ pub struct Measured {
 }
 
 /// Everything the table shows.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Results {
     pub health: Measured,
     pub health_again: Measured,
@@ -50,15 +53,20 @@ pub struct Results {
     pub after: ProcSample,
     pub settled: ProcSample,
     pub list_bytes: usize,
+    /// Catalog answers replayed from memory and computed by the model, over all rows.
+    pub catalog_counts: (u64, u64),
+    /// The embedded catalog's own cost per request, measured apart.
+    pub model_costs: Vec<Cost>,
 }
 
-/// The bench's fixtures: the load generator's runtime, the recorded catalog on its own
-/// runtime, the JWT secret and a token.
+/// The bench's fixtures: the load generator's runtime, the embedded catalog and the memo in
+/// front of it on a runtime of their own, the JWT secret and a token.
 pub struct Bench {
     settings: Settings,
     driver: Runtime,
     mock_runtime: Runtime,
     mock: Option<MockCatalog>,
+    memo: MemoCatalog,
     mock_url: String,
     secret: String,
     token: String,
@@ -73,12 +81,15 @@ fn runtime(threads: usize) -> Result<Runtime, String> {
 }
 
 impl Bench {
-    /// Starts the embedded catalog and mints a token for its admin.
+    /// Starts the embedded catalog, the memo in front of it, and mints a token for its admin.
     pub fn new(settings: Settings) -> Result<Bench, String> {
         let mock_runtime = runtime(2)?;
         let mock = mock_runtime
             .block_on(MockCatalog::start())
             .map_err(|e| format!("cannot start the embedded catalog: {e}"))?;
+        // Strict: a request the model does not support fails the bench instead of a row.
+        mock.set_strict(true);
+        let memo = mock_runtime.block_on(MemoCatalog::start(mock.addr()))?;
         let secret = format!("bench-{}", uuid::Uuid::new_v4().simple());
         let exp = quilt_mcp::time::unix_now() + 24 * 3600;
         let claims = json!({ "id": USER_ID, "uuid": "bench-alice", "exp": exp });
@@ -88,8 +99,9 @@ impl Bench {
             settings,
             driver: runtime(2)?,
             mock_runtime,
-            mock_url: mock.url(),
+            mock_url: memo.url(),
             mock: Some(mock),
+            memo,
             secret,
             token,
         })
@@ -133,7 +145,7 @@ impl Bench {
         headers.extend(bearer.ok().map(|v| (header::AUTHORIZATION, v)));
         Template {
             method: Method::POST,
-            path: "/mcp",
+            uri: http::Uri::from_static("/mcp"),
             headers,
             body: Bytes::from(body.to_string()),
             expect: Some(expect),
@@ -143,7 +155,7 @@ impl Bench {
     fn health(&self) -> Template {
         Template {
             method: Method::GET,
-            path: "/health",
+            uri: http::Uri::from_static("/health"),
             headers: Vec::new(),
             body: Bytes::new(),
             expect: Some("\"status\":\"ok\""),
@@ -175,12 +187,7 @@ impl Bench {
     }
 
     fn set_latency(&self, latency: Duration) {
-        if let Some(mock) = &self.mock {
-            mock.set_fault(Fault {
-                latency,
-                ..Default::default()
-            });
-        }
+        self.memo.set_latency(latency);
     }
 
     /// A warm-up, then the measured run with the server's CPU time around it.
@@ -225,13 +232,17 @@ impl Bench {
     pub fn run(mut self) -> Result<Results, String> {
         let cold = self.cold_starts()?;
         let results = self.main_server(cold)?;
-        let results = self.telemetry_server(results)?;
+        let mut results = self.telemetry_server(results)?;
+        results.catalog_counts = self.memo.counts();
+        let s = &self.settings;
+        results.model_costs =
+            crate::catalog::model_cost(&self.driver, &self.token, MODEL_CONNECTIONS, s.seconds)?;
         if let Some(mock) = self.mock.take() {
             let unmatched = mock.acknowledge_unmatched();
             self.mock_runtime.block_on(mock.shutdown());
             if let Some(first) = unmatched.first() {
                 return Err(format!(
-                    "the recorded catalog saw {} unrecorded request(s), e.g. {}",
+                    "the embedded catalog saw {} unsupported request(s), e.g. {}",
                     unmatched.len(),
                     first.describe()
                 ));

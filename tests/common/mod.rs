@@ -295,6 +295,37 @@ pub fn call_ok(h: &Harness, who: i64, tool: &str, args: Value) -> Value {
 }
 
 /// Calls `tool` as user `who`; it must fail, with text and no structured content.
+/// Calls a tool the caller must not see: the answer is JSON-RPC's "unknown tool", exactly as
+/// for a tool that does not exist, and the tool is not in the caller's `tools/list`.
+pub fn call_hidden(h: &Harness, who: i64, tool: &str, args: Value) {
+    let answer = h.rpc(
+        &token(who),
+        "tools/call",
+        json!({ "name": tool, "arguments": args }),
+    );
+    assert_eq!(answer["error"]["code"], -32602, "{tool}: {answer}");
+    assert_eq!(
+        answer["error"]["message"],
+        format!("unknown tool: {tool}"),
+        "{answer}"
+    );
+    assert!(
+        !listed_tools(h, who).iter().any(|name| name == tool),
+        "{tool} is listed"
+    );
+}
+
+/// The names in the caller's `tools/list`.
+pub fn listed_tools(h: &Harness, who: i64) -> Vec<String> {
+    let list = h.rpc(&token(who), "tools/list", json!({}));
+    list["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("tools/list: {list}"))
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 pub fn call_fails(h: &Harness, who: i64, tool: &str, args: Value) -> String {
     let result = h.call_tool(&token(who), tool, args.clone());
     assert_eq!(result["isError"], true, "{tool} {args}: {result}");
