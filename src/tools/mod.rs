@@ -4,8 +4,10 @@
 
 pub mod admin;
 pub mod buckets;
+pub mod budget;
 pub mod navigation;
 pub mod packages;
+mod schema;
 pub mod search;
 pub mod tabulator;
 mod toolset;
@@ -22,7 +24,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{CatalogError, OnBehalf};
+use crate::catalog::{CatalogError, OnBehalf, Operation};
 use crate::http::BoxFuture;
 use crate::mcp::transport::RequestContext;
 
@@ -137,6 +139,8 @@ pub struct Tool {
     pub description: &'static str,
     pub annotations: Annotations,
     pub input_schema: fn() -> schemars::Schema,
+    /// The JSON Schema of `structuredContent` on success, generated from the result type.
+    pub output_schema: Option<fn() -> schemars::Schema>,
     pub call: for<'a> fn(&'a Ctx, Value) -> BoxFuture<'a, ToolResult>,
 }
 
@@ -170,58 +174,14 @@ pub fn find(name: &str) -> Option<&'static Tool> {
     all().map(|(_, tool)| tool).find(|tool| tool.name == name)
 }
 
-/// The generated schema, tidied as clients expect: no root `title`, `description` (the Rust doc
-/// of the argument type) or `$schema` (noise for the
-/// model), and always `type: object`.
-fn tidy_schema(schema: schemars::Schema) -> Value {
-    let mut value = schema.to_value();
-    if let Some(object) = value.as_object_mut() {
-        object.remove("title");
-        object.remove("description");
-        object.remove("$schema");
-        object.insert("type".into(), json!("object"));
-        if let Some(Value::Object(properties)) = object.get_mut("properties") {
-            properties.values_mut().for_each(plain_optional);
-        }
-        // Item types (e.g. the objects of `bucket_objects_put`) get the same treatment.
-        if let Some(Value::Object(defs)) = object.get_mut("$defs") {
-            for def in defs.values_mut() {
-                if let Some(Value::Object(properties)) = def.get_mut("properties") {
-                    properties.values_mut().for_each(plain_optional);
-                }
-            }
-        }
-    }
-    value
-}
-
-/// An optional argument is simply not required: `"type": ["string", "null"]` with
-/// `"default": null` becomes `"type": "string"`, which every client's schema subset accepts
-/// (a null sent anyway still decodes as absent).
-fn plain_optional(property: &mut Value) {
-    let Some(object) = property.as_object_mut() else {
-        return;
-    };
-    let Some(Value::Array(types)) = object.get("type") else {
-        return;
-    };
-    let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
-    if kept.len() == 1 && kept.len() < types.len() {
-        object.insert("type".into(), kept[0].clone());
-        if object.get("default") == Some(&Value::Null) {
-            object.remove("default");
-        }
-    }
-}
-
 /// One tool as `tools/list` shows it.
 pub fn describe(tool: &Tool) -> Value {
     let a = tool.annotations;
-    json!({
+    let mut described = json!({
         "name": tool.name,
         "title": tool.title,
         "description": tool.description,
-        "inputSchema": tidy_schema((tool.input_schema)()),
+        "inputSchema": schema::input((tool.input_schema)()),
         "annotations": {
             "title": tool.title,
             "readOnlyHint": a.read_only,
@@ -229,7 +189,11 @@ pub fn describe(tool: &Tool) -> Value {
             "idempotentHint": a.idempotent,
             "openWorldHint": a.open_world,
         },
-    })
+    });
+    if let Some(output_schema) = tool.output_schema {
+        described["outputSchema"] = schema::output(output_schema());
+    }
+    described
 }
 
 /// The `tools/list` result for what `view` shows (and whether the caller is an admin), encoded
@@ -295,16 +259,48 @@ where
         };
         let decoded: A = serde_path_to_error::deserialize(args).map_err(|e| {
             let path = e.path().to_string();
-            let field = if path == "." {
-                "arguments".to_string()
-            } else {
-                path
-            };
-            ToolError::invalid(field, e.into_inner().to_string())
+            argument_error(&path, &e.into_inner().to_string())
         })?;
         let result = handler(ctx, decoded).await?;
         serde_json::to_value(result)
             .map_err(|e| ToolError::Failed(format!("could not encode the result: {e}")))
+    })
+}
+
+/// The error for arguments that do not decode, naming the field: serde names a missing or
+/// unknown field only in its message, at the path of the object that holds it.
+fn argument_error(path: &str, message: &str) -> ToolError {
+    let inside = |name: &str| match path {
+        "." => name.to_string(),
+        _ => format!("{path}.{name}"),
+    };
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(inside)
+    };
+    if let Some(field) = named("missing field `") {
+        let message = format!("{field} is required");
+        return ToolError::invalid(field, message);
+    }
+    if message.starts_with("unknown field `") {
+        // Here the path already ends at the unknown key.
+        let field = named("unknown field `").filter(|_| path == ".");
+        let field = field.unwrap_or_else(|| path.to_string());
+        return ToolError::invalid(field, message.replace("unknown field", "not an argument:"));
+    }
+    let field = if path == "." { "arguments" } else { path };
+    ToolError::invalid(field, message)
+}
+
+/// Decodes a catalog answer into the operation's type; a shape we do not expect is said plainly.
+pub fn decode<T: DeserializeOwned>(op: Operation, value: Value) -> Result<T, ToolError> {
+    serde_json::from_value(value).map_err(|e| {
+        ToolError::Failed(format!(
+            "unexpected answer from the catalog to {}: {e}",
+            op.name
+        ))
     })
 }
 
@@ -323,5 +319,28 @@ pub fn call_result(result: ToolResult) -> Value {
         Err(error) => {
             json!({ "content": [{ "type": "text", "text": error.to_string() }], "isError": true })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_errors_name_the_field() {
+        let missing = argument_error(".", "missing field `package_name`");
+        assert_eq!(
+            missing.to_string(),
+            "invalid argument `package_name`: package_name is required"
+        );
+        let nested = argument_error("objects[1]", "missing field `key`");
+        assert!(nested.to_string().contains("`objects[1].key`"), "{nested}");
+        let unknown = argument_error("pakage", "unknown field `pakage`, expected `package_name`");
+        assert_eq!(
+            unknown.to_string(),
+            "invalid argument `pakage`: not an argument: `pakage`, expected `package_name`"
+        );
+        let typed = argument_error("max_keys", "invalid type: string \"x\", expected u32");
+        assert!(typed.to_string().starts_with("invalid argument `max_keys`"));
     }
 }

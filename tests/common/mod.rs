@@ -222,10 +222,12 @@ impl Harness {
             "tools/call",
             json!({ "name": name, "arguments": arguments }),
         );
-        answer
+        let result = answer
             .get("result")
             .cloned()
-            .unwrap_or_else(|| panic!("tools/call {name} gave no result: {answer}"))
+            .unwrap_or_else(|| panic!("tools/call {name} gave no result: {answer}"));
+        check_output_schema(name, &result);
+        result
     }
 }
 
@@ -295,6 +297,33 @@ pub fn call_ok(h: &Harness, who: i64, tool: &str, args: Value) -> Value {
 }
 
 /// Calls `tool` as user `who`; it must fail, with text and no structured content.
+/// A successful result's `structuredContent` must match the tool's declared `outputSchema`
+/// (as `tools/list` shows it): every tool call of every test checks it.
+pub fn check_output_schema(name: &str, result: &Value) {
+    if result["isError"] != false {
+        return;
+    }
+    let Some(tool) = quilt_mcp::tools::find(name) else {
+        return;
+    };
+    let described = quilt_mcp::tools::describe(tool);
+    let Some(schema) = described.get("outputSchema") else {
+        return;
+    };
+    let validator = jsonschema::validator_for(schema)
+        .unwrap_or_else(|e| panic!("{name}: its outputSchema is not a valid schema: {e}"));
+    let structured = &result["structuredContent"];
+    let problems: Vec<String> = validator
+        .iter_errors(structured)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(5)
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{name}: structuredContent does not match its outputSchema: {problems:?}\n{structured}"
+    );
+}
+
 /// Calls a tool the caller must not see: the answer is JSON-RPC's "unknown tool", exactly as
 /// for a tool that does not exist, and the tool is not in the caller's `tools/list`.
 pub fn call_hidden(h: &Harness, who: i64, tool: &str, args: Value) {

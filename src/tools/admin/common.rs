@@ -3,7 +3,6 @@
 //! shapes, and argument checks. The tools are in `admin_users.rs`, `admin_roles.rs` and
 //! `admin_settings.rs` (SSO and Tabulator settings).
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -64,15 +63,7 @@ pub fn success(op: Operation, value: &Value) -> Result<(), ToolError> {
     Ok(())
 }
 
-/// Decodes a catalog answer; a shape we do not expect is said plainly.
-pub fn decode<T: DeserializeOwned>(op: Operation, value: Value) -> Result<T, ToolError> {
-    serde_json::from_value(value).map_err(|e| {
-        ToolError::Failed(format!(
-            "unexpected answer from the catalog to {}: {e}",
-            op.name
-        ))
-    })
-}
+pub use crate::tools::decode;
 
 /// Encodes a result as JSON, for the resource readers that share the tools' handlers.
 pub fn to_json<T: Serialize>(result: Result<T, ToolError>) -> Result<Value, ToolError> {

@@ -28,6 +28,7 @@ pub const ADMIN_ROLES_LIST: Tool = Tool {
     description: "List every role of the stack with its id, IAM ARN and whether the catalog manages its policies. Needs catalog admin rights.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(AdminRolesListArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_roles_list),
 };
 
@@ -70,6 +71,7 @@ pub const ADMIN_USER_SET_ROLE: Tool = Tool {
     description: "Set a catalog user's active role and extra roles, replacing the extra roles unless `append` is true. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminUserSetRoleArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_user_set_role),
 };
 
@@ -111,6 +113,7 @@ pub const ADMIN_USER_ADD_ROLES: Tool = Tool {
     description: "Add roles to a catalog user's extra roles (the roles they may switch to); the active role stays. Needs catalog admin rights.",
     annotations: Annotations::WRITE_IDEMPOTENT,
     input_schema: || schemars::schema_for!(AdminUserAddRolesArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_user_add_roles),
 };
 
@@ -142,6 +145,7 @@ pub const ADMIN_USER_REMOVE_ROLES: Tool = Tool {
     description: "Take roles away from a catalog user. Removing the active role needs a `fallback` role to become active instead. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminUserRemoveRolesArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_user_remove_roles),
 };
 

@@ -65,6 +65,7 @@ pub const ADMIN_SSO_CONFIG_SET: Tool = Tool {
     description: "Replace the catalog's SSO configuration (how identity-provider claims map to roles) with the given text. Needs catalog admin rights; the catalog's validation errors name the problem.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminSsoConfigSetArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_sso_config_set),
 };
 
@@ -104,6 +105,7 @@ pub const ADMIN_SSO_CONFIG_REMOVE: Tool = Tool {
     description: "Remove the catalog's SSO configuration, so SSO logins no longer map claims to roles. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminSsoConfigRemoveArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_sso_config_remove),
 };
 
@@ -157,6 +159,7 @@ pub const ADMIN_TABULATOR_OPEN_QUERY_SET: Tool = Tool {
     description: "Turn Tabulator open query on or off for the whole stack. On, Tabulator tables can be queried from outside the catalog (AWS console, JDBC) under AWS IAM rules. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminTabulatorOpenQuerySetArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_tabulator_open_query_set),
 };
 

@@ -77,6 +77,7 @@ pub const ADMIN_USERS_LIST: Tool = Tool {
     description: "List every catalog user with email, status flags (active, admin, SSO-only, service), active role and extra roles. Needs catalog admin rights.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(AdminUsersListArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_users_list),
 };
 
@@ -109,6 +110,7 @@ pub const ADMIN_USER_GET: Tool = Tool {
     description: "Show one catalog user by name: email, status flags, dates, active role and extra roles. Needs catalog admin rights.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(UserNameArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_user_get),
 };
 
@@ -151,6 +153,7 @@ pub const ADMIN_USER_CREATE: Tool = Tool {
     description: "Create a catalog user with an email, an active role and optional extra roles; the catalog invites them by email. Needs catalog admin rights.",
     annotations: Annotations::WRITE,
     input_schema: || schemars::schema_for!(AdminUserCreateArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_user_create),
 };
 
@@ -190,6 +193,7 @@ pub const ADMIN_USER_DELETE: Tool = Tool {
     description: "Delete a catalog user for good; their tokens stop working. Needs catalog admin rights. To only block logins, use admin_user_set_active.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(UserNameArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_user_delete),
 };
 
@@ -213,6 +217,7 @@ pub const ADMIN_USER_RESET_PASSWORD: Tool = Tool {
         ..Annotations::DESTRUCTIVE
     },
     input_schema: || schemars::schema_for!(UserNameArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_user_reset_password),
 };
 
@@ -244,6 +249,7 @@ pub const ADMIN_USER_SET_EMAIL: Tool = Tool {
     description: "Change a catalog user's email address. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminUserSetEmailArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_user_set_email),
 };
 
@@ -272,6 +278,7 @@ pub const ADMIN_USER_SET_ADMIN: Tool = Tool {
     description: "Make a catalog user an admin, or take admin rights away. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminUserSetAdminArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_user_set_admin),
 };
 
@@ -300,6 +307,7 @@ pub const ADMIN_USER_SET_ACTIVE: Tool = Tool {
     description: "Deactivate a catalog user (their logins and tokens stop working, nothing is deleted) or activate them again. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminUserSetActiveArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, admin_user_set_active),
 };
 

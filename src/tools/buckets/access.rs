@@ -227,6 +227,7 @@ pub const CHECK_BUCKET_ACCESS: Tool = Tool {
     description: "What this catalog user can do on one bucket, found without writing: list (a one-key listing), read (HeadObject of a listed key); write is reported unknown, since proving it would mean writing. Shows whether the catalog lists the bucket for this user, and their role.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(CheckBucketAccessArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, check_bucket_access),
 };
 
@@ -305,6 +306,7 @@ pub const DISCOVER_PERMISSIONS: Tool = Tool {
     description: "This catalog user's buckets (from the catalog, or the ones named) with what they can do on each: list and read are probed without writing, write is reported unknown; grouped by permission level, with the user's catalog role.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(DiscoverPermissionsArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, discover_permissions),
 };
 

@@ -139,6 +139,7 @@ pub const BUCKET_OBJECT_TEXT: Tool = Tool {
     description: "Read the start of an S3 object (or version) as text in utf-8, ascii or latin-1, up to max_bytes (truncation is reported), with the caller's own S3 access.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectTextArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, bucket_object_text),
 };
 
@@ -196,6 +197,7 @@ pub const BUCKET_OBJECT_FETCH: Tool = Tool {
     description: "Fetch the start of an S3 object (or version), up to max_bytes (truncation is reported), as base64 or, when asked and possible, as UTF-8 text; for images, archives and other binary data.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectFetchArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, bucket_object_fetch),
 };
 

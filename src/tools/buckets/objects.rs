@@ -109,6 +109,7 @@ pub const BUCKET_OBJECTS_LIST: Tool = Tool {
     description: "List the objects of an S3 bucket under a prefix, one page at a time (max_keys, continuation_token), optionally grouped into folders (delimiter `/`), with the caller's own S3 access.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectsListArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, bucket_objects_list),
 };
 
@@ -215,6 +216,7 @@ pub const BUCKET_OBJECT_INFO: Tool = Tool {
     description: "Size, content type, last change, ETag, version id, storage class and user metadata of one S3 object (or one version of it, with ?versionId= in the URI), without reading its bytes.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectInfoArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, bucket_object_info),
 };
 
@@ -262,6 +264,7 @@ pub const BUCKET_OBJECT_LINK: Tool = Tool {
     description: "A presigned HTTPS GET link to one S3 object (or version) that works without credentials until it expires; the expiry is cut to what the caller's temporary credentials allow.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectLinkArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, bucket_object_link),
 };
 

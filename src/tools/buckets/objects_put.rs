@@ -70,6 +70,7 @@ pub const BUCKET_OBJECTS_PUT: Tool = Tool {
     description: "Write one or more objects (text or base64 bytes, content type, metadata) to an S3 bucket with the caller's own S3 access, reporting each item; existing keys are kept unless overwrite=true.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(BucketObjectsPutArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, bucket_objects_put),
 };
 

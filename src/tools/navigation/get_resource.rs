@@ -51,6 +51,7 @@ pub const GET_RESOURCE: Tool = Tool {
     description: "Read one of this server's MCP resources by URI (for clients without resource support); without a URI, list the resources and URI templates.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(GetResourceArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, get_resource),
 };
 

@@ -114,6 +114,7 @@ pub const CATALOG_URL: Tool = Tool {
     description: "Build a link to a bucket, a package, or a path inside either, in the Quilt catalog's web UI.",
     annotations: Annotations::LOCAL,
     input_schema: || schemars::schema_for!(CatalogUrlArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, catalog_url),
 };
 
@@ -189,6 +190,7 @@ pub const CATALOG_URI: Tool = Tool {
     description: "Build a Quilt+ URI (quilt+s3://bucket#package=ns/name@hash&path=...&catalog=host) that names a bucket, package revision or file.",
     annotations: Annotations::LOCAL,
     input_schema: || schemars::schema_for!(CatalogUriArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, catalog_uri),
 };
 
@@ -264,6 +266,7 @@ pub const CATALOG_CONFIGURE: Tool = Tool {
     description: "Confirm which Quilt catalog this server works with. The catalog is fixed by the deployment; asking for another one explains how to reach it.",
     annotations: Annotations::LOCAL,
     input_schema: || schemars::schema_for!(CatalogConfigureArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, catalog_configure),
 };
 

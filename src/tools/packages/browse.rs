@@ -60,6 +60,7 @@ pub const PACKAGE_BROWSE: Tool = Tool {
     description: "Show the files and folders of a package revision (latest, a tag or a top hash), from the root or a folder, with sizes, the package metadata, and download links for the first files.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(PackageBrowseArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, package_browse),
 };
 

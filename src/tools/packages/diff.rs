@@ -37,6 +37,7 @@ pub const PACKAGE_DIFF: Tool = Tool {
     description: "Compare two package revisions (two hashes of one package, or two packages): entries added, removed and modified by content hash, and metadata keys changed.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(PackageDiffArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, package_diff),
 };
 

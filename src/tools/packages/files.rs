@@ -46,6 +46,7 @@ pub const PACKAGE_FILE_TEXT: Tool = Tool {
     description: "Read a file of a package revision as UTF-8 text, up to max_bytes (truncation is reported), through the catalog's browsing session: no S3 permissions needed.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(PackageFileTextArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, package_file_text),
 };
 

@@ -99,6 +99,7 @@ pub const PACKAGE_CREATE_FROM_S3: Tool = Tool {
     description: "Make a package revision from the objects under an S3 prefix, filtered by include/exclude globs, with generated metadata; preview first with dry_run=true. Objects are listed with the caller's own S3 access and referenced (or copied with copy=true).",
     annotations: Annotations::WRITE,
     input_schema: || schemars::schema_for!(PackageCreateFromS3Args),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, package_create_from_s3),
 };
 

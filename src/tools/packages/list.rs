@@ -208,6 +208,7 @@ pub const PACKAGES_LIST: Tool = Tool {
     description: "List the packages in a bucket, newest first or by name, with a name filter and pages; each with its latest top hash, message and catalog link.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(PackagesListArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, packages_list),
 };
 

@@ -101,6 +101,7 @@ pub const PACKAGE_CREATE: Tool = Tool {
     description: "Create a package revision from S3 objects (referenced in place, or copied with copy=true), with metadata and a message; returns the new top hash and its catalog link.",
     annotations: Annotations::WRITE,
     input_schema: || schemars::schema_for!(PackagePushArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, package_create),
 };
 
@@ -110,6 +111,7 @@ pub const PACKAGE_UPDATE: Tool = Tool {
     description: "Make a new revision of an existing package: its latest entries plus the given S3 objects (same logical key: replaced), with metadata merged in.",
     annotations: Annotations::WRITE,
     input_schema: || schemars::schema_for!(PackagePushArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, package_update),
 };
 
@@ -271,6 +273,7 @@ pub const PACKAGE_DELETE: Tool = Tool {
     description: "Delete one revision of a package (top_hash), or the whole package (every revision), through the catalog; the data objects themselves are not touched.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(PackageDeleteArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, package_delete),
 };
 

@@ -96,6 +96,7 @@ pub const SEARCH_CATALOG: Tool = Tool {
     description: "Search objects and packages in every bucket you can see (or one bucket), by scope; results carry kind, bucket, key or package, size, time, score, a preview and a catalog link. count_only gives counts per bucket.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(SearchCatalogArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, search_catalog),
 };
 
@@ -289,6 +290,7 @@ pub const SEARCH_EXPLAIN: Tool = Tool {
     description: "Show how search_catalog would run a query: the escaped query, the buckets and indices it searches, the exact search DSL and the scope's filter. Runs no search.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(SearchExplainArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, search_explain),
 };
 
@@ -330,6 +332,7 @@ pub const SEARCH_SUGGEST: Tool = Tool {
     description: "Suggest searches for what the user has typed so far: package names and buckets from the catalog that match it, and the scope that fits.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(SearchSuggestArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, search_suggest),
 };
 

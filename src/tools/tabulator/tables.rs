@@ -80,6 +80,7 @@ pub const TABULATOR_TABLES_LIST: Tool = Tool {
     description: "List a bucket's Tabulator tables (SQL tables over files inside its packages), each with its YAML definition: columns, package and logical-key patterns, parser.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(TabulatorTablesListArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, tabulator_tables_list),
 };
 
@@ -173,6 +174,7 @@ pub const TABULATOR_TABLE_CREATE: Tool = Tool {
     description: "Define a Tabulator table on a bucket from typed columns, a package-name regex, a logical-key regex and parser options; the YAML is built and shown. Replaces a table of the same name. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(TabulatorTableCreateArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, tabulator_table_create),
 };
 
@@ -226,6 +228,7 @@ pub const TABULATOR_TABLE_DELETE: Tool = Tool {
     description: "Delete a bucket's Tabulator table definition (the package files stay). Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(TabulatorTableDeleteArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, tabulator_table_delete),
 };
 
@@ -271,6 +274,7 @@ pub const TABULATOR_TABLE_RENAME: Tool = Tool {
     description: "Rename a bucket's Tabulator table; queries must then use the new name. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(TabulatorTableRenameArgs),
+    output_schema: None,
     call: |ctx, args| typed(ctx, args, tabulator_table_rename),
 };
 

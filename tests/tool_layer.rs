@@ -1,4 +1,4 @@
-//! Toolsets and read-only mode: the operator's ceiling (`MCP_TOOLSETS`, `MCP_READ_ONLY`), the
+//! The tool layer. Toolsets and read-only mode: the operator's ceiling (`MCP_TOOLSETS`, `MCP_READ_ONLY`), the
 //! per-request narrowing headers (`X-MCP-Toolsets`, `X-MCP-Tools`, `X-MCP-Readonly`) that can
 //! never widen it, and the admin toolset shown only to admins. A hidden tool is absent from
 //! `tools/list` and unknown to `tools/call`.
@@ -216,4 +216,35 @@ fn a_misspelt_header_is_a_clear_400_not_a_silently_empty_list() {
             .to_string();
         assert!(message.contains(says), "{header}: {message}");
     }
+}
+
+#[test]
+fn the_output_schema_check_catches_a_result_of_the_wrong_shape() {
+    // Every successful tools/call in the tests goes through this check (common::call_tool);
+    // here it must reject a result that breaks bucket_list's declared shape.
+    let wrong =
+        json!({ "isError": false, "structuredContent": { "buckets": "none", "count": 1.5 } });
+    let caught = std::panic::catch_unwind(|| check_output_schema("bucket_list", &wrong));
+    assert!(caught.is_err(), "a wrong shape must not pass");
+    let h = Harness::start();
+    let right = h.call_tool(&token(BOB), "bucket_list", json!({}));
+    check_output_schema("bucket_list", &right);
+    assert!(right["structuredContent"]["buckets"].is_array());
+}
+
+#[test]
+fn a_missing_or_unknown_argument_is_named() {
+    let h = Harness::start();
+    let missing = call_fails(
+        &h,
+        ALICE,
+        "package_browse",
+        json!({"registry": "s3://example-data"}),
+    );
+    assert!(missing.contains("package_name is required"), "{missing}");
+    let unknown = call_fails(&h, ALICE, "bucket_list", json!({"bukcet": "x"}));
+    assert!(
+        unknown.starts_with("invalid argument `bukcet`"),
+        "{unknown}"
+    );
 }
