@@ -432,7 +432,7 @@ mod tests {
         let fetching = map.clone();
         let task = tokio::spawn(async move {
             fetching
-                .get_or_fetch("abandoned", || std::future::pending())
+                .get_or_fetch("abandoned", std::future::pending)
                 .await
         });
         tokio::task::yield_now().await;
