@@ -26,7 +26,8 @@
 //!
 //! Around them: [`config`] (environment, read once), [`secret`] (the JWT secret, from the
 //! environment or SSM, refreshed in the background), [`state`] (what requests share),
-//! [`logging`], [`http`] (shared HTTP types) and [`time`]. [`curl`] is the image's stand-in
+//! [`logging`], [`http`] (shared HTTP types), [`time`] and [`ttl_map`] (the bounded, expiring map
+//! behind every cache and the rate limiter). [`curl`] is the image's stand-in
 //! `curl` for shell health checks.
 
 pub mod auth;
@@ -50,3 +51,4 @@ pub mod server;
 pub mod state;
 pub mod time;
 pub mod tools;
+pub mod ttl_map;

@@ -9,12 +9,9 @@
 //! touches no filesystem for a caller; all it could report is its own container's paths, which
 //! would tell the agent nothing true about its work and would leak deployment details).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 use crate::catalog::CallerKey;
 use crate::catalog::queries::AUTH_STATUS;
@@ -25,9 +22,10 @@ use crate::tools::admin::settings::{open_query, sso_config};
 use crate::tools::admin::users::{user_get, users_list};
 use crate::tools::tabulator::tables::tables_list;
 use crate::tools::{Ctx, ToolError};
+use crate::ttl_map::TtlMap;
 
-/// Past this many entries, expired reads are swept.
-const SWEEP_AT: usize = 1_000;
+/// Kept reads at most; past this, the oldest go.
+const MAX_ENTRIES: usize = 2_000;
 
 /// One row of the resource table.
 pub struct Resource {
@@ -273,15 +271,12 @@ async fn catalog_info(ctx: &Ctx) -> Result<Value, ToolError> {
     }))
 }
 
-/// A resource read and when it was made.
-type CachedRead = (Instant, Value);
-
-/// Per-caller cache of resource reads.
+/// Per-caller cache of resource reads, keyed by (caller, URI).
 #[derive(Debug)]
 pub struct ResourceCache {
+    /// Zero: nothing is kept, every read goes to the catalog.
     ttl: Duration,
-    // A std Mutex: held only for a lookup, an insert or a sweep, never across an await.
-    entries: Mutex<HashMap<(CallerKey, String), CachedRead>>,
+    entries: TtlMap<(CallerKey, String), Value, ToolError>,
 }
 
 impl ResourceCache {
@@ -289,38 +284,24 @@ impl ResourceCache {
     pub fn new(ttl: Duration) -> Self {
         ResourceCache {
             ttl,
-            entries: Mutex::new(HashMap::new()),
+            entries: TtlMap::new(MAX_ENTRIES, ttl),
         }
     }
 
-    /// Reads `uri` (which names `target`) for the caller, from the cache when fresh. Failures
-    /// are not kept.
+    /// Reads `uri` (which names `target`) for the caller, from the cache when fresh; concurrent
+    /// reads of one URI by one caller share one read. Failures are not kept.
     pub async fn read(&self, ctx: &Ctx, uri: &str, target: &Target) -> Result<Value, ToolError> {
         if self.ttl.is_zero() {
             return target.read(ctx).await;
         }
         let key = (CallerKey::of(&ctx.caller.token), uri.to_string());
-        {
-            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((_, value)) = entries.get(&key).filter(|(at, _)| at.elapsed() < self.ttl) {
-                return Ok(value.clone());
-            }
-        }
-        let value = target.read(ctx).await?;
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= SWEEP_AT {
-            let ttl = self.ttl;
-            entries.retain(|_, (at, _)| at.elapsed() < ttl);
-        }
-        entries.insert(key, (Instant::now(), value.clone()));
-        Ok(value)
+        self.entries.get_or_fetch(key, || target.read(ctx)).await
     }
 
     /// Drops every read kept for the caller (after their own write, which may change them).
     pub fn forget(&self, ctx: &Ctx) {
         let caller = CallerKey::of(&ctx.caller.token);
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|(key, _), _| *key != caller);
+        self.entries.remove_where(|(key, _)| *key == caller);
     }
 }
 

@@ -5,19 +5,19 @@
 //! proxies, with the bytes themselves).
 
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::time::Duration;
 
 use crate::catalog::cache::CallerKey;
 use crate::catalog::error::{CatalogError, CatalogErrorKind};
 use crate::catalog::queries::BROWSING_SESSION_CREATE;
 use crate::catalog::{CatalogClient, OnBehalf, encode};
 use crate::time::{parse_rfc3339, unix_now};
+use crate::ttl_map::TtlMap;
 
 /// A session is not reused in its last seconds, so a file fetch never races its expiry.
 const REUSE_MARGIN_SECS: i64 = 10;
-/// Past this many sessions, expired ones are swept.
-const SWEEP_AT: usize = 1_000;
+/// Sessions kept at most; past this, the oldest go (and are created again when next needed).
+const MAX_SESSIONS: usize = 10_000;
 
 /// A live browsing session.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,38 +27,22 @@ pub struct BrowsingSession {
     pub expires_at: i64,
 }
 
-type SessionKey = (CallerKey, String);
-
-/// Sessions per (caller, scope).
-#[derive(Debug, Default)]
-pub struct SessionCache {
-    // A std Mutex: held only for a lookup or an insert.
-    sessions: Mutex<HashMap<SessionKey, BrowsingSession>>,
+impl BrowsingSession {
+    /// How long it may still be reused from now (zero in its last seconds).
+    fn reusable_for(&self) -> Duration {
+        let left = self.expires_at - REUSE_MARGIN_SECS - unix_now();
+        Duration::from_secs(u64::try_from(left).unwrap_or(0))
+    }
 }
 
-impl SessionCache {
-    fn get(&self, key: &SessionKey) -> Option<BrowsingSession> {
-        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        sessions
-            .get(key)
-            .filter(|s| s.expires_at - REUSE_MARGIN_SECS > unix_now())
-            .cloned()
-    }
+/// Sessions per (caller, scope). Each entry lives as long as its session may be reused, so the
+/// map's own time to live is never used; concurrent calls for one scope share one creation.
+#[derive(Debug)]
+pub struct SessionCache(TtlMap<(CallerKey, String), BrowsingSession, CatalogError>);
 
-    fn put(&self, key: SessionKey, session: BrowsingSession) {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        if sessions.len() >= SWEEP_AT {
-            let now = unix_now();
-            sessions.retain(|_, s| s.expires_at > now);
-        }
-        sessions.insert(key, session);
-    }
-
-    fn forget(&self, key: &SessionKey) {
-        self.sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache(TtlMap::new(MAX_SESSIONS, Duration::ZERO))
     }
 }
 
@@ -94,9 +78,19 @@ impl CatalogClient {
         scope: &str,
     ) -> Result<BrowsingSession, CatalogError> {
         let key = (CallerKey::of(who.token), scope.to_string());
-        if let Some(session) = self.sessions.get(&key) {
-            return Ok(session);
-        }
+        let create = || async {
+            let session = self.create_browsing_session(who, scope).await?;
+            let reusable = session.reusable_for();
+            Ok((session, reusable))
+        };
+        self.sessions.0.get_or_fetch_for(key, create).await
+    }
+
+    async fn create_browsing_session(
+        &self,
+        who: OnBehalf<'_>,
+        scope: &str,
+    ) -> Result<BrowsingSession, CatalogError> {
         let ttl = self.browsing_ttl.as_secs();
         let data = self
             .graphql(
@@ -125,12 +119,10 @@ impl CatalogClient {
             .and_then(Value::as_str)
             .and_then(parse_rfc3339)
             .unwrap_or_else(|| unix_now() + ttl as i64);
-        let session = BrowsingSession {
+        Ok(BrowsingSession {
             id: id.to_string(),
             expires_at,
-        };
-        self.sessions.put(key, session.clone());
-        Ok(session)
+        })
     }
 
     /// Where to fetch `path` of the revision `scope`: normally the presigned URL the registry
@@ -147,7 +139,7 @@ impl CatalogClient {
             match self.browse_once(who, &session.id, path).await {
                 Err(e) if attempt == 0 && session_refused(&e) => {
                     tracing::info!(error = %e, "browsing session refused; creating a new one");
-                    self.sessions.forget(&key);
+                    self.sessions.0.remove(&key);
                 }
                 other => return other,
             }

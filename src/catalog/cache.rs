@@ -1,23 +1,20 @@
 //! The read optimizer behind `MCP_OPTIMIZATION_ENABLED`: identical concurrent read-only catalog
 //! requests of the same caller share one upstream call, and their result is kept for a short
 //! time. Keys start with a hash of the caller's token, so nothing is ever shared between callers.
-//! Errors are never kept.
+//! Errors are never kept. Also home of [`CallerKey`], how every per-caller cache names callers.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
-use tokio::time::Instant;
 
 use crate::auth::CallerToken;
 use crate::catalog::error::CatalogError;
+use crate::ttl_map::TtlMap;
 
-/// Past this many entries, expired ones are swept; past twice this, new results are not kept.
-const SWEEP_AT: usize = 1_000;
+/// Kept reads at most: past this, the oldest go (a result is worth a few seconds at most).
+const MAX_ENTRIES: usize = 2_000;
 
 /// A SHA-256 of a caller's token: how caches tell callers apart without holding tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,26 +27,17 @@ impl CallerKey {
     }
 }
 
-#[derive(Debug)]
-struct Entry {
-    result: OnceCell<Result<Value, CatalogError>>,
-    created: Instant,
-}
-
-/// Per-caller coalescing cache of read-only results.
+/// Per-caller coalescing cache of read-only results, keyed by (caller, operation and variables).
 #[derive(Debug)]
 pub struct ReadCache {
-    ttl: Duration,
-    // A std Mutex: held only to look up or insert an entry, never across an await.
-    entries: Mutex<HashMap<(CallerKey, String), Arc<Entry>>>,
+    entries: TtlMap<(CallerKey, String), Value, CatalogError>,
 }
 
 impl ReadCache {
     /// Keeps results for `ttl`.
     pub fn new(ttl: Duration) -> Self {
         ReadCache {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
+            entries: TtlMap::new(MAX_ENTRIES, ttl),
         }
     }
 
@@ -64,57 +52,22 @@ impl ReadCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Value, CatalogError>>,
     {
-        let key = (caller, request);
-        // None: the cache is full of fresh entries, so this read is not kept.
-        let entry: Option<Arc<Entry>> = {
-            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            let fresh =
-                |e: &Entry| e.result.get().is_none() || now.duration_since(e.created) < self.ttl;
-            if entries.len() >= SWEEP_AT {
-                entries.retain(|_, e| fresh(e));
-            }
-            match entries.get(&key) {
-                Some(entry) if fresh(entry) => Some(entry.clone()),
-                _ if entries.len() >= 2 * SWEEP_AT => None,
-                _ => {
-                    let entry = Arc::new(Entry {
-                        result: OnceCell::new(),
-                        created: now,
-                    });
-                    entries.insert(key.clone(), entry.clone());
-                    Some(entry)
-                }
-            }
-        };
-        let Some(entry) = entry else {
-            return fetch().await;
-        };
-        // If the caller that started the fetch goes away, the next waiter runs its own fetch.
-        let result = entry.result.get_or_init(fetch).await.clone();
-        if result.is_err() {
-            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if entries.get(&key).is_some_and(|e| Arc::ptr_eq(e, &entry)) {
-                entries.remove(&key);
-            }
-        }
-        result
+        self.entries.get_or_fetch((caller, request), fetch).await
     }
 
     /// Drops every entry of `caller`, kept or in flight.
     pub fn forget(&self, caller: CallerKey) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|(key, _), _| *key != caller);
+        self.entries.remove_where(|(key, _)| *key == caller);
     }
 
     /// How many entries are held (for tests).
     pub fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.entries.len()
     }
 
     /// True when nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.entries.is_empty()
     }
 }
 
@@ -122,6 +75,7 @@ impl ReadCache {
 mod tests {
     use super::*;
     use crate::catalog::error::CatalogErrorKind;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn key(token: &str) -> CallerKey {

@@ -2,21 +2,22 @@
 //! cached per caller (keyed by a hash of the token) until five minutes before they expire, and
 //! never logged: `Debug` hides the secrets.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::catalog::cache::CallerKey;
 use crate::catalog::error::{CatalogError, CatalogErrorKind};
 use crate::time::{parse_rfc3339, unix_now};
+use crate::ttl_map::TtlMap;
 
 /// Credentials are dropped this long before they expire.
 const EXPIRY_MARGIN_SECS: i64 = 300;
-/// Past this many callers, expired entries are swept.
-const SWEEP_AT: usize = 1_000;
+/// Callers whose credentials are kept at most; past this, the oldest go (and are exchanged
+/// again on their next call).
+const MAX_CALLERS: usize = 10_000;
 
 /// Temporary AWS credentials of one caller.
 #[derive(Clone, PartialEq, Eq)]
@@ -74,32 +75,33 @@ impl AwsCredentials {
         })
     }
 
-    /// Usable now, with the margin.
-    pub fn fresh(&self) -> bool {
-        self.expires_at - EXPIRY_MARGIN_SECS > unix_now()
+    /// How long they stay usable from now, with the margin (zero once they are not).
+    pub fn lifetime(&self) -> Duration {
+        let left = self.expires_at - EXPIRY_MARGIN_SECS - unix_now();
+        Duration::from_secs(u64::try_from(left).unwrap_or(0))
     }
 }
 
 /// Per-caller credential cache.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CredentialCache {
-    // A std Mutex: held only for a lookup or an insert.
-    entries: Mutex<HashMap<CallerKey, AwsCredentials>>,
-    // One async lock per caller with an exchange in flight, so concurrent calls of one caller
-    // wait for that exchange instead of each starting their own.
-    exchanges: Mutex<HashMap<CallerKey, Arc<tokio::sync::Mutex<()>>>>,
+    // Each entry lives as long as its credentials do (`lifetime`), so the map's own time to
+    // live is never used.
+    entries: TtlMap<CallerKey, AwsCredentials, CatalogError>,
+}
+
+impl Default for CredentialCache {
+    fn default() -> Self {
+        CredentialCache {
+            entries: TtlMap::new(MAX_CALLERS, Duration::ZERO),
+        }
+    }
 }
 
 impl CredentialCache {
-    /// Fresh credentials of `caller`, if held.
-    pub fn get(&self, caller: &CallerKey) -> Option<AwsCredentials> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.get(caller).filter(|c| c.fresh()).cloned()
-    }
-
     /// Fresh credentials of `caller`, held or from `exchange`: of concurrent calls for one
-    /// caller, one exchanges and the others wait for its result (a failure is not kept, so each
-    /// waiter then tries once itself).
+    /// caller, one exchanges and the others share its result (a failure too, which is not kept:
+    /// the next call tries again).
     pub async fn get_or_exchange<F, Fut>(
         &self,
         caller: CallerKey,
@@ -109,44 +111,12 @@ impl CredentialCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<AwsCredentials, CatalogError>>,
     {
-        if let Some(found) = self.get(&caller) {
-            return Ok(found);
-        }
-        let lock = {
-            let mut exchanges = self.exchanges.lock().unwrap_or_else(|e| e.into_inner());
-            exchanges.entry(caller).or_default().clone()
+        let exchange = || async {
+            let credentials = exchange().await?;
+            let lifetime = credentials.lifetime();
+            Ok((credentials, lifetime))
         };
-        let result = {
-            let _turn = lock.lock().await;
-            match self.get(&caller) {
-                Some(found) => Ok(found),
-                None => {
-                    let fetched = exchange().await;
-                    if let Ok(credentials) = &fetched {
-                        self.put(caller, credentials.clone());
-                    }
-                    fetched
-                }
-            }
-        };
-        // The last one out removes the lock (the map holds one reference, `lock` another).
-        let mut exchanges = self.exchanges.lock().unwrap_or_else(|e| e.into_inner());
-        if Arc::strong_count(&lock) <= 2 {
-            exchanges.remove(&caller);
-        }
-        result
-    }
-
-    /// Keeps `credentials` for `caller` (only if they are fresh).
-    pub fn put(&self, caller: CallerKey, credentials: AwsCredentials) {
-        if !credentials.fresh() {
-            return;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= SWEEP_AT {
-            entries.retain(|_, c| c.fresh());
-        }
-        entries.insert(caller, credentials);
+        self.entries.get_or_fetch_for(caller, exchange).await
     }
 }
 
@@ -195,7 +165,7 @@ mod tests {
         assert_eq!(b.unwrap().access_key_id, "A");
         assert_eq!(c.unwrap().access_key_id, "B");
         assert_eq!(d.unwrap().access_key_id, "A");
-        assert!(cache.exchanges.lock().unwrap().is_empty());
+        assert_eq!(cache.entries.len(), 2, "one entry per caller");
     }
 
     #[tokio::test]
@@ -214,5 +184,17 @@ mod tests {
             .get_or_exchange(caller, || async { Ok(issued("C")) })
             .await;
         assert_eq!(second.unwrap().access_key_id, "C");
+    }
+
+    #[tokio::test]
+    async fn credentials_inside_the_margin_are_used_once_not_kept() {
+        let cache = CredentialCache::default();
+        let caller = CallerKey::of(&CallerToken::new("dave"));
+        let mut expiring = issued("old");
+        expiring.expires_at = unix_now() + EXPIRY_MARGIN_SECS - 1;
+        let first = cache.get_or_exchange(caller, || async { Ok(expiring) });
+        assert_eq!(first.await.unwrap().access_key_id, "old");
+        let second = cache.get_or_exchange(caller, || async { Ok(issued("new")) });
+        assert_eq!(second.await.unwrap().access_key_id, "new");
     }
 }

@@ -12,15 +12,15 @@ pub mod error;
 pub mod queries;
 pub mod resolver;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 use crate::auth::CallerToken;
 use crate::config::Config;
 use crate::layers::request_id::RequestId;
+use crate::ttl_map::TtlMap;
 
 pub use cache::{CallerKey, ReadCache};
 pub use credentials::AwsCredentials;
@@ -59,8 +59,9 @@ pub struct CatalogClient {
     graphql_endpoint: String,
     timeout: Duration,
     reads: Option<ReadCache>,
-    // The catalog's config.json is public and the same for every caller, so one copy is shared.
-    config_json: Mutex<Option<(Instant, Value)>>,
+    // The catalog's config.json is public and the same for every caller, so one copy is shared:
+    // a map of one entry, for its expiry and merged fetches.
+    config_json: TtlMap<(), Value, CatalogError>,
     credentials: credentials::CredentialCache,
     sessions: browsing::SessionCache,
     browsing_ttl: Duration,
@@ -100,7 +101,7 @@ impl CatalogClient {
             reads: config
                 .optimization_enabled
                 .then(|| ReadCache::new(READ_CACHE_TTL)),
-            config_json: Mutex::new(None),
+            config_json: TtlMap::new(1, CONFIG_TTL),
             credentials: credentials::CredentialCache::default(),
             sessions: browsing::SessionCache::default(),
             browsing_ttl: config.browsing_session_ttl,
@@ -208,26 +209,18 @@ impl CatalogClient {
     }
 
     /// `GET <catalog>/config.json`: the catalog's static configuration (region, registry URL,
-    /// analytics bucket…). Public, so one copy is kept for everyone and refreshed every 5 minutes.
+    /// analytics bucket…). Public, so one copy is kept for everyone and refreshed every 5 minutes;
+    /// concurrent calls share one fetch.
     pub async fn config_json(&self, request_id: &RequestId) -> Result<Value, CatalogError> {
-        {
-            let cached = self.config_json.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((fetched, value)) =
-                cached.as_ref().filter(|(at, _)| at.elapsed() < CONFIG_TTL)
-            {
-                let _ = fetched;
-                return Ok(value.clone());
-            }
-        }
-        let url = format!("{}/config.json", self.catalog_url);
-        let label = "GET /config.json";
-        let reply = self
-            .send_raw(label, "GET", url, None, request_id, None)
-            .await?;
-        let value = parse_json(label, &reply)?;
-        *self.config_json.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((Instant::now(), value.clone()));
-        Ok(value)
+        let fetch = || async {
+            let url = format!("{}/config.json", self.catalog_url);
+            let label = "GET /config.json";
+            let reply = self
+                .send_raw(label, "GET", url, None, request_id, None)
+                .await?;
+            parse_json(label, &reply)
+        };
+        self.config_json.get_or_fetch((), fetch).await
     }
 
     /// `GET <registry>/api/auth/get_credentials`: the caller's temporary AWS credentials, kept per

@@ -5,33 +5,33 @@
 //! cache, every catalog call paid for a thread spawn and a lookup (`getaddrinfo`); with it, one
 //! lookup per host every [`TTL`].
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
+use crate::ttl_map::TtlMap;
+
 /// How long an answer is reused: short, so a catalog that moves is found again within a minute.
 const TTL: Duration = Duration::from_secs(30);
+/// Hosts kept at most: the catalog talks to a handful (catalog, registry, presigned S3 hosts).
+const MAX_HOSTS: usize = 64;
 
 /// ureq's own resolver behind a small per-host cache.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CachingResolver {
     inner: DefaultResolver,
-    answers: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+    answers: TtlMap<String, ResolvedSocketAddrs>,
 }
 
-impl CachingResolver {
-    fn cached(&self, key: &str) -> Option<ResolvedSocketAddrs> {
-        // A panic elsewhere while holding the lock leaves a whole map behind; keep using it.
-        let answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
-        answers
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < TTL)
-            .map(|(_, addrs)| addrs.clone())
+impl Default for CachingResolver {
+    fn default() -> Self {
+        CachingResolver {
+            inner: DefaultResolver::default(),
+            answers: TtlMap::new(MAX_HOSTS, TTL),
+        }
     }
 }
 
@@ -47,14 +47,13 @@ impl Resolver for CachingResolver {
             uri.scheme_str().unwrap_or_default(),
             uri.authority().map(|a| a.as_str()).unwrap_or_default()
         );
-        if let Some(addrs) = self.cached(&key) {
+        // Synchronous (ureq calls this on a blocking thread), so concurrent misses of one host
+        // each resolve: rare, and harmless.
+        if let Some(addrs) = self.answers.get(&key) {
             return Ok(addrs);
         }
         let addrs = self.inner.resolve(uri, config, timeout)?;
-        let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
-        // Dropping stale answers here keeps the map as small as the set of hosts in use.
-        answers.retain(|_, (at, _)| at.elapsed() < TTL);
-        answers.insert(key, (Instant::now(), addrs.clone()));
+        self.answers.insert(key, addrs.clone());
         Ok(addrs)
     }
 }
@@ -72,7 +71,12 @@ mod tests {
             .resolve(&uri, &config, NextTimeout::default())
             .unwrap();
         assert_eq!(first.first().map(|a| a.port()), Some(8123));
-        assert!(resolver.cached("http://127.0.0.1:8123").is_some());
+        assert!(
+            resolver
+                .answers
+                .get(&"http://127.0.0.1:8123".into())
+                .is_some()
+        );
         let second = resolver
             .resolve(&uri, &config, NextTimeout::default())
             .unwrap();

@@ -1,10 +1,15 @@
 //! Rate limiting per caller: a token bucket per user id, shared by every connection (the
 //! buckets live in an `Arc` in the layer, not in each service value, so a stack built per
 //! connection still sees one limit per user). Over the limit: 429 with `Retry-After`.
+//!
+//! A bucket that has refilled is no different from no bucket, so each lives in a [`TtlMap`]
+//! only until it would be full again. At most [`MAX_TRACKED_USERS`] are kept: past that, the
+//! least recently limited user's bucket goes, and that user starts again with a full burst
+//! (a looser limit for someone, rather than unbounded memory).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::{HeaderValue, Request, StatusCode, header};
 use tokio::time::Instant;
@@ -12,11 +17,12 @@ use tower::{Layer, Service};
 
 use crate::auth::Caller;
 use crate::http::{BoxFuture, HttpResponse, error_response};
+use crate::ttl_map::TtlMap;
 
-/// Beyond this many tracked users, full (idle) buckets are dropped.
-const MAX_TRACKED_USERS: usize = 10_000;
+/// Users whose buckets are kept at most.
+pub const MAX_TRACKED_USERS: usize = 10_000;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Bucket {
     tokens: f64,
     refilled: Instant,
@@ -27,8 +33,9 @@ struct Bucket {
 pub struct RateLimiter {
     per_second: f64,
     burst: f64,
-    // A std Mutex: held only for a few arithmetic operations, never across an await.
-    buckets: Mutex<HashMap<i64, Bucket>>,
+    // Each bucket's time to live is its time to refill, given with every change; the map's own
+    // is never used.
+    buckets: TtlMap<i64, Bucket>,
 }
 
 impl RateLimiter {
@@ -37,7 +44,7 @@ impl RateLimiter {
         RateLimiter {
             per_second: per_second as f64,
             burst: burst.max(1) as f64,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: TtlMap::new(MAX_TRACKED_USERS, Duration::ZERO),
         }
     }
 
@@ -46,27 +53,26 @@ impl RateLimiter {
         if self.per_second <= 0.0 {
             return Ok(());
         }
+        let (per_second, burst) = (self.per_second, self.burst);
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() >= MAX_TRACKED_USERS && !buckets.contains_key(&user) {
-            let (per_second, burst) = (self.per_second, self.burst);
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.refilled).as_secs_f64() * per_second < burst
-            });
-        }
-        let bucket = buckets.entry(user).or_insert(Bucket {
-            tokens: self.burst,
+        let full = || Bucket {
+            tokens: burst,
             refilled: now,
-        });
-        let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
-        bucket.refilled = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - bucket.tokens) / self.per_second).ceil().max(1.0) as u64)
-        }
+        };
+        // Under the map's lock, so concurrent requests of one user never spend the same token.
+        self.buckets.update(user, full, |bucket| {
+            let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
+            bucket.tokens = (bucket.tokens + elapsed * per_second).min(burst);
+            bucket.refilled = now;
+            let verdict = if bucket.tokens >= 1.0 {
+                bucket.tokens -= 1.0;
+                Ok(())
+            } else {
+                Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
+            };
+            let until_full = Duration::try_from_secs_f64((burst - bucket.tokens) / per_second);
+            (verdict, until_full.unwrap_or(Duration::ZERO))
+        })
     }
 }
 
@@ -159,5 +165,19 @@ mod tests {
         for _ in 0..1000 {
             assert_eq!(limiter.check(1), Ok(()));
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn buckets_are_capped_and_leave_once_refilled() {
+        let limiter = RateLimiter::new(10, 2);
+        for user in 0..(MAX_TRACKED_USERS as i64 + 500) {
+            assert_eq!(limiter.check(user), Ok(()));
+        }
+        assert_eq!(limiter.buckets.len(), MAX_TRACKED_USERS);
+        // One token spent of two at 10/s: full again, so gone, after 100 ms.
+        tokio::time::advance(Duration::from_millis(100)).await;
+        assert_eq!(limiter.buckets.get(&(MAX_TRACKED_USERS as i64)), None);
+        assert_eq!(limiter.check(0), Ok(()));
+        assert_eq!(limiter.check(0), Ok(()), "a full burst again");
     }
 }
