@@ -36,9 +36,13 @@ pub fn sign(claims: &Value) -> String {
     quilt_mcp::auth::sign_token(&Secret::new(SECRET), claims).expect("signing a test token")
 }
 
-/// A valid token for a recorded user, good for an hour.
+/// A valid token for a dataset user, good for an hour from the first one made. The same user
+/// gets the same token throughout a test run, as a real client keeps its token: per-caller
+/// caches (keyed by the token's hash) then see one caller, not one per second.
 pub fn token(id: i64) -> String {
-    sign(&json!({ "id": id, "uuid": format!("uuid-{id}"), "exp": now() + 3600 }))
+    static EXPIRY: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let exp = *EXPIRY.get_or_init(|| now() + 3600);
+    sign(&json!({ "id": id, "uuid": format!("uuid-{id}"), "exp": exp }))
 }
 
 /// A blocking HTTP client that reports every status instead of failing on 4xx/5xx.
