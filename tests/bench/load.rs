@@ -218,10 +218,16 @@ fn resources_rows(t: &mut Table, s: &Settings, r: &Results) {
             megabytes(r.slow_peak.rss)
         ),
     );
-    t.value(
-        "tools/list response size",
-        format!("{} bytes", thousands(r.list_bytes as u64)),
-    );
+    for (who, bytes, tools) in &r.list_sizes {
+        t.value(
+            &format!("tools/list size, {who} caller"),
+            format!(
+                "{} bytes for {tools} tools: {} bytes per tool (output schemas included)",
+                thousands(*bytes as u64),
+                thousands((*bytes / (*tools).max(1)) as u64)
+            ),
+        );
+    }
 }
 
 /// What the catalog did during the rows, and the model's own cost measured apart.

@@ -18,6 +18,8 @@ use crate::server::{self, ProcSample, Sampler, ServerProcess};
 
 /// The dataset user the tool calls speak for (alice, the admin).
 const USER_ID: i64 = 1;
+/// A dataset user who is not an admin (bob), for the size of his `tools/list`.
+const NON_ADMIN_ID: i64 = 2;
 /// Connections driving the embedded catalog when its own cost is measured.
 const MODEL_CONNECTIONS: usize = 4;
 /// How often memory is sampled under load.
@@ -52,7 +54,8 @@ pub struct Results {
     pub load_peak: ProcSample,
     pub after: ProcSample,
     pub settled: ProcSample,
-    pub list_bytes: usize,
+    /// `tools/list` as an admin, a non-admin and a read-only caller: (bytes, tools).
+    pub list_sizes: Vec<(&'static str, usize, usize)>,
     /// Catalog answers replayed from memory and computed by the model, over all rows.
     pub catalog_counts: (u64, u64),
     /// The embedded catalog's own cost per request, measured apart.
@@ -70,6 +73,8 @@ pub struct Bench {
     mock_url: String,
     secret: String,
     token: String,
+    /// A data scientist's token (bob): no admin tools.
+    non_admin_token: String,
 }
 
 fn runtime(threads: usize) -> Result<Runtime, String> {
@@ -95,6 +100,9 @@ impl Bench {
         let claims = json!({ "id": USER_ID, "uuid": "bench-alice", "exp": exp });
         let token = quilt_mcp::auth::sign_token(&Secret::new(secret.as_str()), &claims)
             .map_err(|e| format!("cannot sign the bench token: {e}"))?;
+        let claims = json!({ "id": NON_ADMIN_ID, "uuid": "bench-bob", "exp": exp });
+        let non_admin_token = quilt_mcp::auth::sign_token(&Secret::new(secret.as_str()), &claims)
+            .map_err(|e| format!("cannot sign the bench token: {e}"))?;
         Ok(Bench {
             settings,
             driver: runtime(2)?,
@@ -104,6 +112,7 @@ impl Bench {
             memo,
             secret,
             token,
+            non_admin_token,
         })
     }
 
@@ -264,23 +273,62 @@ impl Bench {
     /// The main server: memory at rest, the load rows, the bulk run, the slow-catalog aim.
     fn main_server(&self, cold: Vec<Duration>) -> Result<Results, String> {
         let server = ServerProcess::start(&self.vars(false))?;
-        let (status, list_body) = self
+        let (status, _) = self
             .driver
             .block_on(client::once(server.addr, &self.tools_list()))?;
         if status != 200 {
             return Err(format!("tools/list answered {status}"));
         }
+        let list_sizes = self.list_sizes(&server)?;
         std::thread::sleep(Duration::from_millis(300));
         let mut r = Results {
             cold,
             idle: server.sample(),
-            list_bytes: list_body.len(),
+            list_sizes,
             ..Results::default()
         };
         let sampler = self.load_rows(&server, &mut r)?;
         self.bulk(&server, sampler, &mut r)?;
         (r.health_slow, r.slow_calls, r.slow_peak) = self.slow_catalog(&server)?;
         Ok(r)
+    }
+
+    /// The bytes and tool count of `tools/list` for an admin, a non-admin and a read-only caller.
+    fn list_sizes(
+        &self,
+        server: &ServerProcess,
+    ) -> Result<Vec<(&'static str, usize, usize)>, String> {
+        let admin = self.tools_list();
+        let mut non_admin = self.tools_list();
+        let bearer = HeaderValue::from_str(&format!("Bearer {}", self.non_admin_token))
+            .map_err(|e| e.to_string())?;
+        non_admin
+            .headers
+            .retain(|(name, _)| name != header::AUTHORIZATION);
+        non_admin.headers.push((header::AUTHORIZATION, bearer));
+        let mut read_only = self.tools_list();
+        read_only.headers.push((
+            HeaderName::from_static("x-mcp-readonly"),
+            HeaderValue::from_static("true"),
+        ));
+        let mut sizes = Vec::new();
+        for (who, template) in [
+            ("admin", admin),
+            ("non-admin", non_admin),
+            ("read-only", read_only),
+        ] {
+            let (status, body) = self.driver.block_on(client::once(server.addr, &template))?;
+            let answer: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| format!("tools/list for {who} is not JSON: {e}"))?;
+            let tools = answer["result"]["tools"].as_array().map_or(0, Vec::len);
+            if status != 200 || tools == 0 {
+                return Err(format!(
+                    "tools/list for {who} answered {status} with {tools} tools"
+                ));
+            }
+            sizes.push((who, body.len(), tools));
+        }
+        Ok(sizes)
     }
 
     /// The rows at full concurrency; returns the memory sampler started for the tool calls.
