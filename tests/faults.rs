@@ -158,3 +158,87 @@ fn health_stays_fast_while_200_tool_calls_wait_on_a_slow_catalog() {
         assert_eq!(answer["result"]["isError"], false, "{answer}");
     }
 }
+
+/// `n` concurrent bucket_list calls as alice; each answer with how long it took.
+fn concurrent_calls(h: &Harness, n: usize) -> Vec<(serde_json::Value, Duration)> {
+    let url = h.url("/mcp");
+    let callers: Vec<_> = (0..n)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let body = json!({"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                    "params": {"name": "bucket_list", "arguments": {}}});
+                let started = Instant::now();
+                let mut response = client()
+                    .post(&url)
+                    .header("authorization", &format!("Bearer {}", token(ALICE)))
+                    .send(serde_json::to_vec(&body).unwrap())
+                    .unwrap();
+                let text = response.body_mut().read_to_string().unwrap();
+                let answer = serde_json::from_str::<serde_json::Value>(&text).unwrap();
+                (answer, started.elapsed())
+            })
+        })
+        .collect();
+    callers.into_iter().map(|c| c.join().unwrap()).collect()
+}
+
+#[test]
+fn past_the_catalog_call_limit_calls_get_a_fast_clear_busy_answer() {
+    let h = Harness::start_with(&[
+        ("MCP_OPTIMIZATION_ENABLED", "false"),
+        ("MCP_CATALOG_MAX_IN_FLIGHT", "3"),
+        ("MCP_CATALOG_SLOT_WAIT_MS", "200"),
+    ]);
+    // Warm the caller's admin status and credentials first, so each call is one catalog call.
+    expect_success(&h);
+    h.mock().set_fault(Fault {
+        latency: Duration::from_millis(1500),
+        ..Fault::default()
+    });
+    let answers = concurrent_calls(&h, 10);
+    let (served, busy): (Vec<_>, Vec<_>) = answers
+        .iter()
+        .partition(|(answer, _)| answer["result"]["isError"] == false);
+    assert_eq!(served.len(), 3, "the limit: {answers:?}");
+    for (answer, took) in &busy {
+        let text = answer["result"]["content"][0]["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("server busy: all 3 catalog-call slots are in use")
+                && text.contains("retry"),
+            "{text}"
+        );
+        assert!(
+            *took < Duration::from_millis(1200),
+            "busy after {took:?}: not fast"
+        );
+    }
+    // The slots came back: the next call is served.
+    h.mock().clear_fault();
+    expect_success(&h);
+}
+
+#[test]
+fn a_call_that_timed_out_gives_its_slot_back() {
+    let h = Harness::start_with(&[
+        ("MCP_OPTIMIZATION_ENABLED", "false"),
+        ("MCP_CATALOG_MAX_IN_FLIGHT", "1"),
+        ("MCP_CATALOG_SLOT_WAIT_MS", "3000"),
+        ("QUILT_SERVICE_TIMEOUT", "1"),
+    ]);
+    expect_success(&h);
+    h.mock().set_fault(Fault {
+        latency: Duration::from_secs(3),
+        ..Fault::default()
+    });
+    expect_tool_error(
+        &h,
+        &["did not answer", "within 1 s"],
+        Duration::from_millis(2500),
+    );
+    h.mock().clear_fault();
+    // With one slot, this call is served only if the timed-out one released it.
+    let started = Instant::now();
+    expect_success(&h);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}

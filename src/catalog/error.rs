@@ -34,6 +34,10 @@ pub enum CatalogErrorKind {
     InvalidInput(Vec<String>),
     /// The typed `OperationError` arm: the catalog's own message.
     OperationError(String),
+    /// Every catalog-call slot stayed taken for the whole bounded wait: this server is at its
+    /// configured limit (`MCP_CATALOG_MAX_IN_FLIGHT`). Nothing was sent. The limit, then the
+    /// seconds to wait before retrying.
+    Busy { limit: usize, retry_after_secs: u64 },
 }
 
 /// A failed catalog call: which call, and why.
@@ -111,6 +115,13 @@ impl fmt::Display for CatalogError {
                 "no permission for {op} (403): the catalog user behind this token is not allowed to do this"
             ),
             CatalogErrorKind::NotFound => write!(f, "not found (404) for {op}"),
+            CatalogErrorKind::Busy {
+                limit,
+                retry_after_secs,
+            } => write!(
+                f,
+                "server busy: all {limit} catalog-call slots are in use, so {op} was not sent; retry in {retry_after_secs} s"
+            ),
             CatalogErrorKind::Timeout(secs) => write!(
                 f,
                 "the catalog did not answer {op} within {secs} s; try again later or narrow the request"

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::CallerToken;
 use crate::config::Config;
@@ -65,6 +66,10 @@ pub struct CatalogClient {
     credentials: credentials::CredentialCache,
     sessions: browsing::SessionCache,
     browsing_ttl: Duration,
+    /// One permit per catalog call in flight (each holds a blocking-pool thread).
+    slots: Arc<Semaphore>,
+    max_in_flight: usize,
+    slot_wait: Duration,
 }
 
 /// One HTTP exchange's outcome, as the blocking half hands it back.
@@ -105,6 +110,34 @@ impl CatalogClient {
             credentials: credentials::CredentialCache::default(),
             sessions: browsing::SessionCache::default(),
             browsing_ttl: config.browsing_session_ttl,
+            slots: Arc::new(Semaphore::new(config.catalog_max_in_flight)),
+            max_in_flight: config.catalog_max_in_flight,
+            slot_wait: config.catalog_slot_wait,
+        }
+    }
+
+    /// A slot for one catalog call, waiting at most the configured time. The permit moves into
+    /// the blocking closure, so the slot is free exactly when the thread is: a call whose
+    /// request gave up still holds its slot until ureq's own timeout ends it, and the count of
+    /// threads stays bounded either way.
+    async fn slot(&self, label: &str) -> Result<OwnedSemaphorePermit, CatalogError> {
+        let busy = || {
+            let retry_after_secs = self.slot_wait.as_secs().max(1);
+            CatalogError::new(
+                label,
+                CatalogErrorKind::Busy {
+                    limit: self.max_in_flight,
+                    retry_after_secs,
+                },
+            )
+        };
+        match tokio::time::timeout(self.slot_wait, Arc::clone(&self.slots).acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphore is never closed; treat it like a full one.
+            Ok(Err(_)) | Err(_) => {
+                tracing::warn!(operation = %label, limit = self.max_in_flight, "catalog call refused: server busy");
+                Err(busy())
+            }
         }
     }
 
@@ -270,8 +303,11 @@ impl CatalogClient {
         let request_id = who.request_id.0.clone();
         let timeout_secs = self.timeout.as_secs();
         let label = "GET file";
+        let slot = self.slot(label).await?;
         let joined = tokio::task::spawn_blocking(move || {
-            fetch_bytes(&agent, &url, token.as_ref(), &request_id, max_bytes)
+            let fetched = fetch_bytes(&agent, &url, token.as_ref(), &request_id, max_bytes);
+            drop(slot);
+            fetched
         })
         .await;
         let (status, bytes) = match joined {
@@ -333,16 +369,19 @@ impl CatalogClient {
         let request_id = request_id.0.clone();
         let timeout_secs = self.timeout.as_secs();
         let op = label.to_string();
+        let slot = self.slot(&op).await?;
         let started = std::time::Instant::now();
         let joined = tokio::task::spawn_blocking(move || {
-            exchange(
+            let reply = exchange(
                 &agent,
                 method,
                 &url,
                 token.as_ref(),
                 &request_id,
                 body.as_ref(),
-            )
+            );
+            drop(slot);
+            reply
         })
         .await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
