@@ -24,7 +24,7 @@
 //!
 //! Around them: [`config`] (environment, read once), [`secret`] (the JWT secret, from the
 //! environment or SSM, refreshed in the background), [`state`] (what requests share),
-//! [`logging`], [`http`] (shared HTTP types) and [`time`]. [`curl`] is the image's stand-in
+//! [`logging`], [`http`] (shared HTTP types, URL percent-encoding) and [`time`]. [`curl`] is the image's stand-in
 //! `curl` for shell health checks.
 
 pub mod auth;
