@@ -2,23 +2,31 @@
 //!
 //! The text lives in `.graphql` files, not Rust strings, so it can be read, diffed and validated
 //! as GraphQL: `tests/graphql_operations.rs` checks every entry of [`ALL`] against [`SCHEMA`].
+//! Selections several operations share (a user, a role, the `InvalidInput` arm) are fragments
+//! in `schema/queries/fragments/`, appended to each operation that spreads them.
 
-/// One named GraphQL operation, embedded from `schema/queries/<name>.graphql`.
+/// One named GraphQL operation, embedded from `schema/queries/<name>.graphql` with its fragments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Operation {
     /// The operation name, which is also the file name without `.graphql`.
     pub name: &'static str,
-    /// The document sent as the request's `query`: exactly one operation, comments kept.
+    /// The document sent as the request's `query`: exactly one operation, then the fragments
+    /// it uses (shared selections from `schema/queries/fragments/`), comments kept.
     pub text: &'static str,
 }
 
 /// An [`Operation`] embedding `schema/queries/<name>.graphql`, so the name and the file cannot
-/// disagree.
+/// disagree, followed by each `schema/queries/fragments/<fragment>.graphql` it spreads (nested
+/// ones too): the text sent is still one document, and validation refuses a fragment missing
+/// from the list or listed but unused.
 macro_rules! operation {
-    ($name:literal) => {
+    ($name:literal $(, $fragment:literal)*) => {
         Operation {
             name: $name,
-            text: include_str!(concat!("../../schema/queries/", $name, ".graphql")),
+            text: concat!(
+                include_str!(concat!("../../schema/queries/", $name, ".graphql")),
+                $(include_str!(concat!("../../schema/queries/fragments/", $fragment, ".graphql")),)*
+            ),
         }
     };
 }
@@ -35,7 +43,8 @@ pub const AUTH_STATUS: Operation = operation!("AuthStatus");
 pub const LIST_BUCKETS: Operation = operation!("ListBuckets");
 
 /// Opens a short-lived browsing session for one package revision, for credential-free reads.
-pub const BROWSING_SESSION_CREATE: Operation = operation!("BrowsingSessionCreate");
+pub const BROWSING_SESSION_CREATE: Operation =
+    operation!("BrowsingSessionCreate", "InvalidInputErrors");
 
 // Packages: reading.
 
@@ -63,10 +72,10 @@ pub const PACKAGE_FILE: Operation = operation!("PackageFile");
 // Packages: writing.
 
 /// Pushes a new revision built from entries that already sit in S3 (no data is copied).
-pub const PACKAGE_CONSTRUCT: Operation = operation!("PackageConstruct");
+pub const PACKAGE_CONSTRUCT: Operation = operation!("PackageConstruct", "InvalidInputErrors");
 
 /// Copies a revision, data included, into params.bucket (which must be a configured successor).
-pub const PACKAGE_PROMOTE: Operation = operation!("PackagePromote");
+pub const PACKAGE_PROMOTE: Operation = operation!("PackagePromote", "InvalidInputErrors");
 
 /// Deletes one revision; a whole package goes by deleting each of its revisions.
 pub const PACKAGE_REVISION_DELETE: Operation = operation!("PackageRevisionDelete");
@@ -74,60 +83,95 @@ pub const PACKAGE_REVISION_DELETE: Operation = operation!("PackageRevisionDelete
 // Search.
 
 /// First page of a package search; pass the cursor to SearchMorePackages for the next ones.
-pub const SEARCH_PACKAGES: Operation = operation!("SearchPackages");
+pub const SEARCH_PACKAGES: Operation = operation!("SearchPackages", "InvalidInputErrors");
 
 /// The package search page after `$after` (a cursor from SearchPackages or from this query).
-pub const SEARCH_MORE_PACKAGES: Operation = operation!("SearchMorePackages");
+pub const SEARCH_MORE_PACKAGES: Operation = operation!("SearchMorePackages", "InvalidInputErrors");
 
 /// First page of an object (S3 key) search; pass the cursor to SearchMoreObjects for the next ones.
-pub const SEARCH_OBJECTS: Operation = operation!("SearchObjects");
+pub const SEARCH_OBJECTS: Operation = operation!("SearchObjects", "InvalidInputErrors");
 
 /// The object search page after `$after` (a cursor from SearchObjects or from this query).
-pub const SEARCH_MORE_OBJECTS: Operation = operation!("SearchMoreObjects");
+pub const SEARCH_MORE_OBJECTS: Operation = operation!("SearchMoreObjects", "InvalidInputErrors");
 
 // Administration: users and roles.
 
 /// Every user of the stack, with their roles.
-pub const LIST_USERS: Operation = operation!("ListUsers");
+pub const LIST_USERS: Operation = operation!("ListUsers", "UserFields", "RoleFields");
 
 /// One user by name; `get` is null when there is no such user.
-pub const GET_USER: Operation = operation!("GetUser");
+pub const GET_USER: Operation = operation!("GetUser", "UserFields", "RoleFields");
 
 /// Creates a user with an active role and, optionally, extra roles.
-pub const CREATE_USER: Operation = operation!("CreateUser");
+pub const CREATE_USER: Operation = operation!(
+    "CreateUser",
+    "UserFields",
+    "RoleFields",
+    "InvalidInputErrors"
+);
 
 /// Deletes a user; `mutate` is null when there is no such user.
-pub const DELETE_USER: Operation = operation!("DeleteUser");
+pub const DELETE_USER: Operation = operation!("DeleteUser", "InvalidInputErrors");
 
 /// Changes a user's email; `mutate` is null when there is no such user.
-pub const SET_USER_EMAIL: Operation = operation!("SetUserEmail");
+pub const SET_USER_EMAIL: Operation = operation!(
+    "SetUserEmail",
+    "UserFields",
+    "RoleFields",
+    "InvalidInputErrors"
+);
 
 /// Grants or revokes a user's admin flag; `mutate` is null when there is no such user.
-pub const SET_USER_ADMIN: Operation = operation!("SetUserAdmin");
+pub const SET_USER_ADMIN: Operation = operation!(
+    "SetUserAdmin",
+    "UserFields",
+    "RoleFields",
+    "InvalidInputErrors"
+);
 
 /// Activates or deactivates a user; `mutate` is null when there is no such user.
-pub const SET_USER_ACTIVE: Operation = operation!("SetUserActive");
+pub const SET_USER_ACTIVE: Operation = operation!(
+    "SetUserActive",
+    "UserFields",
+    "RoleFields",
+    "InvalidInputErrors"
+);
 
 /// Starts a password reset for a user; `mutate` is null when there is no such user.
-pub const RESET_USER_PASSWORD: Operation = operation!("ResetUserPassword");
+pub const RESET_USER_PASSWORD: Operation = operation!("ResetUserPassword", "InvalidInputErrors");
 
 /// Sets a user's active role and extra roles (added to the current ones when $append).
-pub const SET_USER_ROLE: Operation = operation!("SetUserRole");
+pub const SET_USER_ROLE: Operation = operation!(
+    "SetUserRole",
+    "UserFields",
+    "RoleFields",
+    "InvalidInputErrors"
+);
 
 /// Adds extra roles to a user; `mutate` is null when there is no such user.
-pub const ADD_USER_ROLES: Operation = operation!("AddUserRoles");
+pub const ADD_USER_ROLES: Operation = operation!(
+    "AddUserRoles",
+    "UserFields",
+    "RoleFields",
+    "InvalidInputErrors"
+);
 
 /// Removes roles from a user; $fallback becomes the active role if that one is removed.
-pub const REMOVE_USER_ROLES: Operation = operation!("RemoveUserRoles");
+pub const REMOVE_USER_ROLES: Operation = operation!(
+    "RemoveUserRoles",
+    "UserFields",
+    "RoleFields",
+    "InvalidInputErrors"
+);
 
 /// Every role of the stack, managed or not.
-pub const LIST_ROLES: Operation = operation!("ListRoles");
+pub const LIST_ROLES: Operation = operation!("ListRoles", "RoleFields");
 
 /// The SSO configuration; `ssoConfig` is null when none is set.
 pub const GET_SSO_CONFIG: Operation = operation!("GetSSOConfig");
 
 /// Replaces the SSO configuration; a null $config removes it (and the result is null).
-pub const SET_SSO_CONFIG: Operation = operation!("SetSSOConfig");
+pub const SET_SSO_CONFIG: Operation = operation!("SetSSOConfig", "InvalidInputErrors");
 
 // Tabulator.
 
@@ -135,10 +179,11 @@ pub const SET_SSO_CONFIG: Operation = operation!("SetSSOConfig");
 pub const LIST_TABULATOR_TABLES: Operation = operation!("ListTabulatorTables");
 
 /// Creates or replaces a bucket's Tabulator table; a null $config deletes it.
-pub const SET_TABULATOR_TABLE: Operation = operation!("SetTabulatorTable");
+pub const SET_TABULATOR_TABLE: Operation = operation!("SetTabulatorTable", "InvalidInputErrors");
 
 /// Renames a bucket's Tabulator table.
-pub const RENAME_TABULATOR_TABLE: Operation = operation!("RenameTabulatorTable");
+pub const RENAME_TABULATOR_TABLE: Operation =
+    operation!("RenameTabulatorTable", "InvalidInputErrors");
 
 /// Whether Tabulator open query is on for the stack.
 pub const GET_OPEN_QUERY_STATUS: Operation = operation!("GetOpenQueryStatus");
