@@ -26,8 +26,9 @@
 //!
 //! Around them: [`config`] (environment, read once), [`secret`] (the JWT secret, from the
 //! environment or SSM, refreshed in the background), [`state`] (what requests share),
-//! [`logging`], [`http`] (shared HTTP types), [`time`] and [`ttl_map`] (the bounded, expiring map
-//! behind every cache and the rate limiter). [`curl`] is the image's stand-in
+//! [`logging`], [`http`] (shared HTTP types, URL percent-encoding), [`time`] and [`ttl_map`]
+//! (the bounded, expiring map behind every cache and the rate limiter). [`curl`] is the image's
+//! stand-in
 //! `curl` for shell health checks.
 
 pub mod auth;

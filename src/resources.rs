@@ -149,21 +149,18 @@ fn capture(template: &str, uri: &str) -> Option<String> {
     percent_decode(raw).filter(|value| !value.trim().is_empty())
 }
 
+/// Decodes `%XX` escapes; `None` for a malformed escape (not a URI) or bytes that are not UTF-8.
 fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    // The crate keeps a malformed escape as written; a URI holding one names no resource.
+    let well_formed = text.split('%').skip(1).all(|after| {
+        after
+            .get(..2)
+            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    let decoded = percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .ok()?;
+    well_formed.then(|| decoded.into_owned())
 }
 
 /// Why a resource could not be read.

@@ -1,8 +1,10 @@
 //! Every GraphQL operation we send is checked against `schema/catalog.graphql`: it must parse,
 //! validate, hold exactly one operation named like its file, and be listed in `queries::ALL`.
-//! Each operation's normalized text is snapshotted, so a change shows up in review.
+//! Each operation's normalized text is snapshotted, so a change shows up in review. Shared
+//! selections are fragment files in `schema/queries/fragments/`, one fragment each, appended to
+//! the operations that spread them (validation refuses a missing or an unused one).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
@@ -12,6 +14,7 @@ use quilt_mcp::catalog::queries::{ALL, Operation, SCHEMA};
 
 const SCHEMA_FILE: &str = "schema/catalog.graphql";
 const QUERIES_DIR: &str = "schema/queries";
+const FRAGMENTS_DIR: &str = "schema/queries/fragments";
 
 /// Snapshots go to the top-level `snapshots/`, named `<subject>__<case>` without module prefix.
 fn snapshot_settings() -> insta::Settings {
@@ -83,6 +86,9 @@ fn every_query_file_is_in_all_and_every_entry_has_its_file() {
     for entry in entries {
         let path = entry.expect("a directory entry").path();
         let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+        if file_name == "fragments" && path.is_dir() {
+            continue;
+        }
         match file_name.strip_suffix(".graphql") {
             Some(stem) => on_disk.insert(stem.to_string()),
             None => panic!("{QUERIES_DIR}/{file_name} is not a .graphql file"),
@@ -106,14 +112,62 @@ fn every_query_file_is_in_all_and_every_entry_has_its_file() {
         "queries::ALL entries without a file: {no_file:?}"
     );
 
-    // The constant must embed the file its name points to, not a sibling's.
+    // The constant must embed the file its name points to, not a sibling's, then only
+    // fragment files.
+    let fragments = fragment_files();
     for Operation { name, text } in ALL {
         let file = file_of(name);
         let on_disk = fs::read_to_string(dir.join(format!("{name}.graphql")))
             .unwrap_or_else(|err| panic!("reading {file}: {err}"));
+        let Some(mut rest) = text.strip_prefix(on_disk.as_str()) else {
+            panic!("the constant named {name} does not start with {file}");
+        };
+        while !rest.is_empty() {
+            let next = fragments
+                .values()
+                .find_map(|f| rest.strip_prefix(f.as_str()));
+            rest = next.unwrap_or_else(|| {
+                panic!("the constant named {name} has more than {file} and fragment files")
+            });
+        }
+    }
+}
+
+/// Each fragment file's name (without `.graphql`) and text.
+fn fragment_files() -> BTreeMap<String, String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(FRAGMENTS_DIR);
+    let entries = fs::read_dir(&dir).unwrap_or_else(|err| panic!("reading {FRAGMENTS_DIR}: {err}"));
+    let mut files = BTreeMap::new();
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+        let Some(stem) = file_name.strip_suffix(".graphql") else {
+            panic!("{FRAGMENTS_DIR}/{file_name} is not a .graphql file");
+        };
+        let text = fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("reading {FRAGMENTS_DIR}/{file_name}: {err}"));
+        files.insert(stem.to_string(), text);
+    }
+    files
+}
+
+#[test]
+fn every_fragment_file_holds_its_fragment_and_is_used() {
+    for (name, text) in fragment_files() {
+        let file = format!("{FRAGMENTS_DIR}/{name}.graphql");
+        let defines: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("fragment "))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .collect();
         assert_eq!(
-            *text, on_disk,
-            "the constant named {name} does not embed {file}"
+            defines,
+            [name.as_str()],
+            "{file} must define exactly fragment {name}"
+        );
+        assert!(
+            ALL.iter().any(|op| op.text.contains(text.as_str())),
+            "{file} is appended to no operation in queries::ALL"
         );
     }
 }

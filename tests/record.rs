@@ -134,7 +134,7 @@ fn session(token: &str) -> Vec<Call> {
 fn create_session(token: &str, hash: &str) -> Call {
     graphql(
         token,
-        json!({ "query": include_str!("../schema/queries/BrowsingSessionCreate.graphql"),
+        json!({ "query": quilt_mcp::catalog::queries::BROWSING_SESSION_CREATE.text,
                 "variables": { "scope": format!("quilt+s3://{BUCKET}#package={PACKAGE}@{hash}"), "ttl": 600 } }),
     )
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 use crate::catalog::cache::CallerKey;
 use crate::catalog::error::{CatalogError, CatalogErrorKind};
 use crate::catalog::queries::BROWSING_SESSION_CREATE;
-use crate::catalog::{CatalogClient, OnBehalf, encode};
+use crate::catalog::{CatalogClient, OnBehalf};
+use crate::http::encode_component;
 use crate::time::{parse_rfc3339, unix_now};
 use crate::ttl_map::TtlMap;
 
@@ -156,13 +157,13 @@ impl CatalogClient {
         let encoded: Vec<String> = path
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(encode)
+            .map(encode_component)
             .collect();
         // The registry serves /browse (the catalog's s3-proxy forwards it there).
         let url = format!(
             "{}/browse/{}/{}",
             self.registry_url,
-            encode(session_id),
+            encode_component(session_id),
             encoded.join("/")
         );
         let reply = self

@@ -182,10 +182,7 @@ pub(crate) fn refused_field(value: &Value, errors: &[Value]) -> Option<String> {
 /// The first bytes of a body, for error messages: never a whole HTML page.
 pub fn snippet(body: &str) -> String {
     let trimmed = body.trim();
-    let mut end = trimmed.len().min(200);
-    while !trimmed.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = trimmed.floor_char_boundary(200);
     let mut out = trimmed[..end].replace(['\n', '\r'], " ");
     if end < trimmed.len() {
         out.push('…');

@@ -20,6 +20,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::CallerToken;
 use crate::config::Config;
+use crate::http::encode_component;
 use crate::layers::request_id::RequestId;
 use crate::ttl_map::TtlMap;
 
@@ -280,7 +281,7 @@ impl CatalogClient {
         let label = "GET /api/search";
         let pairs: Vec<String> = query
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
             .collect();
         let url = format!("{}/api/search?{}", self.registry_url, pairs.join("&"));
         let reply = self.send(label, "GET", url, Some(who), None).await?;
@@ -517,20 +518,6 @@ fn parse_json(label: &str, reply: &Reply) -> Result<Value, CatalogError> {
             )),
         )
     })
-}
-
-/// Percent-encodes a query-string component (RFC 3986 unreserved characters pass through).
-pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 /// The first bytes of a file, and whether there were more.

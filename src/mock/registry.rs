@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::fault::Prepared;
 use super::model::{Model, Refusal, User, registry_time};
+use crate::http::{decode_path_lossy, encode_key_path};
 use crate::time::unix_now;
 
 /// How long the credentials the registry issues are valid.
@@ -106,7 +107,7 @@ pub(crate) fn browse(model: &Model, caller: &User, rest: &str, base_url: &str) -
             &json!({ "message": "OwnerMismatch: the session belongs to another user" }),
         );
     }
-    let path = percent_decode(path);
+    let path = decode_path_lossy(path);
     let entry = model
         .package(&session.bucket, &session.package)
         .and_then(|p| p.revision(&session.hash))
@@ -121,7 +122,7 @@ pub(crate) fn browse(model: &Model, caller: &User, rest: &str, base_url: &str) -
     let location = format!(
         "{base_url}/presigned/{}/{}?versionId={version}&X-Amz-Expires=60&X-Amz-Signature={session_id}",
         entry.bucket,
-        encode_path(&entry.key),
+        encode_key_path(&entry.key),
     );
     let mut headers = HeaderMap::new();
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -155,46 +156,7 @@ pub(crate) fn presigned(
         return super::s3::error(StatusCode::FORBIDDEN, "AccessDenied", "Request has expired");
     }
     let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-    let key = percent_decode(key);
+    let key = decode_path_lossy(key);
     // A presigned link is an S3 GET without the signing headers: the S3 face answers it.
     super::s3_face::read(model, bucket, &key, param("versionId"), false, range)
-}
-
-/// Percent-decodes a URL path segment (UTF-8; a bad escape is kept as is).
-pub(crate) fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Percent-encodes a key for a URL path, keeping `/`.
-fn encode_path(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for byte in key.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }

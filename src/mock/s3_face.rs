@@ -13,8 +13,8 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::fault::Prepared;
 use super::model::{ListRequest, Model, ObjectVersion, s3_time};
-use super::registry::percent_decode;
 use super::s3::{content_type_of, error, escape_xml, ranged};
+use crate::http::decode_path_lossy;
 use crate::time::format_http_date;
 
 /// The most keys one ListObjectsV2 page returns, as S3.
@@ -47,7 +47,7 @@ pub(crate) fn answer(
     };
     let path = parts.uri.path().trim_start_matches('/');
     let (bucket, object_key) = path.split_once('/').unwrap_or((path, ""));
-    let object_key = percent_decode(object_key);
+    let object_key = decode_path_lossy(object_key);
     let param = |name: &str| {
         query
             .iter()

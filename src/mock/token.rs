@@ -4,6 +4,10 @@
 //! answer per user. The real registry checks the signature; quilt-mcp checks it too before it
 //! forwards anything. So here we decode the payload (the middle, base64url part) and read `id`.
 
+use base64::Engine;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
 /// The integer `id` claim of a bearer token's payload, or `None` if the token is not a readable JWT.
 ///
 /// Accepts the bare token or a whole `Bearer <token>` header value. The signature is not checked.
@@ -29,31 +33,19 @@ pub fn caller_id_from_bearer(token: &str) -> Option<i64> {
     }
 }
 
+/// base64url as JWTs write it (no padding), also reading padded text and non-zero trailing
+/// bits, as the hand-written decoder this replaces did: the mock reads, it does not validate.
+const BASE64URL: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
 /// Decodes unpadded (or padded) base64url; `None` on any character outside the alphabet.
 pub(crate) fn decode_base64url(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut buffer: u32 = 0;
-    let mut bits: u32 = 0;
-    for byte in text.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            // Truncation to the low byte is the point: the higher bits were emitted already.
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    BASE64URL.decode(text).ok()
 }
 
 #[cfg(test)]
@@ -61,20 +53,7 @@ mod tests {
     use super::*;
 
     fn encode(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            }
-        }
-        out
+        BASE64URL.encode(bytes)
     }
 
     fn token(payload: &str) -> String {
@@ -105,6 +84,13 @@ mod tests {
                 text.as_bytes()
             );
         }
+    }
+
+    #[test]
+    fn reads_padded_text_too() {
+        assert_eq!(decode_base64url("YQ==").unwrap(), b"a");
+        assert_eq!(decode_base64url("YQ").unwrap(), b"a");
+        assert_eq!(decode_base64url("a+b/"), None);
     }
 
     #[test]

@@ -102,14 +102,7 @@ pub fn bucket_names(body: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// Escapes everything but letters and digits, more than a client must: the catalog decodes any escape.
 pub fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::encode;
+use crate::http::encode_component;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Friendly catalog names that upstream accepted, and the URLs they stand for.
@@ -73,7 +73,7 @@ fn host_of(base: &str) -> String {
 fn encode_path(path: &str) -> String {
     path.split('/')
         .filter(|s| !s.is_empty())
-        .map(encode)
+        .map(encode_component)
         .collect::<Vec<_>>()
         .join("/")
 }

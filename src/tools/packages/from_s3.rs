@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::aws::s3::{CallerS3, ListRequest};
-use crate::catalog::encode;
+use crate::http::encode_key_path;
 use crate::tools::buckets::objects::caller_s3;
 use crate::tools::navigation::links::bucket_name;
 use crate::tools::packages::list::{MAX_FLAT_ENTRIES, PackageRef};
@@ -231,8 +231,7 @@ impl Found {
 
 /// `s3://bucket/key` with each key segment percent-encoded, as package physical keys are written.
 fn physical_key(bucket: &str, key: &str) -> String {
-    let path: Vec<String> = key.split('/').map(encode).collect();
-    format!("s3://{bucket}/{}", path.join("/"))
+    format!("s3://{bucket}/{}", encode_key_path(key))
 }
 
 /// The generated metadata for `found` under the template, with `extra` merged over it.

@@ -100,10 +100,7 @@ pub fn bucket_of_index(index: &str) -> &str {
 
 fn text_preview(text: &str) -> String {
     let trimmed = text.trim();
-    let mut end = trimmed.len().min(200);
-    while !trimmed.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = trimmed.floor_char_boundary(200);
     trimmed[..end].to_string()
 }
 
