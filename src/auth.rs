@@ -5,57 +5,21 @@
 //! enforces the caller's permissions. The token's `Debug` never shows it.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 
 use crate::config::Secret;
 use crate::http::BoxFuture;
-use crate::secret::RefreshSignal;
+pub use crate::identity::{Caller, CallerToken, Claims};
 
 /// Tokens longer than this are refused before any parsing: real catalog tokens are a few hundred bytes.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
-
-/// The caller's raw bearer token, forwarded unchanged to the catalog.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct CallerToken(Arc<str>);
-
-impl CallerToken {
-    /// Wraps a token that has been verified.
-    pub fn new(token: &str) -> Self {
-        CallerToken(Arc::from(token))
-    }
-    /// The token, for the `Authorization` header of catalog requests only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for CallerToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CallerToken(<redacted>)")
-    }
-}
-
-/// The verified claims we rely on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claims {
-    /// The catalog's user id.
-    pub id: i64,
-    /// The catalog's user uuid.
-    pub uuid: String,
-    /// Expiry, seconds since the epoch.
-    pub exp: i64,
-}
-
-/// A verified caller: what the auth layer puts in a request's extensions.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub claims: Claims,
-    pub token: CallerToken,
-}
 
 /// Why a token was refused; `reason()` is the word in the log line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -276,6 +240,73 @@ fn claims_from(claims: &Value) -> Result<Claims, AuthError> {
 pub fn sign_token(secret: &Secret, claims: &Value) -> Result<String, jsonwebtoken::errors::Error> {
     let key = jsonwebtoken::EncodingKey::from_secret(secret.expose().as_bytes());
     jsonwebtoken::encode(&jsonwebtoken::Header::new(Algorithm::HS256), claims, &key)
+}
+
+/// Forced reads after signature failures: at most one per interval, and a way to wait for it.
+pub struct RefreshSignal {
+    interval: Duration,
+    max_wait: Duration,
+    forced: Mutex<Forced>,
+    wake: Notify,
+    /// Bumped after every forced read, whatever its outcome.
+    done: watch::Sender<u64>,
+}
+
+#[derive(Default)]
+struct Forced {
+    last: Option<Instant>,
+    in_flight: bool,
+}
+
+impl RefreshSignal {
+    /// The shortest time between two forced reads (also the refresher's period).
+    pub(crate) fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// Completes when a forced read is asked for (the secret refresher waits on this).
+    pub(crate) async fn forced(&self) {
+        self.wake.notified().await
+    }
+
+    /// A signal allowing one forced read per `interval`; waiters give up after `max_wait`.
+    pub fn new(interval: Duration, max_wait: Duration) -> RefreshSignal {
+        RefreshSignal {
+            interval,
+            max_wait,
+            forced: Mutex::new(Forced::default()),
+            wake: Notify::new(),
+            done: watch::Sender::new(0),
+        }
+    }
+
+    /// Called after a signature failure. Starts a forced read unless one ran within the
+    /// interval, and returns a future that completes when the running read is done; `None`
+    /// when no read runs, so the caller refuses at once.
+    pub fn request(&self) -> Option<BoxFuture<'static, ()>> {
+        let mut forced = self.forced.lock().unwrap_or_else(PoisonError::into_inner);
+        if !forced.in_flight {
+            if forced.last.is_some_and(|at| at.elapsed() < self.interval) {
+                return None;
+            }
+            forced.last = Some(Instant::now());
+            forced.in_flight = true;
+            self.wake.notify_one();
+        }
+        // Subscribed under the lock, and `finish` bumps under the same lock: no missed wake-up.
+        let mut done = self.done.subscribe();
+        let max_wait = self.max_wait;
+        Some(Box::pin(async move {
+            let _ = tokio::time::timeout(max_wait, done.changed()).await;
+        }))
+    }
+
+    /// Wakes the requests waiting for the forced read (the secret refresher calls this).
+    pub(crate) fn finish(&self) {
+        let mut forced = self.forced.lock().unwrap_or_else(PoisonError::into_inner);
+        forced.in_flight = false;
+        self.done.send_modify(|n| *n = n.wrapping_add(1));
+    }
 }
 
 #[cfg(test)]

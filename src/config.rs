@@ -149,7 +149,7 @@ pub struct Config {
     pub telemetry_level: TelemetryLevel,
     pub optimization_enabled: bool,
     /// The toolsets any caller may see (`MCP_TOOLSETS`, default all); requests may narrow it.
-    pub toolsets: crate::tools::Toolsets,
+    pub toolsets: crate::toolset::Toolsets,
     /// `MCP_READ_ONLY`: every tool that may change something is gone for every caller.
     pub read_only: bool,
     /// Origins allowed besides loopback ones, e.g. `https://mcp.example.com`.
@@ -441,8 +441,8 @@ impl Config {
             )?),
             skip_banner: parse_bool("MCP_SKIP_BANNER", &raw.mcp_skip_banner, false)?,
             toolsets: match present(&raw.mcp_toolsets) {
-                None => crate::tools::Toolsets::all(),
-                Some(text) => crate::tools::Toolsets::parse(text).map_err(|why| {
+                None => crate::toolset::Toolsets::all(),
+                Some(text) => crate::toolset::Toolsets::parse(text).map_err(|why| {
                     invalid(
                         "MCP_TOOLSETS",
                         text,

@@ -13,7 +13,7 @@
 //! - [`mcp`]: JSON-RPC decoding, the Streamable HTTP rules, and the MCP methods.
 //! - [`tools`]: the static tool table: one folder per area (navigation, buckets, packages,
 //!   search, tabulator, admin), each declaring its toolset, one file per tool or small family;
-//!   [`resources`]: the resource table.
+//!   `tools::resources` is the resource table, served by the same handlers.
 //! - [`catalog`]: the only backend: GraphQL operations from `schema/queries/` and the registry's
 //!   REST endpoints, with the caller's token.
 //! - [`aws`]: S3, signed with the temporary credentials the registry issues to each caller,
@@ -28,8 +28,19 @@
 //! environment or SSM, refreshed in the background), [`state`] (what requests share),
 //! [`logging`], [`http`] (shared HTTP types, URL percent-encoding), [`time`] and [`ttl_map`]
 //! (the bounded, expiring map behind every cache and the rate limiter). [`curl`] is the image's
-//! stand-in
-//! `curl` for shell health checks.
+//! stand-in `curl` for shell health checks.
+//!
+//! # The house has floors
+//!
+//! Modules import from their own floor or the floors below, never in a circle (`tests/house.rs`
+//! fails on a new one), so `catalog` and `aws` can be read and tested alone:
+//!
+//! 1. [`time`], [`http`], [`ttl_map`], [`toolset`], [`identity`] (the caller and the request
+//!    id): nothing of ours.
+//! 2. [`config`], [`auth`] (with the secret refresher's signal), [`catalog`], [`tool_error`].
+//! 3. [`secret`], [`layers`], [`aws`], [`state`].
+//! 4. [`tools`] (with the resources and the request context), then [`mcp`], [`routes`],
+//!    [`server`], and the commands: [`cli`], [`demo`], [`mock`].
 
 pub mod auth;
 pub mod aws;
@@ -40,16 +51,18 @@ pub mod curl;
 #[cfg(feature = "mock")]
 pub mod demo;
 pub mod http;
+pub mod identity;
 pub mod layers;
 pub mod logging;
 pub mod mcp;
 #[cfg(feature = "mock")]
 pub mod mock;
-pub mod resources;
 pub mod routes;
 pub mod secret;
 pub mod server;
 pub mod state;
 pub mod time;
+pub mod tool_error;
 pub mod tools;
+pub mod toolset;
 pub mod ttl_map;

@@ -14,7 +14,7 @@
 //! requests never wait: the read runs in the background task and the verifier's lock is held
 //! only to swap keys.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -22,12 +22,10 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_ssm::config::ProvideCredentials;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::operation::get_parameter::GetParameterError;
-use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::auth::JwtVerifier;
+use crate::auth::{JwtVerifier, RefreshSignal};
 use crate::config::{Config, JwtSecretSource, Secret};
-use crate::http::BoxFuture;
 
 /// The longest a request waits for a read forced by its signature failure.
 const MAX_WAIT_FOR_READ: Duration = Duration::from_secs(10);
@@ -193,63 +191,6 @@ fn chain(error: &dyn std::error::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Forced reads after signature failures: at most one per interval, and a way to wait for it.
-pub struct RefreshSignal {
-    interval: Duration,
-    max_wait: Duration,
-    forced: Mutex<Forced>,
-    wake: Notify,
-    /// Bumped after every forced read, whatever its outcome.
-    done: watch::Sender<u64>,
-}
-
-#[derive(Default)]
-struct Forced {
-    last: Option<Instant>,
-    in_flight: bool,
-}
-
-impl RefreshSignal {
-    /// A signal allowing one forced read per `interval`; waiters give up after `max_wait`.
-    pub fn new(interval: Duration, max_wait: Duration) -> RefreshSignal {
-        RefreshSignal {
-            interval,
-            max_wait,
-            forced: Mutex::new(Forced::default()),
-            wake: Notify::new(),
-            done: watch::Sender::new(0),
-        }
-    }
-
-    /// Called after a signature failure. Starts a forced read unless one ran within the
-    /// interval, and returns a future that completes when the running read is done; `None`
-    /// when no read runs, so the caller refuses at once.
-    pub fn request(&self) -> Option<BoxFuture<'static, ()>> {
-        let mut forced = self.forced.lock().unwrap_or_else(PoisonError::into_inner);
-        if !forced.in_flight {
-            if forced.last.is_some_and(|at| at.elapsed() < self.interval) {
-                return None;
-            }
-            forced.last = Some(Instant::now());
-            forced.in_flight = true;
-            self.wake.notify_one();
-        }
-        // Subscribed under the lock, and `finish` bumps under the same lock: no missed wake-up.
-        let mut done = self.done.subscribe();
-        let max_wait = self.max_wait;
-        Some(Box::pin(async move {
-            let _ = tokio::time::timeout(max_wait, done.changed()).await;
-        }))
-    }
-
-    /// Wakes the requests waiting for the forced read.
-    fn finish(&self) {
-        let mut forced = self.forced.lock().unwrap_or_else(PoisonError::into_inner);
-        forced.in_flight = false;
-        self.done.send_modify(|n| *n = n.wrapping_add(1));
-    }
-}
-
 /// Reads the parameter every interval and whenever a read is forced; rotates on a change.
 async fn refresh_loop(
     reader: SsmParameter,
@@ -257,13 +198,13 @@ async fn refresh_loop(
     verifier: Arc<JwtVerifier>,
     signal: Arc<RefreshSignal>,
 ) {
-    let interval = signal.interval;
+    let interval = signal.interval();
     let mut ticker = tokio::time::interval_at(Instant::now() + interval, interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         let forced = tokio::select! {
             _ = ticker.tick() => false,
-            () = signal.wake.notified() => true,
+            () = signal.forced() => true,
         };
         match reader.read().await {
             Ok((secret, version)) if secret != current => {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::tools::ToolError;
+use crate::tool_error::ToolError;
 
 /// What went wrong with one S3 call.
 #[derive(Clone, Debug, PartialEq, Eq)]

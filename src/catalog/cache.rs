@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::auth::CallerToken;
 use crate::catalog::error::CatalogError;
+use crate::identity::CallerToken;
 use crate::ttl_map::TtlMap;
 
 /// Kept reads at most: past this, the oldest go (a result is worth a few seconds at most).

@@ -125,7 +125,7 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use crate::auth::CallerToken;
+    use crate::identity::CallerToken;
 
     fn issued(key: &str) -> AwsCredentials {
         AwsCredentials {

@@ -18,10 +18,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::auth::CallerToken;
 use crate::config::Config;
 use crate::http::encode_component;
-use crate::layers::request_id::RequestId;
+use crate::identity::CallerToken;
+use crate::identity::RequestId;
 use crate::ttl_map::TtlMap;
 
 pub use cache::{CallerKey, ReadCache};

@@ -13,7 +13,7 @@ use tower::{Layer, Service};
 
 use crate::auth::{AuthError, Caller, JwtVerifier};
 use crate::http::{BoxFuture, HttpResponse, json_response};
-use crate::layers::request_id::RequestId;
+use crate::identity::RequestId;
 use crate::layers::telemetry::UserId;
 
 /// Requires a valid bearer token.

@@ -15,8 +15,8 @@ use http::{HeaderValue, Request, StatusCode, header};
 use tokio::time::Instant;
 use tower::{Layer, Service};
 
-use crate::auth::Caller;
 use crate::http::{BoxFuture, HttpResponse, error_response};
+use crate::identity::Caller;
 use crate::ttl_map::TtlMap;
 
 /// Users whose buckets are kept at most.

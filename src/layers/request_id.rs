@@ -11,32 +11,7 @@ use crate::http::{BoxFuture, HttpResponse};
 /// The header we read and echo.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// This request's id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestId(pub String);
-
-impl RequestId {
-    /// A fresh random id (32 hex digits).
-    pub fn mint() -> Self {
-        RequestId(uuid::Uuid::new_v4().simple().to_string())
-    }
-
-    /// Keeps a caller's id when it is 1–64 characters of `[A-Za-z0-9._-]`, so it can be logged
-    /// and echoed safely; anything else gets a fresh id.
-    pub fn accept_or_mint(incoming: Option<&HeaderValue>) -> Self {
-        let sane = incoming
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| (1..=64).contains(&v.len()))
-            .filter(|v| {
-                v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-            });
-        match sane {
-            Some(id) => RequestId(id.to_string()),
-            None => RequestId::mint(),
-        }
-    }
-}
+pub use crate::identity::RequestId;
 
 /// Adds a [`RequestId`] to every request and its response.
 #[derive(Clone, Copy, Debug, Default)]

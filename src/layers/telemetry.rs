@@ -11,7 +11,7 @@ use tracing::Instrument;
 
 use crate::config::TelemetryLevel;
 use crate::http::{BoxFuture, HttpResponse};
-use crate::layers::request_id::RequestId;
+use crate::identity::RequestId;
 
 /// What the MCP endpoint learned about a request, left in the response's extensions for us.
 #[derive(Clone, Debug, Default)]

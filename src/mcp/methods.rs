@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::mcp::jsonrpc::{INTERNAL_ERROR, RESOURCE_NOT_FOUND, RpcError};
 use crate::mcp::transport::RequestContext;
-use crate::resources::{self, ReadError};
+use crate::tools::resources::{self, ReadError};
 use crate::tools::view::{AdminStatus, admin_status};
 use crate::tools::{self, ToolError, Toolset};
 
@@ -124,7 +124,8 @@ async fn tools_call(ctx: &RequestContext, params: &Value) -> Result<Value, RpcEr
     let result = (tool.call)(ctx, args).await;
     if !tool.annotations.read_only && result.is_ok() {
         // The caller just changed the catalog: their kept reads may show the old state.
-        ctx.state.resource_cache.forget(ctx);
+        let caller = crate::catalog::CallerKey::of(&ctx.caller.token);
+        ctx.state.resource_cache.forget(caller);
         ctx.state.catalog.forget_reads(ctx.on_behalf());
         ctx.state
             .admin_status

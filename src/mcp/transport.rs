@@ -11,12 +11,12 @@ use http_body_util::{BodyExt, Limited};
 use serde_json::Value;
 use tower::Service;
 
-use crate::auth::Caller;
 use crate::http::{
     BoxFuture, HttpResponse, empty_response, encoded_json_response, error_response, json_response,
 };
+use crate::identity::Caller;
+use crate::identity::RequestId;
 use crate::layers::limits::payload_too_large;
-use crate::layers::request_id::RequestId;
 use crate::layers::telemetry::McpCallInfo;
 use crate::mcp::jsonrpc::{self, INVALID_REQUEST, Message, RpcError};
 use crate::mcp::methods::{self, Answer, SUPPORTED_PROTOCOL_VERSIONS};
@@ -36,15 +36,8 @@ impl McpService {
     }
 }
 
-/// Everything a method handler may know about the request it serves.
-#[derive(Clone, Debug)]
-pub struct RequestContext {
-    pub caller: Caller,
-    pub request_id: RequestId,
-    pub state: Arc<AppState>,
-    /// The tools this request may see: the operator's ceiling narrowed by its headers.
-    pub view: ToolView,
-}
+/// What a method handler knows about its request (defined with the tools, which run in it).
+pub use crate::tools::RequestContext;
 
 fn rpc_error_response(status: StatusCode, id: &Value, error: &RpcError) -> HttpResponse {
     json_response(status, &jsonrpc::failure(id, error))

@@ -7,13 +7,14 @@ pub mod buckets;
 pub mod budget;
 pub mod navigation;
 pub mod packages;
+pub mod resources;
 mod schema;
 pub mod search;
 pub mod tabulator;
-mod toolset;
 pub mod view;
 
-pub use toolset::{Toolset, Toolsets};
+pub use crate::tool_error::ToolError;
+pub use crate::toolset::{Toolset, Toolsets};
 pub use view::{Narrowing, ToolView};
 
 use std::collections::HashMap;
@@ -24,11 +25,23 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{CatalogError, OnBehalf, Operation};
+use crate::catalog::{OnBehalf, Operation};
 use crate::http::BoxFuture;
-use crate::mcp::transport::RequestContext;
+use crate::identity::{Caller, RequestId};
+use crate::state::AppState;
 
-/// The context a tool runs in: the verified caller, the request id and the shared state.
+/// Everything a method handler or tool may know about the request it serves: the verified
+/// caller, the request id, the shared state and the tools this request may see.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub caller: Caller,
+    pub request_id: RequestId,
+    pub state: Arc<AppState>,
+    /// The operator's ceiling narrowed by the request's headers.
+    pub view: ToolView,
+}
+
+/// The context a tool runs in.
 pub type Ctx = RequestContext;
 
 impl RequestContext {
@@ -85,48 +98,6 @@ impl Annotations {
         idempotent: true,
         open_world: true,
     };
-}
-
-/// Why a tool call failed: always answered as a result with `isError: true`, so the agent can
-/// correct itself.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ToolError {
-    /// An argument is missing, of the wrong type, or out of range.
-    InvalidArgument { field: String, message: String },
-    /// The catalog refused or failed.
-    Catalog(CatalogError),
-    /// What the caller named does not exist, or they cannot see it; says how to find it.
-    NotFound(String),
-    /// Anything else, said plainly.
-    Failed(String),
-}
-
-impl ToolError {
-    /// A bad argument, naming the field.
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ToolError::InvalidArgument {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for ToolError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ToolError::InvalidArgument { field, message } => {
-                write!(f, "invalid argument `{field}`: {message}")
-            }
-            ToolError::Catalog(e) => e.fmt(f),
-            ToolError::NotFound(message) | ToolError::Failed(message) => f.write_str(message),
-        }
-    }
-}
-
-impl From<CatalogError> for ToolError {
-    fn from(e: CatalogError) -> Self {
-        ToolError::Catalog(e)
-    }
 }
 
 /// What a handler returns: the structured result, or the error.

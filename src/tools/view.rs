@@ -153,10 +153,6 @@ impl ToolView {
     }
 }
 
-/// How long a caller's admin status is kept: it decides what they see, and a change of it is
-/// rare (the caller's own admin writes drop it at once, see `mcp::methods`).
-pub const ADMIN_STATUS_TTL: std::time::Duration = std::time::Duration::from_secs(300);
-
 /// What the catalog says of the caller's admin rights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdminStatus {

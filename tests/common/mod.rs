@@ -45,11 +45,15 @@ pub fn token(id: i64) -> String {
     sign(&json!({ "id": id, "uuid": format!("uuid-{id}"), "exp": exp }))
 }
 
-/// A blocking HTTP client that reports every status instead of failing on 4xx/5xx.
+/// A blocking HTTP client that reports every status instead of failing on 4xx/5xx. A fresh
+/// connection per request: a pooled one the server has just closed (after a refusal, or an
+/// idle timeout on a loaded machine) would fail the next POST with "peer disconnected", which
+/// ureq does not retry; tests check answers, not connection reuse.
 pub fn client() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
+        .max_idle_connections(0)
         .build()
         .into()
 }

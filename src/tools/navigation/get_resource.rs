@@ -1,12 +1,12 @@
 //! `get_resource`: the resources as a tool, for clients that cannot read MCP resources. It goes
-//! through the same resolver and per-caller cache as `resources/read` (`crate::resources::read`),
+//! through the same resolver and per-caller cache as `resources/read` (`crate::tools::resources::read`),
 //! so both paths answer the same content; the resource table itself stays in `src/resources.rs`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::resources::{self, RESOURCES, ReadError, TEMPLATES};
+use crate::tools::resources::{self, RESOURCES, ReadError, TEMPLATES};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Arguments of `get_resource`.

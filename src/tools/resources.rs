@@ -9,8 +9,6 @@
 //! touches no filesystem for a caller; all it could report is its own container's paths, which
 //! would tell the agent nothing true about its work and would leak deployment details).
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::catalog::CallerKey;
@@ -22,10 +20,6 @@ use crate::tools::admin::settings::{open_query, sso_config};
 use crate::tools::admin::users::{user_get, users_list};
 use crate::tools::tabulator::tables::tables_list;
 use crate::tools::{Ctx, ToolError};
-use crate::ttl_map::TtlMap;
-
-/// Kept reads at most; past this, the oldest go.
-const MAX_ENTRIES: usize = 2_000;
 
 /// One row of the resource table.
 pub struct Resource {
@@ -177,9 +171,10 @@ pub async fn read(ctx: &Ctx, uri: &str) -> Result<Value, ReadError> {
     let target = resolve(uri)
         .filter(|_| ctx.state.config.resources_enabled)
         .ok_or(ReadError::Unknown)?;
-    let cache = &ctx.state.resource_cache;
-    cache
-        .read(ctx, uri, &target)
+    let caller = CallerKey::of(&ctx.caller.token);
+    ctx.state
+        .resource_cache
+        .get_or_fetch(caller, uri, || target.read(ctx))
         .await
         .map_err(ReadError::Failed)
 }
@@ -266,40 +261,6 @@ async fn catalog_info(ctx: &Ctx) -> Result<Value, ToolError> {
         "user": me.get("name"),
         "deployment": { "mode": "remote", "backend": "graphql", "transport": "http", "multiuser": true },
     }))
-}
-
-/// Per-caller cache of resource reads, keyed by (caller, URI).
-#[derive(Debug)]
-pub struct ResourceCache {
-    /// Zero: nothing is kept, every read goes to the catalog.
-    ttl: Duration,
-    entries: TtlMap<(CallerKey, String), Value, ToolError>,
-}
-
-impl ResourceCache {
-    /// Keeps reads for `ttl`; zero keeps nothing.
-    pub fn new(ttl: Duration) -> Self {
-        ResourceCache {
-            ttl,
-            entries: TtlMap::new(MAX_ENTRIES, ttl),
-        }
-    }
-
-    /// Reads `uri` (which names `target`) for the caller, from the cache when fresh; concurrent
-    /// reads of one URI by one caller share one read. Failures are not kept.
-    pub async fn read(&self, ctx: &Ctx, uri: &str, target: &Target) -> Result<Value, ToolError> {
-        if self.ttl.is_zero() {
-            return target.read(ctx).await;
-        }
-        let key = (CallerKey::of(&ctx.caller.token), uri.to_string());
-        self.entries.get_or_fetch(key, || target.read(ctx)).await
-    }
-
-    /// Drops every read kept for the caller (after their own write, which may change them).
-    pub fn forget(&self, ctx: &Ctx) {
-        let caller = CallerKey::of(&ctx.caller.token);
-        self.entries.remove_where(|(key, _)| *key == caller);
-    }
 }
 
 #[cfg(test)]
