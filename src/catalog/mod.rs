@@ -73,6 +73,26 @@ pub struct CatalogClient {
     slot_wait: Duration,
 }
 
+/// The system's trusted roots (`SSL_CERT_FILE`/`SSL_CERT_DIR`, else the platform's bundle):
+/// the same store the AWS SDK reads, so the server trusts one set of authorities. Certificates
+/// that do not load are skipped with a warning; with none at all, https catalogs fail their TLS
+/// handshake with a clear error (plain-http catalogs, like the embedded one, are unaffected).
+fn system_roots() -> ureq::tls::RootCerts {
+    let found = rustls_native_certs::load_native_certs();
+    for error in &found.errors {
+        tracing::warn!(error = %error, "a system CA certificate could not be loaded");
+    }
+    if found.certs.is_empty() {
+        tracing::warn!("no system CA certificates found: https catalog calls will fail");
+    }
+    let certs = found
+        .certs
+        .iter()
+        .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
+        .collect();
+    ureq::tls::RootCerts::Specific(Arc::new(certs))
+}
+
 /// One HTTP exchange's outcome, as the blocking half hands it back.
 struct Reply {
     status: u16,
@@ -92,6 +112,11 @@ impl CatalogClient {
             .input_buffer_size(READ_BUFFER_BYTES)
             .output_buffer_size(WRITE_BUFFER_BYTES)
             .user_agent(format!("quilt-mcp/{}", env!("CARGO_PKG_VERSION")))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(system_roots())
+                    .build(),
+            )
             .build();
         let agent = ureq::Agent::with_parts(
             agent_config,

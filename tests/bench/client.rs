@@ -218,3 +218,58 @@ pub async fn once(addr: SocketAddr, template: &Template) -> Result<(u16, Bytes),
     let mut sender = connect(addr).await?;
     exchange(&mut sender, template.build(&host)).await
 }
+
+/// One request per connection, all sent at once (connections are opened first): the summary,
+/// and the ascending latencies of good answers and of answers containing `other`.
+pub async fn run_recording(
+    plan: &Plan,
+    template: &Template,
+    other: &'static str,
+) -> Result<(Summary, Vec<u64>, Vec<u64>), String> {
+    let host = HeaderValue::from_str(&plan.addr.to_string()).map_err(|e| e.to_string())?;
+    let mut senders = Vec::with_capacity(plan.connections);
+    for _ in 0..plan.connections {
+        senders.push(connect(plan.addr).await?);
+    }
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for mut sender in senders {
+        let request = template.build(&host);
+        tasks.spawn(async move {
+            let sent = Instant::now();
+            let outcome = exchange(&mut sender, request).await;
+            (sent.elapsed().as_nanos() as u64, outcome)
+        });
+    }
+    let (mut summary, mut good, mut marked) = (Summary::default(), Vec::new(), Vec::new());
+    while let Some(joined) = tasks.join_next().await {
+        let (latency, outcome) = joined.map_err(|e| format!("a burst task failed: {e}"))?;
+        summary.latencies.push(latency);
+        match outcome {
+            Ok((200, body)) if template.expect.is_none_or(|text| contains(&body, text)) => {
+                summary.good += 1;
+                good.push(latency);
+            }
+            Ok((status, body)) => {
+                summary.bad += 1;
+                if contains(&body, other) {
+                    marked.push(latency);
+                } else {
+                    let text = String::from_utf8_lossy(&body[..body.len().min(300)]).to_string();
+                    summary
+                        .first_problem
+                        .get_or_insert(format!("status {status}: {text}"));
+                }
+            }
+            Err(e) => {
+                summary.bad += 1;
+                summary.first_problem.get_or_insert(e);
+            }
+        }
+    }
+    summary.elapsed = started.elapsed();
+    summary.latencies.sort_unstable();
+    good.sort_unstable();
+    marked.sort_unstable();
+    Ok((summary, good, marked))
+}

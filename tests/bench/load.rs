@@ -13,7 +13,8 @@
 //! [20] for the realistic-latency row, `BENCH_CALLS` [100000] tool calls before the
 //! "after" memory reading, `BENCH_STARTS` [20] cold starts, `BENCH_SLOW_CALLS` [200] calls held
 //! by a `BENCH_SLOW_CATALOG_MS` [2000] catalog while `BENCH_HEALTH_CONNECTIONS` [2] connections
-//! poll `/health`, `BENCH_TELEMETRY` [true] adds the telemetry-on row, `BENCH_OUTPUT` [the
+//! poll `/health`, `BENCH_BURST_CALLS` [1000] tool calls sent at once to the same slow catalog
+//! (the bounded catalog concurrency), `BENCH_TELEMETRY` [true] adds the telemetry-on row, `BENCH_OUTPUT` [the
 //! target directory's `bench-load.md`] is where the table is written too.
 
 mod catalog;
@@ -45,6 +46,7 @@ pub struct Settings {
     pub calls: u64,
     pub starts: usize,
     pub slow_calls: usize,
+    pub burst_calls: usize,
     pub slow_latency: Duration,
     pub health_connections: usize,
     pub telemetry: bool,
@@ -79,6 +81,7 @@ impl Settings {
             calls: setting("BENCH_CALLS", 100_000)?,
             starts: setting("BENCH_STARTS", 20)?.max(1),
             slow_calls: setting("BENCH_SLOW_CALLS", 200)?.max(1),
+            burst_calls: setting("BENCH_BURST_CALLS", 1000)?.max(1),
             slow_latency: millis("BENCH_SLOW_CATALOG_MS", 2000)?,
             health_connections: setting("BENCH_HEALTH_CONNECTIONS", 2)?.max(1),
             telemetry: setting("BENCH_TELEMETRY", true)?,
@@ -179,6 +182,7 @@ fn table(s: &Settings, r: &Results) -> Table {
         r.slow_peak.threads
     );
     t.load(&label, &r.health_slow.summary, note);
+    burst_row(&mut t, s, r);
     resources_rows(&mut t, s, r);
     model_rows(&mut t, r);
     aims(&mut t, r, ratio);
@@ -228,6 +232,40 @@ fn resources_rows(t: &mut Table, s: &Settings, r: &Results) {
             ),
         );
     }
+}
+
+/// Many tool calls at once on a slow catalog: served up to the catalog-call limit, the rest
+/// answered "server busy" after the bounded wait; threads and memory stay bounded.
+fn burst_row(t: &mut Table, s: &Settings, r: &Results) {
+    let burst = &r.burst;
+    let label = format!(
+        "{} tools/call at once, catalog {} ms (MCP_CATALOG_MAX_IN_FLIGHT default)",
+        thousands(s.burst_calls as u64),
+        s.slow_latency.as_millis()
+    );
+    t.value(
+        &label,
+        format!(
+            "served {} (p50 {}), busy {} (p50 {}), p99 of all {}; failed exchanges {}; server threads peak {}, RSS peak {}",
+            burst.served.len(),
+            millis(quantile(&burst.served, 0.5)),
+            burst.busy.len(),
+            millis(quantile(&burst.busy, 0.5)),
+            millis(burst.all.quantile(0.99)),
+            burst.failed,
+            r.burst_peak.threads,
+            megabytes(r.burst_peak.rss)
+        ),
+    );
+}
+
+/// The latency at quantile `q` of sorted nanoseconds.
+fn quantile(sorted: &[u64], q: f64) -> std::time::Duration {
+    if sorted.is_empty() {
+        return std::time::Duration::ZERO;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    std::time::Duration::from_nanos(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
 /// What the catalog did during the rows, and the model's own cost measured apart.

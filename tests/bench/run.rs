@@ -36,6 +36,16 @@ pub struct Measured {
     pub cpu: Duration,
 }
 
+/// A burst's answers: served and "server busy" latencies (nanoseconds, ascending), failed
+/// exchanges, and all latencies.
+#[derive(Default)]
+pub struct Burst {
+    pub served: Vec<u64>,
+    pub busy: Vec<u64>,
+    pub failed: u64,
+    pub all: Summary,
+}
+
 /// Everything the table shows.
 #[derive(Default)]
 pub struct Results {
@@ -58,6 +68,9 @@ pub struct Results {
     pub list_sizes: Vec<(&'static str, usize, usize)>,
     /// Catalog answers replayed from memory and computed by the model, over all rows.
     pub catalog_counts: (u64, u64),
+    /// Many calls at once on the slow catalog.
+    pub burst: Burst,
+    pub burst_peak: ProcSample,
     /// The embedded catalog's own cost per request, measured apart.
     pub model_costs: Vec<Cost>,
 }
@@ -290,6 +303,7 @@ impl Bench {
         let sampler = self.load_rows(&server, &mut r)?;
         self.bulk(&server, sampler, &mut r)?;
         (r.health_slow, r.slow_calls, r.slow_peak) = self.slow_catalog(&server)?;
+        (r.burst, r.burst_peak) = self.burst(&server)?;
         Ok(r)
     }
 
@@ -415,6 +429,45 @@ impl Bench {
                 cpu,
             },
             slow,
+            peak,
+        ))
+    }
+
+    /// `burst_calls` connections each send one bucket_list at the same moment, to a catalog
+    /// answering in `slow_latency`: each answer is served or "server busy".
+    fn burst(&self, server: &ServerProcess) -> Result<(Burst, ProcSample), String> {
+        let s = &self.settings;
+        eprintln!(
+            "bench: {} tool calls at once on a {} ms catalog",
+            s.burst_calls,
+            s.slow_latency.as_millis()
+        );
+        // Let the slow calls of the row before finish and their threads go idle.
+        std::thread::sleep(s.slow_latency + Duration::from_secs(1));
+        self.set_latency(s.slow_latency);
+        let sampler = Sampler::start(server.pid(), SAMPLE_EVERY);
+        let plan = Plan {
+            budget: Some(s.burst_calls as u64),
+            ..self.plan(server, s.burst_calls, s.slow_latency * 10)
+        };
+        let mut served_template = self.bucket_list();
+        served_template.expect = Some("\"isError\":false");
+        let answers = self.driver.block_on(client::run_recording(
+            &plan,
+            &served_template,
+            "server busy",
+        ));
+        let peak = sampler.finish();
+        self.set_latency(Duration::ZERO);
+        let (all, served, busy) = answers?;
+        let failed = all.bad - busy.len() as u64;
+        Ok((
+            Burst {
+                served,
+                busy,
+                failed,
+                all,
+            },
             peak,
         ))
     }

@@ -14,7 +14,7 @@ source tests/image/engine.sh
 
 name="${QUILT_MCP_IMAGE_NAME:-quilt-mcp}"
 target=x86_64-unknown-linux-gnu
-bin="target/$target/release/quilt-mcp"
+bin="target/$target/image/quilt-mcp"
 busybox="${QUILT_MCP_BUSYBOX:-/bin/busybox}"
 ca_bundle="${QUILT_MCP_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 
@@ -35,9 +35,10 @@ static "$busybox" || { echo "$busybox is not statically linked" >&2; exit 1; }
 echo "== static release binary ($bin)"
 # --target keeps these flags off build scripts and proc macros, and the artefacts apart from
 # target/release, so normal builds stay warm. --no-default-features leaves the embedded catalog
-# (model, dataset, demo, mock-catalog, record) out of the production binary.
+# (model, dataset, demo, mock-catalog, record) out of the production binary. The `image`
+# profile (Cargo.toml) adds thin LTO and one codegen unit to the release profile.
 RUSTFLAGS='-C target-feature=+crt-static --cfg getrandom_backend="linux_getrandom"' \
-    cargo build --release --locked --no-default-features --target "$target" --bin quilt-mcp
+    cargo build --profile image --locked --no-default-features --target "$target" --bin quilt-mcp
 static "$bin" || { echo "$bin is not statically linked" >&2; exit 1; }
 version="$("$bin" version | awk '{print $2}')"
 

@@ -19,7 +19,7 @@ max_bytes=30000000
 bash tests/image/build.sh
 source tests/image/engine.sh
 source target/image/built.env
-bin=target/x86_64-unknown-linux-gnu/release/quilt-mcp
+bin=target/x86_64-unknown-linux-gnu/image/quilt-mcp
 command -v python3 >/dev/null || apt_install python3
 command -v curl >/dev/null || apt_install curl
 
