@@ -1,115 +1,36 @@
 //! Configuration: every environment variable, read once at start into one typed struct.
 //!
-//! `envy` collects the variables into [`RawEnv`] (all optional strings), then [`Config::from_raw`]
-//! parses and validates each one itself, so that a bad value gives one line naming the variable,
-//! the value and what is accepted, instead of a serde message. No code reads the environment
-//! after start-up.
+//! The variables are read in groups, one file per concern: `auth` (multi-user mode, the JWT
+//! secret and claims), `catalog` (its URLs, timeouts and caches, the S3 endpoint), `server`
+//! (transport, address, origins), `limits` (rate, size and time limits) and `telemetry`
+//! (telemetry, logs, banner). envy fills each group's struct; its fields are the typed values
+//! of `values` (and the groups' own), whose `Deserialize` checks the text, so a bad value gives
+//! one line naming the variable, the value and what is accepted. [`Config::from_vars`] then
+//! applies the rules that span variables. No code reads the environment after start-up.
+
+mod auth;
+mod catalog;
+mod limits;
+mod server;
+mod telemetry;
+mod values;
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::de::{Deserialize, DeserializeOwned, Deserializer, Error as _};
+use serde_path_to_error::Segment;
 
-/// The variables, all optional text (envy matches them case-insensitively to these fields);
-/// parsed by [`Config::from_raw`].
-#[derive(Debug, Default, Deserialize)]
-pub struct RawEnv {
-    quilt_multiuser_mode: Option<String>,
-    quilt_catalog_url: Option<String>,
-    quilt_registry_url: Option<String>,
-    quilt_graphql_endpoint: Option<String>,
-    mcp_jwt_secret: Option<String>,
-    mcp_jwt_secret_ssm_parameter: Option<String>,
-    aws_region: Option<String>,
-    aws_default_region: Option<String>,
-    aws_endpoint_url_s3: Option<String>,
-    aws_endpoint_url: Option<String>,
-    aws_ignore_configured_endpoint_urls: Option<String>,
-    mcp_jwt_issuer: Option<String>,
-    mcp_jwt_audience: Option<String>,
-    fastmcp_transport: Option<String>,
-    fastmcp_host: Option<String>,
-    fastmcp_port: Option<String>,
-    quilt_service_timeout: Option<String>,
-    quilt_browsing_session_ttl: Option<String>,
-    mcp_skip_banner: Option<String>,
-    quilt_mcp_resources_enabled: Option<String>,
-    quilt_mcp_resource_cache_ttl: Option<String>,
-    mcp_telemetry_enabled: Option<String>,
-    mcp_telemetry_level: Option<String>,
-    mcp_optimization_enabled: Option<String>,
-    // Our own variables.
-    mcp_allowed_origins: Option<String>,
-    mcp_rate_limit_per_second: Option<String>,
-    mcp_rate_limit_burst: Option<String>,
-    mcp_max_body_bytes: Option<String>,
-    mcp_request_timeout: Option<String>,
-    mcp_shutdown_grace: Option<String>,
-    mcp_header_read_timeout: Option<String>,
-    mcp_log_level: Option<String>,
-    mcp_log_format: Option<String>,
-    mcp_jwt_secret_refresh_seconds: Option<String>,
-}
+pub use auth::{JwtSecretSource, Secret};
+pub use server::Transport;
+pub use telemetry::{LogFormat, LogLevel, TelemetryLevel};
 
-/// The one transport we serve: MCP Streamable HTTP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    /// `http`, or its alias `streamable-http`.
-    Http,
-}
-
-/// How much each request's telemetry event says (`MCP_TELEMETRY_LEVEL`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TelemetryLevel {
-    /// Route, status and duration only.
-    Minimal,
-    /// Plus MCP method, tool name and user id.
-    Standard,
-    /// Plus request and response sizes.
-    Detailed,
-}
-
-/// Log line format (`MCP_LOG_FORMAT`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    /// JSON lines when stdout is not a terminal (CloudWatch), text otherwise.
-    Auto,
-    /// Always JSON lines.
-    Json,
-    /// Always readable text.
-    Text,
-}
-
-/// A secret that never prints itself.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    /// The secret's bytes, for the one place that needs them.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-/// Where the JWT secret comes from.
-#[derive(Clone, Debug)]
-pub enum JwtSecretSource {
-    /// `MCP_JWT_SECRET`.
-    Env(Secret),
-    /// `MCP_JWT_SECRET_SSM_PARAMETER` in a region.
-    Ssm { parameter: String, region: String },
-}
+use auth::AuthEnv;
+use catalog::CatalogEnv;
+use limits::LimitsEnv;
+use server::ServerEnv;
+use telemetry::TelemetryEnv;
 
 /// The validated configuration, passed down from `main`.
 #[derive(Clone, Debug)]
@@ -149,7 +70,7 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// A client that has not sent a request's headers by then is disconnected.
     pub header_read_timeout: Duration,
-    pub log_level: String,
+    pub log_level: LogLevel,
     pub log_format: LogFormat,
     /// How often the SSM parameter is read again (and the least time between forced reads).
     pub jwt_secret_refresh: Duration,
@@ -167,64 +88,11 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn invalid(var: &str, value: &str, accepted: &str) -> ConfigError {
-    ConfigError(format!("{var}={value:?} is not valid; expected {accepted}"))
-}
-
+/// The error for a required variable that is unset (or blank).
 fn missing(var: &str) -> ConfigError {
     ConfigError(format!(
         "Multiuser mode requires {var} environment variable"
     ))
-}
-
-/// An unset or blank variable is absent.
-fn present(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-fn parse_bool(var: &str, value: &Option<String>, default: bool) -> Result<bool, ConfigError> {
-    match present(value).map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(default),
-        Some("true" | "1" | "yes" | "on") => Ok(true),
-        Some("false" | "0" | "no" | "off") => Ok(false),
-        Some(_) => Err(invalid(
-            var,
-            present(value).unwrap_or_default(),
-            "true or false",
-        )),
-    }
-}
-
-fn parse_u64(
-    var: &str,
-    value: &Option<String>,
-    default: u64,
-    min: u64,
-) -> Result<u64, ConfigError> {
-    let Some(text) = present(value) else {
-        return Ok(default);
-    };
-    match text.parse::<u64>() {
-        Ok(n) if n >= min => Ok(n),
-        _ => Err(invalid(var, text, &format!("a whole number ≥ {min}"))),
-    }
-}
-
-fn parse_url(var: &str, value: &str) -> Result<String, ConfigError> {
-    let lower = value.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
-    match rest {
-        Some(host)
-            if !host.is_empty()
-                && !host.starts_with('/')
-                && !value.contains(char::is_whitespace) =>
-        {
-            Ok(value.trim_end_matches('/').to_string())
-        }
-        _ => Err(invalid(var, value, "an http:// or https:// URL")),
-    }
 }
 
 impl Config {
@@ -237,254 +105,91 @@ impl Config {
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let raw: RawEnv = envy::from_iter(vars).map_err(|e| ConfigError(e.to_string()))?;
-        Self::from_raw(raw)
-    }
-
-    /// Parses and validates each variable.
-    pub fn from_raw(raw: RawEnv) -> Result<Config, ConfigError> {
-        let multiuser_mode = parse_bool("QUILT_MULTIUSER_MODE", &raw.quilt_multiuser_mode, false)?;
-        let transport = match present(&raw.fastmcp_transport)
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("http" | "streamable-http") => Transport::Http,
-            Some(_) => {
-                let value = present(&raw.fastmcp_transport).unwrap_or_default();
-                return Err(invalid(
-                    "FASTMCP_TRANSPORT",
-                    value,
-                    "http or streamable-http (the only transport this server supports)",
-                ));
-            }
-        };
-
+        let vars = present(vars);
         // The seed's order: the secret first, then the catalog, then the registry.
-        let env_secret = present(&raw.mcp_jwt_secret).map(Secret::new);
-        let ssm_parameter = present(&raw.mcp_jwt_secret_ssm_parameter).map(str::to_string);
-        let region = present(&raw.aws_region)
-            .or(present(&raw.aws_default_region))
-            .map(str::to_string);
-        let jwt_secret_both_set = env_secret.is_some() && ssm_parameter.is_some();
-        let jwt_secret = match (env_secret, ssm_parameter) {
-            (Some(secret), _) => JwtSecretSource::Env(secret),
-            (None, Some(parameter)) => match region {
-                Some(region) => JwtSecretSource::Ssm { parameter, region },
-                None => {
-                    return Err(ConfigError(
-                        "MCP_JWT_SECRET_SSM_PARAMETER requires AWS_REGION or AWS_DEFAULT_REGION environment variable".into(),
-                    ));
-                }
-            },
-            (None, None) => return Err(missing("MCP_JWT_SECRET")),
-        };
-        let catalog_url = match present(&raw.quilt_catalog_url) {
-            Some(url) => parse_url("QUILT_CATALOG_URL", url)?,
-            None => return Err(missing("QUILT_CATALOG_URL")),
-        };
-        let registry_url = match present(&raw.quilt_registry_url) {
-            Some(url) => parse_url("QUILT_REGISTRY_URL", url)?,
-            None => return Err(missing("QUILT_REGISTRY_URL")),
-        };
-        let graphql_endpoint = match present(&raw.quilt_graphql_endpoint) {
-            Some(url) => parse_url("QUILT_GRAPHQL_ENDPOINT", url)?,
-            None => format!("{registry_url}/graphql"),
-        };
-
-        let host_text = present(&raw.fastmcp_host).unwrap_or("127.0.0.1");
-        let host: IpAddr = match host_text {
-            "localhost" => IpAddr::from([127, 0, 0, 1]),
-            other => other
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse()
-                .map_err(|_| {
-                    invalid(
-                        "FASTMCP_HOST",
-                        host_text,
-                        "an IP address such as 0.0.0.0 or 127.0.0.1",
-                    )
-                })?,
-        };
-        let port = match present(&raw.fastmcp_port) {
-            None => 8000,
-            Some(text) => text
-                .parse::<u16>()
-                .map_err(|_| invalid("FASTMCP_PORT", text, "a port number from 0 to 65535"))?,
-        };
-
-        let telemetry_level = match present(&raw.mcp_telemetry_level)
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("standard") => TelemetryLevel::Standard,
-            Some("minimal") => TelemetryLevel::Minimal,
-            Some("detailed") => TelemetryLevel::Detailed,
-            Some(_) => {
-                let value = present(&raw.mcp_telemetry_level).unwrap_or_default();
-                return Err(invalid(
-                    "MCP_TELEMETRY_LEVEL",
-                    value,
-                    "minimal, standard or detailed",
-                ));
-            }
-        };
-        let log_format = match present(&raw.mcp_log_format)
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("auto") => LogFormat::Auto,
-            Some("json") => LogFormat::Json,
-            Some("text") => LogFormat::Text,
-            Some(_) => {
-                let value = present(&raw.mcp_log_format).unwrap_or_default();
-                return Err(invalid("MCP_LOG_FORMAT", value, "auto, json or text"));
-            }
-        };
-        let log_level = match present(&raw.mcp_log_level).map(str::to_ascii_lowercase) {
-            None => "info".to_string(),
-            Some(level)
-                if ["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) =>
-            {
-                level
-            }
-            Some(_) => {
-                let value = present(&raw.mcp_log_level).unwrap_or_default();
-                return Err(invalid(
-                    "MCP_LOG_LEVEL",
-                    value,
-                    "error, warn, info, debug or trace",
-                ));
-            }
-        };
-        let allowed_origins = present(&raw.mcp_allowed_origins)
-            .map(|list| {
-                list.split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_string())
-                    .filter(|o| !o.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-
-        let rate_limit_per_second = parse_u64(
-            "MCP_RATE_LIMIT_PER_SECOND",
-            &raw.mcp_rate_limit_per_second,
-            20,
-            0,
-        )?;
-        let rate_limit_burst = parse_u64("MCP_RATE_LIMIT_BURST", &raw.mcp_rate_limit_burst, 40, 1)?;
-        let service_timeout =
-            parse_u64("QUILT_SERVICE_TIMEOUT", &raw.quilt_service_timeout, 60, 1)?;
-        // The SDKs' rule: the service-specific variable wins, and the ignore flag disables both.
-        let ignore_endpoints = parse_bool(
-            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-            &raw.aws_ignore_configured_endpoint_urls,
-            false,
-        )?;
-        let s3_endpoint_url = match (
-            present(&raw.aws_endpoint_url_s3),
-            present(&raw.aws_endpoint_url),
-        ) {
-            _ if ignore_endpoints => None,
-            (Some(url), _) => Some(parse_url("AWS_ENDPOINT_URL_S3", url)?),
-            (None, Some(url)) => Some(parse_url("AWS_ENDPOINT_URL", url)?),
-            (None, None) => None,
-        };
+        let auth: AuthEnv = read(&vars)?;
+        let jwt_secret = auth.jwt_secret()?;
+        let catalog: CatalogEnv = read(&vars)?;
+        let urls = catalog.urls()?;
+        let s3_endpoint_url = catalog.s3_endpoint_url()?;
+        let server: ServerEnv = read(&vars)?;
+        let telemetry: TelemetryEnv = read(&vars)?;
+        let limits: LimitsEnv = read(&vars)?;
+        let service_timeout = catalog.quilt_service_timeout.0;
         Ok(Config {
-            multiuser_mode,
-            catalog_url,
-            registry_url,
-            graphql_endpoint,
+            multiuser_mode: auth.quilt_multiuser_mode.0,
+            catalog_url: urls.catalog,
+            registry_url: urls.registry,
+            graphql_endpoint: urls.graphql,
+            jwt_secret_both_set: auth.both_secrets_set(),
             jwt_secret,
-            jwt_secret_both_set,
-            jwt_issuer: present(&raw.mcp_jwt_issuer).map(str::to_string),
-            jwt_audience: present(&raw.mcp_jwt_audience).map(str::to_string),
-            transport,
-            bind: SocketAddr::new(host, port),
-            service_timeout: Duration::from_secs(service_timeout),
+            jwt_issuer: auth.mcp_jwt_issuer,
+            jwt_audience: auth.mcp_jwt_audience,
+            transport: server.fastmcp_transport,
+            bind: SocketAddr::new(server.fastmcp_host.0, server.fastmcp_port.0),
+            service_timeout,
             s3_endpoint_url,
-            browsing_session_ttl: Duration::from_secs(parse_u64(
-                "QUILT_BROWSING_SESSION_TTL",
-                &raw.quilt_browsing_session_ttl,
-                180,
-                30,
-            )?),
-            skip_banner: parse_bool("MCP_SKIP_BANNER", &raw.mcp_skip_banner, false)?,
-            resources_enabled: parse_bool(
-                "QUILT_MCP_RESOURCES_ENABLED",
-                &raw.quilt_mcp_resources_enabled,
-                true,
-            )?,
-            resource_cache_ttl: Duration::from_secs(parse_u64(
-                "QUILT_MCP_RESOURCE_CACHE_TTL",
-                &raw.quilt_mcp_resource_cache_ttl,
-                300,
-                0,
-            )?),
-            telemetry_enabled: parse_bool(
-                "MCP_TELEMETRY_ENABLED",
-                &raw.mcp_telemetry_enabled,
-                true,
-            )?,
-            telemetry_level,
-            optimization_enabled: parse_bool(
-                "MCP_OPTIMIZATION_ENABLED",
-                &raw.mcp_optimization_enabled,
-                true,
-            )?,
-            allowed_origins,
-            rate_limit_per_second: u32::try_from(rate_limit_per_second).map_err(|_| {
-                invalid(
-                    "MCP_RATE_LIMIT_PER_SECOND",
-                    &rate_limit_per_second.to_string(),
-                    "at most 4294967295",
-                )
-            })?,
-            rate_limit_burst: u32::try_from(rate_limit_burst).map_err(|_| {
-                invalid(
-                    "MCP_RATE_LIMIT_BURST",
-                    &rate_limit_burst.to_string(),
-                    "at most 4294967295",
-                )
-            })?,
-            max_body_bytes: parse_u64(
-                "MCP_MAX_BODY_BYTES",
-                &raw.mcp_max_body_bytes,
-                8 * 1024 * 1024,
-                1024,
-            )? as usize,
-            request_timeout: Duration::from_secs(parse_u64(
-                "MCP_REQUEST_TIMEOUT",
-                &raw.mcp_request_timeout,
-                service_timeout * 2 + 30,
-                1,
-            )?),
-            shutdown_grace: Duration::from_secs(parse_u64(
-                "MCP_SHUTDOWN_GRACE",
-                &raw.mcp_shutdown_grace,
-                20,
-                0,
-            )?),
-            header_read_timeout: Duration::from_secs(parse_u64(
-                "MCP_HEADER_READ_TIMEOUT",
-                &raw.mcp_header_read_timeout,
-                10,
-                1,
-            )?),
-            log_level,
-            log_format,
-            jwt_secret_refresh: Duration::from_secs(parse_u64(
-                "MCP_JWT_SECRET_REFRESH_SECONDS",
-                &raw.mcp_jwt_secret_refresh_seconds,
-                300,
-                1,
-            )?),
+            browsing_session_ttl: catalog.quilt_browsing_session_ttl.0,
+            skip_banner: telemetry.mcp_skip_banner.0,
+            resources_enabled: catalog.quilt_mcp_resources_enabled.0,
+            resource_cache_ttl: catalog.quilt_mcp_resource_cache_ttl.0,
+            telemetry_enabled: telemetry.mcp_telemetry_enabled.0,
+            telemetry_level: telemetry.mcp_telemetry_level,
+            optimization_enabled: catalog.mcp_optimization_enabled.0,
+            allowed_origins: server.mcp_allowed_origins.0,
+            rate_limit_per_second: limits.mcp_rate_limit_per_second.0,
+            rate_limit_burst: limits.mcp_rate_limit_burst.0,
+            max_body_bytes: limits.max_body_bytes(),
+            request_timeout: limits.request_timeout(service_timeout),
+            shutdown_grace: limits.mcp_shutdown_grace.0,
+            header_read_timeout: limits.mcp_header_read_timeout.0,
+            log_level: telemetry.mcp_log_level,
+            log_format: telemetry.mcp_log_format,
+            jwt_secret_refresh: auth.mcp_jwt_secret_refresh_seconds.0,
         })
     }
 
     /// True when the server listens on a loopback address only (DNS-rebinding checks apply).
     pub fn bound_to_loopback(&self) -> bool {
         self.bind.ip().is_loopback()
+    }
+}
+
+/// The variables with their values trimmed, blank ones dropped: an unset or blank variable is
+/// absent, so every group sees the same rule. Sorted by name, so that when several values are
+/// bad the one reported does not depend on the order of the environment.
+fn present(vars: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut present: Vec<(String, String)> = vars
+        .into_iter()
+        .map(|(name, value)| (name, value.trim().to_string()))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    present.sort();
+    present
+}
+
+/// Fills one group's struct from the variables with envy (other groups' variables are ignored).
+fn read<T: DeserializeOwned>(vars: &[(String, String)]) -> Result<T, ConfigError> {
+    let Named(group) =
+        envy::from_iter(vars.iter().cloned()).map_err(|e| ConfigError(e.to_string()))?;
+    Ok(group)
+}
+
+/// A group whose value errors start with `VAR=`. envy reports a value's custom error without
+/// saying which variable it came from, so the path to the failing field is tracked here, and
+/// a field is named after its variable (envy matches them ignoring case).
+struct Named<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Named<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_path_to_error::deserialize(deserializer)
+            .map(Named)
+            .map_err(|e| match e.path().iter().next() {
+                Some(Segment::Map { key }) => {
+                    D::Error::custom(format_args!("{}={}", key.to_ascii_uppercase(), e.inner()))
+                }
+                _ => e.into_inner(),
+            })
     }
 }
 

@@ -133,3 +133,22 @@ fn secrets_never_print() {
     let config = with(&[]).unwrap();
     assert!(!format!("{config:?}").contains("s3cret"));
 }
+
+#[test]
+fn blank_values_are_unset_and_values_are_trimmed() {
+    let blank = with(&[("FASTMCP_PORT", "  "), ("MCP_LOG_LEVEL", "")]).unwrap();
+    assert_eq!(blank.bind.port(), 8000);
+    assert_eq!(blank.log_level, LogLevel::Info);
+    let padded = with(&[("FASTMCP_PORT", " 9000 "), ("MCP_LOG_LEVEL", " Debug ")]).unwrap();
+    assert_eq!(padded.bind.port(), 9000);
+    assert_eq!(padded.log_level, LogLevel::Debug);
+}
+
+#[test]
+fn a_bad_value_is_one_line_with_the_variable_the_value_and_what_is_accepted() {
+    let err = with(&[("MCP_RATE_LIMIT_BURST", "0")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"Invalid configuration: MCP_RATE_LIMIT_BURST="0" is not valid; expected a whole number ≥ 1"#
+    );
+}
