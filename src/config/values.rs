@@ -17,6 +17,7 @@ pub(crate) struct Invalid {
 }
 
 impl Invalid {
+    /// `value` was given; `accepted` says what would do, e.g. `true or false`.
     pub(crate) fn new(value: &str, accepted: impl Into<String>) -> Self {
         Invalid {
             value: value.to_string(),
@@ -107,6 +108,7 @@ impl<'de> Deserialize<'de> for Flag {
 pub(crate) struct WholeNumber<const MIN: u64>(pub u64);
 
 impl<const MIN: u64> WholeNumber<MIN> {
+    /// Digits only: no sign, no unit.
     pub(crate) fn parse(text: &str) -> Result<Self, Invalid> {
         match text.parse::<u64>() {
             Ok(n) if n >= MIN => Ok(WholeNumber(n)),
@@ -126,6 +128,7 @@ impl<'de, const MIN: u64> Deserialize<'de> for WholeNumber<MIN> {
 pub(crate) struct Seconds<const MIN: u64>(pub Duration);
 
 impl<const MIN: u64> Seconds<MIN> {
+    /// A default, written in seconds as the variable is.
     pub(crate) const fn new(seconds: u64) -> Self {
         Seconds(Duration::from_secs(seconds))
     }
@@ -145,6 +148,7 @@ impl<'de, const MIN: u64> Deserialize<'de> for Seconds<MIN> {
 pub(crate) struct HttpUrl(pub String);
 
 impl HttpUrl {
+    /// Checks the scheme and that a host follows; no other URL syntax is checked.
     pub(crate) fn parse(text: &str) -> Result<Self, Invalid> {
         let lower = text.to_ascii_lowercase();
         let rest = lower
