@@ -76,8 +76,8 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            let (level, format) = (config.log_level.clone(), config.log_format);
-            run_async(&level, format, cli::serve(config))
+            let (level, format) = (config.log_level, config.log_format);
+            run_async(level.as_str(), format, cli::serve(config))
         }
     }
 }
