@@ -14,7 +14,7 @@ use crate::tools::tabulator::table_yaml::{Column, ParserFormat, TableSpec, build
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// One Tabulator table: its name and YAML definition.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct Table {
     pub name: String,
     pub config: String,
@@ -67,7 +67,7 @@ pub struct TabulatorTablesListArgs {
 }
 
 /// A bucket's Tabulator tables.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TablesList {
     pub bucket: String,
     pub tables: Vec<Table>,
@@ -80,7 +80,7 @@ pub const TABULATOR_TABLES_LIST: Tool = Tool {
     description: "List a bucket's Tabulator tables (SQL tables over files inside its packages), each with its YAML definition: columns, package and logical-key patterns, parser.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(TabulatorTablesListArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(TablesList)),
     call: |ctx, args| typed(ctx, args, tabulator_tables_list),
 };
 
@@ -144,9 +144,10 @@ pub struct TabulatorTableCreateArgs {
     /// File format: `csv` (default), `tsv` (csv with a tab delimiter) or `parquet`.
     #[serde(default)]
     pub parser_format: ParserFormat,
-    /// For csv/tsv: the one-character field delimiter; defaults to `,` (csv) or a tab (tsv).
+    /// For csv/tsv: the one-character field delimiter; empty (the default) means `,` for csv
+    /// and a tab for tsv.
     #[serde(default)]
-    pub parser_delimiter: Option<String>,
+    pub parser_delimiter: String,
     /// For csv/tsv: whether the first row holds column names (default true).
     #[serde(default = "default_true")]
     pub parser_header: bool,
@@ -154,13 +155,14 @@ pub struct TabulatorTableCreateArgs {
     /// when above 0.
     #[serde(default)]
     pub parser_skip_rows: u32,
-    /// A note for people reading the definition, kept as a YAML comment at its top.
+    /// A note for people reading the definition, kept as a YAML comment at its top; none by
+    /// default.
     #[serde(default)]
-    pub description: Option<String>,
+    pub description: String,
 }
 
 /// A table written: where, its YAML, and the bucket's tables after the change.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TableWritten {
     pub bucket_name: String,
     pub table_name: String,
@@ -174,7 +176,7 @@ pub const TABULATOR_TABLE_CREATE: Tool = Tool {
     description: "Define a Tabulator table on a bucket from typed columns, a package-name regex, a logical-key regex and parser options; the YAML is built and shown. Replaces a table of the same name. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(TabulatorTableCreateArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(TableWritten)),
     call: |ctx, args| typed(ctx, args, tabulator_table_create),
 };
 
@@ -189,10 +191,10 @@ async fn tabulator_table_create(
         package_pattern: &args.package_pattern,
         logical_key_pattern: &args.logical_key_pattern,
         format: args.parser_format,
-        delimiter: args.parser_delimiter.as_deref(),
+        delimiter: Some(args.parser_delimiter.as_str()).filter(|d| !d.is_empty()),
         header: args.parser_header,
         skip_rows: args.parser_skip_rows,
-        description: args.description.as_deref(),
+        description: Some(args.description.as_str()).filter(|d| !d.trim().is_empty()),
     })?;
     let tables = set_table(ctx, &bucket, &table, Some(&config)).await?;
     Ok(TableWritten {
@@ -214,7 +216,7 @@ pub struct TabulatorTableDeleteArgs {
 }
 
 /// A table deleted, and the bucket's tables after it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TableDeleted {
     pub bucket_name: String,
     pub table_name: String,
@@ -228,7 +230,7 @@ pub const TABULATOR_TABLE_DELETE: Tool = Tool {
     description: "Delete a bucket's Tabulator table definition (the package files stay). Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(TabulatorTableDeleteArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(TableDeleted)),
     call: |ctx, args| typed(ctx, args, tabulator_table_delete),
 };
 
@@ -260,7 +262,7 @@ pub struct TabulatorTableRenameArgs {
 }
 
 /// A table renamed, and the bucket's tables after it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TableRenamed {
     pub bucket_name: String,
     pub table_name: String,
@@ -274,7 +276,7 @@ pub const TABULATOR_TABLE_RENAME: Tool = Tool {
     description: "Rename a bucket's Tabulator table; queries must then use the new name. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(TabulatorTableRenameArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(TableRenamed)),
     call: |ctx, args| typed(ctx, args, tabulator_table_rename),
 };
 
