@@ -107,7 +107,7 @@ pub static TEMPLATES: &[Template] = &[
         title: "A bucket's Tabulator tables",
         description: "A bucket's Tabulator tables with their YAML definitions (as tabulator_tables_list).",
         read: |ctx, bucket| {
-            Box::pin(async move { to_json(tables_list(ctx, bucket, "bucket").await) })
+            Box::pin(async move { to_json(tables_list(ctx, bucket, "bucket", 0).await) })
         },
     },
 ];

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::catalog::Operation;
 use crate::catalog::queries::{LIST_TABULATOR_TABLES, RENAME_TABULATOR_TABLE, SET_TABULATOR_TABLE};
 use crate::tools::admin::common::{Call, decode, run, success};
+use crate::tools::budget::{TEXT_BUDGET, take_within};
 use crate::tools::navigation::links::bucket_name;
 use crate::tools::tabulator::table_yaml::{Column, ParserFormat, TableSpec, build};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
@@ -64,6 +65,9 @@ async fn set_table(
 pub struct TabulatorTablesListArgs {
     /// The bucket, as `s3://bucket` or `bucket`.
     pub bucket: String,
+    /// Skip this many tables first: the `next_offset` of an answer cut at its 16 KiB budget.
+    #[serde(default)]
+    pub offset: usize,
 }
 
 /// A bucket's Tabulator tables.
@@ -71,7 +75,13 @@ pub struct TabulatorTablesListArgs {
 pub struct TablesList {
     pub bucket: String,
     pub tables: Vec<Table>,
+    /// How many tables the bucket has, shown or not.
     pub count: usize,
+    /// True when tables were left out to keep the answer within its size budget.
+    pub truncated: bool,
+    /// The `offset` that lists the tables left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
 }
 
 pub const TABULATOR_TABLES_LIST: Tool = Tool {
@@ -88,12 +98,17 @@ async fn tabulator_tables_list(
     ctx: &Ctx,
     args: TabulatorTablesListArgs,
 ) -> Result<TablesList, ToolError> {
-    tables_list(ctx, &args.bucket, "bucket").await
+    tables_list(ctx, &args.bucket, "bucket", args.offset).await
 }
 
-/// Lists a bucket's tables (also the `tabulator://{bucket}/tables` resource); `field` names the
-/// argument that held the bucket.
-pub async fn tables_list(ctx: &Ctx, bucket: &str, field: &str) -> Result<TablesList, ToolError> {
+/// Lists a bucket's tables from `offset` on, within the text budget (also the
+/// `tabulator://{bucket}/tables` resource); `field` names the argument that held the bucket.
+pub async fn tables_list(
+    ctx: &Ctx,
+    bucket: &str,
+    field: &str,
+    offset: usize,
+) -> Result<TablesList, ToolError> {
     let bucket = bucket_name(field, bucket)?;
     let variables = json!({ "name": bucket });
     let data = ctx
@@ -112,9 +127,15 @@ pub async fn tables_list(ctx: &Ctx, bucket: &str, field: &str) -> Result<TablesL
         .cloned()
         .unwrap_or(Value::Null);
     let tables: Vec<Table> = decode(LIST_TABULATOR_TABLES, tables)?;
+    let count = tables.len();
+    // Each YAML definition is a few hundred bytes; a bucket with many is listed in pages.
+    let from_offset: Vec<Table> = tables.into_iter().skip(offset).collect();
+    let (tables, left_out) = take_within(from_offset, TEXT_BUDGET - 256);
     Ok(TablesList {
         bucket,
-        count: tables.len(),
+        next_offset: (left_out > 0).then_some(offset + tables.len()),
+        truncated: left_out > 0,
+        count,
         tables,
     })
 }
