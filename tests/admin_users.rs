@@ -432,3 +432,20 @@ fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
     assert_eq!(get_user(&h, "bob")["email"], bob_email.as_str());
     assert_eq!(get_user(&h, "pipeline-bot"), bot);
 }
+
+#[test]
+fn user_and_role_reads_stay_within_the_text_budget() {
+    let h = Harness::start();
+    let t = token(ALICE);
+    let within = |tool: &str, args: Value| {
+        let result = h.call_tool(&t, tool, args.clone());
+        ok(&result);
+        let text = result_text(&result);
+        assert!(text.len() <= 16384, "{tool} {args}: {} bytes", text.len());
+    };
+    within("admin_users_list", json!({}));
+    within("admin_roles_list", json!({}));
+    for name in user_names(&h) {
+        within("admin_user_get", json!({ "name": name }));
+    }
+}
