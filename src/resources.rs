@@ -57,7 +57,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "admin_users",
         title: "Users",
         description: "Every catalog user with status flags and roles (as admin_users_list). Needs catalog admin rights.",
-        read: |ctx| Box::pin(async move { to_json(users_list(ctx).await) }),
+        read: |ctx| Box::pin(async move { to_json(users_list(ctx, 0).await) }),
     },
     Resource {
         uri: "admin://roles",

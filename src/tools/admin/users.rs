@@ -13,6 +13,7 @@ use crate::catalog::queries::{
 use crate::tools::admin::common::{
     Call, User, decode, email, no_such_user, role_name, role_names, run, success, user_name,
 };
+use crate::tools::budget::{TEXT_BUDGET, take_within};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// One user, as the user tools answer.
@@ -59,16 +60,26 @@ pub async fn mutate_user_and_read(
 
 // ---------------------------------------------------------------------------------------------
 
-/// `admin_users_list` takes no arguments.
+/// Arguments of `admin_users_list`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AdminUsersListArgs {}
+pub struct AdminUsersListArgs {
+    /// Skip this many users first: the `next_offset` of an answer cut at its 16 KiB budget.
+    #[serde(default)]
+    pub offset: usize,
+}
 
-/// Every user of the catalog.
+/// The catalog's users, from `offset` on, as many as fit the text budget.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct UsersList {
     pub users: Vec<User>,
+    /// How many users the catalog has, shown or not.
     pub count: usize,
+    /// True when users were left out to keep the answer within its size budget.
+    pub truncated: bool,
+    /// The `offset` that lists the users left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
 }
 
 pub const ADMIN_USERS_LIST: Tool = Tool {
@@ -81,17 +92,23 @@ pub const ADMIN_USERS_LIST: Tool = Tool {
     call: |ctx, args| typed(ctx, args, admin_users_list),
 };
 
-async fn admin_users_list(ctx: &Ctx, _args: AdminUsersListArgs) -> Result<UsersList, ToolError> {
-    users_list(ctx).await
+async fn admin_users_list(ctx: &Ctx, args: AdminUsersListArgs) -> Result<UsersList, ToolError> {
+    users_list(ctx, args.offset).await
 }
 
-/// Lists the users (also the `admin://users` resource).
-pub async fn users_list(ctx: &Ctx) -> Result<UsersList, ToolError> {
+/// Lists the users from `offset` on (also the `admin://users` resource, from 0). A user with
+/// roles is about 500 bytes, so a stack of a few dozen users is listed in pages.
+pub async fn users_list(ctx: &Ctx, offset: usize) -> Result<UsersList, ToolError> {
     let admin = run(ctx, LIST_USERS, "admin", Call::Read, Value::Null).await?;
     let list = admin.pointer("/user/list").cloned().unwrap_or(Value::Null);
     let users: Vec<User> = decode(LIST_USERS, list)?;
+    let count = users.len();
+    let from_offset: Vec<User> = users.into_iter().skip(offset).collect();
+    let (users, left_out) = take_within(from_offset, TEXT_BUDGET - 256);
     Ok(UsersList {
-        count: users.len(),
+        next_offset: (left_out > 0).then_some(offset + users.len()),
+        truncated: left_out > 0,
+        count,
         users,
     })
 }
