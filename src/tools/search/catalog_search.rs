@@ -286,19 +286,29 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
     let hits: Result<Vec<Hit>, String> = (answer.hits.hits.into_iter())
         .map(|hit| normalize_hit(hit, catalog, args.include_metadata))
         .collect();
-    let hits = hits.map_err(ToolError::Failed)?;
+    add_page(
+        &mut result,
+        hits.map_err(ToolError::Failed)?,
+        args.limit,
+        args.offset,
+    );
+    Ok(result)
+}
+
+/// Puts as many hits into `result` as fit the text budget, and says where the next page starts:
+/// after a cut, or when the page was full and more matched.
+fn add_page(result: &mut SearchCatalog, hits: Vec<Hit>, limit: u32, offset: u32) {
     // Room for the hits: the budget less the rest of the answer and the paging fields.
-    let room = TEXT_BUDGET.saturating_sub(encoded_len(&result) + 64);
+    let room = TEXT_BUDGET.saturating_sub(encoded_len(&*result) + 64);
     let (hits, left_out) = take_within(hits, room);
     let returned = hits.len();
-    let read = args.offset as u64 + returned as u64;
-    if left_out > 0 || (read < result.total && returned as u32 == args.limit) {
-        result.next_offset = Some(args.offset + returned as u32);
+    let read = offset as u64 + returned as u64;
+    if left_out > 0 || (read < result.total && returned as u32 == limit) {
+        result.next_offset = Some(offset + returned as u32);
     }
     result.truncated = left_out > 0;
     result.returned = Some(returned);
     result.results = Some(hits);
-    Ok(result)
 }
 
 /// Matches per bucket from the `count_only` aggregation (a bucket's object and package indices
