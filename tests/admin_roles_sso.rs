@@ -275,7 +275,7 @@ fn bad_arguments_are_refused_before_any_catalog_call() {
         ),
         (
             "admin_user_remove_roles",
-            json!({"name": "bob", "roles": ["R"], "fallback": ""}),
+            json!({"name": "bob", "roles": ["R"], "fallback": " "}),
             "`fallback`",
         ),
         (

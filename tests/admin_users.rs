@@ -432,3 +432,55 @@ fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
     assert_eq!(get_user(&h, "bob")["email"], bob_email.as_str());
     assert_eq!(get_user(&h, "pipeline-bot"), bot);
 }
+
+#[test]
+fn user_and_role_reads_stay_within_the_text_budget() {
+    let h = Harness::start();
+    let t = token(ALICE);
+    let within = |tool: &str, args: Value| {
+        let result = h.call_tool(&t, tool, args.clone());
+        ok(&result);
+        let text = result_text(&result);
+        assert!(text.len() <= 16384, "{tool} {args}: {} bytes", text.len());
+    };
+    within("admin_users_list", json!({}));
+    within("admin_roles_list", json!({}));
+    for name in user_names(&h) {
+        within("admin_user_get", json!({ "name": name }));
+    }
+    // A stack with more users than fit: the list is cut and pages on.
+    let role = role_types(&h).into_keys().next().unwrap();
+    for i in 0..60 {
+        let name = format!("user{i:02}");
+        let email = format!("{name}@example.com");
+        let args = json!({"name": name, "email": email, "role": role});
+        call_ok(&h, ALICE, "admin_user_create", args);
+    }
+    let result = h.call_tool(&t, "admin_users_list", json!({}));
+    assert!(result_text(&result).len() <= 16384);
+    let first = ok(&result);
+    assert_eq!(first["truncated"], true, "{first}");
+    let mut names: Vec<Value> = first["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].clone())
+        .collect();
+    let mut next = first["next_offset"].clone();
+    while !next.is_null() {
+        let page = call_ok(&h, ALICE, "admin_users_list", json!({ "offset": next }));
+        names.extend(
+            page["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["name"].clone()),
+        );
+        next = page.get("next_offset").cloned().unwrap_or(Value::Null);
+    }
+    assert_eq!(
+        json!(names.len()),
+        first["count"],
+        "the pages hold every user once"
+    );
+}

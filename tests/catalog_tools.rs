@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[test]
 fn bucket_list_shows_each_caller_their_own_buckets() {
@@ -211,4 +211,34 @@ fn resources_report_the_catalogs_refusals_and_timeouts() {
         "{slow}"
     );
     assert_eq!(h.get("/health").status, 200);
+}
+
+#[test]
+fn get_resource_and_links_stay_within_the_text_budget() {
+    let h = Harness::start();
+    let t = token(ALICE);
+    let within = |tool: &str, args: Value| {
+        let result = h.call_tool(&t, tool, args.clone());
+        ok(&result);
+        let text = result_text(&result);
+        assert!(text.len() <= 16384, "{tool} {args}: {} bytes", text.len());
+    };
+    // Every resource, and every instance of each template the dataset has.
+    let listing = call_ok(&h, ALICE, "get_resource", json!({}));
+    within("get_resource", json!({}));
+    for resource in listing["resources"].as_array().unwrap() {
+        within("get_resource", json!({"uri": resource["uri"]}));
+    }
+    let users = call_ok(&h, ALICE, "admin_users_list", json!({}));
+    for user in users["users"].as_array().unwrap() {
+        let uri = format!("admin://users/{}", user["name"].as_str().unwrap());
+        within("get_resource", json!({ "uri": uri }));
+    }
+    let buckets = call_ok(&h, ALICE, "bucket_list", json!({}));
+    for bucket in buckets["buckets"].as_array().unwrap() {
+        let uri = format!("tabulator://{}/tables", bucket["name"].as_str().unwrap());
+        within("get_resource", json!({ "uri": uri }));
+    }
+    within("catalog_url", json!({"registry": "example-data"}));
+    within("catalog_uri", json!({"registry": "example-data"}));
 }

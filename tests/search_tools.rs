@@ -26,6 +26,20 @@ fn per_bucket(answer: &Value) -> BTreeMap<String, u64> {
     counts
 }
 
+/// Every result of a search, page after page: follows `next_offset` until there is none.
+fn search_every_page(h: &Harness, who: i64, args: &Value) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut args = args.clone();
+    loop {
+        let page = call_ok(h, who, "search_catalog", args.clone());
+        all.extend(results(&page).iter().cloned());
+        match page.get("next_offset") {
+            Some(next) => args["offset"] = next.clone(),
+            None => return all,
+        }
+    }
+}
+
 #[test]
 fn an_empty_bucket_searches_every_bucket_the_caller_can_see() {
     let h = Harness::start();
@@ -183,9 +197,10 @@ fn scopes_limits_counts_and_escaping() {
         json!({"example-data": everything["total"]})
     );
     assert!(counted.get("results").is_none());
-    let all = search(json!({"query": "counts csv", "limit": 1000}));
+    let all = search_every_page(&h, ALICE, &json!({"query": "counts csv", "limit": 1000}));
+    let all = json!({ "results": all });
     let counted = search(json!({"query": "counts csv", "count_only": true}));
-    assert_eq!(counted["total"], all["total"]);
+    assert_eq!(counted["total"], json!(results(&all).len()));
     assert_eq!(counted["counts"], json!(per_bucket(&all)), "{counted}");
 
     // Reserved characters are searched literally: `s3:` is not a field.
@@ -409,4 +424,46 @@ fn search_suggest_proposes_real_packages_buckets_and_scopes() {
             .contains("partial_query")
     );
     snapshot_settings().bind(|| insta::assert_json_snapshot!("search_suggest__rna", suggested));
+}
+
+#[test]
+fn search_answers_stay_within_the_text_budget_and_page_on() {
+    let h = Harness::start();
+    let t = token(ALICE);
+    let budgeted = |tool: &str, args: Value| -> Value {
+        let result = h.call_tool(&t, tool, args.clone());
+        let text = result_text(&result);
+        assert!(text.len() <= 16384, "{tool} {args}: {} bytes", text.len());
+        ok(&result)
+    };
+    // The broadest searches: every bucket, every kind of document, the most results.
+    let everything = json!({"query": "*", "scope": "global", "limit": 1000});
+    let first = budgeted("search_catalog", everything.clone());
+    assert_eq!(
+        first["truncated"], true,
+        "the dataset holds more than 16 KiB of hits"
+    );
+    let next = first["next_offset"]
+        .as_u64()
+        .expect("a cut answer says where to go on");
+    assert_eq!(next, first["returned"].as_u64().unwrap());
+    let second = budgeted(
+        "search_catalog",
+        json!({"query": "*", "scope": "global", "limit": 1000, "offset": next}),
+    );
+    assert_ne!(
+        results(&second)[0],
+        results(&first)[0],
+        "the next page starts after the first"
+    );
+    // Following the pages reads every match once.
+    let every = search_every_page(&h, ALICE, &everything);
+    assert_eq!(json!(every.len()), first["total"]);
+    let distinct: BTreeSet<String> = every.iter().map(Value::to_string).collect();
+    assert_eq!(distinct.len(), every.len(), "no result twice");
+    // Defaults everywhere else.
+    let default = budgeted("search_catalog", json!({"query": "*", "scope": "global"}));
+    assert!(default["returned"].as_u64().unwrap() > 0);
+    budgeted("search_explain", json!({"query": "*"}));
+    budgeted("search_suggest", json!({"partial_query": "a"}));
 }

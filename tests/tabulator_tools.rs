@@ -347,3 +347,56 @@ fn the_catalogs_typed_errors_reach_the_agent_with_their_field_paths() {
         "nothing refused was done"
     );
 }
+
+#[test]
+fn every_buckets_table_list_stays_within_the_text_budget() {
+    let h = Harness::start();
+    let t = token(ALICE);
+    let buckets = call_ok(&h, ALICE, "bucket_list", json!({}));
+    for bucket in buckets["buckets"].as_array().unwrap() {
+        let args = json!({"bucket": bucket["name"]});
+        let result = h.call_tool(&t, "tabulator_tables_list", args.clone());
+        let listed = ok(&result);
+        let text = result_text(&result);
+        assert!(text.len() <= 16384, "{args}: {} bytes", text.len());
+        assert_eq!(listed["truncated"], false, "the dataset's lists fit");
+    }
+    // A bucket with more definitions than fit: the list is cut and pages on.
+    for i in 0..80 {
+        let table = gene_counts_with(json!({"table_name": format!("gene_counts_{i:02}")}));
+        call_ok(&h, ALICE, "tabulator_table_create", table);
+    }
+    let args = json!({"bucket": "example-data"});
+    let result = h.call_tool(&t, "tabulator_tables_list", args);
+    let first = ok(&result);
+    assert!(result_text(&result).len() <= 16384);
+    assert_eq!(first["truncated"], true, "{first}");
+    let mut names: Vec<Value> = first["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].clone())
+        .collect();
+    let mut next = first["next_offset"].clone();
+    while !next.is_null() {
+        let page = call_ok(
+            &h,
+            ALICE,
+            "tabulator_tables_list",
+            json!({"bucket": "example-data", "offset": next}),
+        );
+        names.extend(
+            page["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].clone()),
+        );
+        next = page.get("next_offset").cloned().unwrap_or(Value::Null);
+    }
+    assert_eq!(
+        json!(names.len()),
+        first["count"],
+        "the pages hold every table once"
+    );
+}

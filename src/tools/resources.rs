@@ -51,7 +51,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "admin_users",
         title: "Users",
         description: "Every catalog user with status flags and roles (as admin_users_list). Needs catalog admin rights.",
-        read: |ctx| Box::pin(async move { to_json(users_list(ctx).await) }),
+        read: |ctx| Box::pin(async move { to_json(users_list(ctx, 0).await) }),
     },
     Resource {
         uri: "admin://roles",
@@ -101,7 +101,7 @@ pub static TEMPLATES: &[Template] = &[
         title: "A bucket's Tabulator tables",
         description: "A bucket's Tabulator tables with their YAML definitions (as tabulator_tables_list).",
         read: |ctx, bucket| {
-            Box::pin(async move { to_json(tables_list(ctx, bucket, "bucket").await) })
+            Box::pin(async move { to_json(tables_list(ctx, bucket, "bucket", 0).await) })
         },
     },
 ];

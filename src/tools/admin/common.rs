@@ -3,6 +3,7 @@
 //! shapes, and argument checks. The tools are in `admin_users.rs`, `admin_roles.rs` and
 //! `admin_settings.rs` (SSO and Tabulator settings).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -74,27 +75,33 @@ pub fn to_json<T: Serialize>(result: Result<T, ToolError>) -> Result<Value, Tool
 // ---------------------------------------------------------------------------------------------
 
 /// A catalog role as the tools show it.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct Role {
     pub name: String,
     pub id: String,
     pub arn: String,
+    // The schema describes the result, so it takes the names written out (`schemars` would
+    // otherwise take the names read in).
     #[serde(rename(deserialize = "__typename", serialize = "type"))]
+    #[schemars(rename = "type")]
     pub kind: RoleKind,
 }
 
 /// Whether the catalog manages a role's policies or only points at an IAM role.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub enum RoleKind {
     #[serde(rename(deserialize = "ManagedRole", serialize = "managed"))]
+    #[schemars(rename = "managed")]
     Managed,
     #[serde(rename(deserialize = "UnmanagedRole", serialize = "unmanaged"))]
+    #[schemars(rename = "unmanaged")]
     Unmanaged,
 }
 
 /// A catalog user as the tools show it.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all(deserialize = "camelCase"))]
+#[schemars(rename_all = "snake_case")]
 pub struct User {
     pub name: String,
     pub email: String,

@@ -16,7 +16,7 @@ use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 pub struct AdminRolesListArgs {}
 
 /// Every role of the stack.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RolesList {
     pub roles: Vec<Role>,
     pub count: usize,
@@ -28,7 +28,7 @@ pub const ADMIN_ROLES_LIST: Tool = Tool {
     description: "List every role of the stack with its id, IAM ARN and whether the catalog manages its policies. Needs catalog admin rights.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(AdminRolesListArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(RolesList)),
     call: |ctx, args| typed(ctx, args, admin_roles_list),
 };
 
@@ -56,9 +56,10 @@ pub struct AdminUserSetRoleArgs {
     pub name: String,
     /// The role that becomes the user's active role, by name.
     pub role: String,
-    /// The extra roles the user may switch to, by name.
+    /// The extra roles the user may switch to, by name. With `append` false (the default) they
+    /// replace the current ones, so leaving this out (none) clears them.
     #[serde(default)]
-    pub extra_roles: Option<Vec<String>>,
+    pub extra_roles: Vec<String>,
     /// `true` adds `extra_roles` to the user's current extra roles; `false` (the default)
     /// replaces them.
     #[serde(default)]
@@ -71,7 +72,7 @@ pub const ADMIN_USER_SET_ROLE: Tool = Tool {
     description: "Set a catalog user's active role and extra roles, replacing the extra roles unless `append` is true. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminUserSetRoleArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UserResult)),
     call: |ctx, args| typed(ctx, args, admin_user_set_role),
 };
 
@@ -83,15 +84,11 @@ async fn admin_user_set_role(
     let mut variables = Map::new();
     variables.insert("name".into(), json!(name));
     variables.insert("role".into(), json!(role_name("role", &args.role)?));
-    // An empty list means "no extra roles": send it, it differs from leaving them out.
-    if let Some(extra) = &args.extra_roles {
-        let checked: Result<Vec<String>, ToolError> = extra
-            .iter()
-            .enumerate()
-            .map(|(i, role)| role_name(&format!("extra_roles[{i}]"), role))
-            .collect();
-        variables.insert("extraRoles".into(), json!(checked?));
-    }
+    // Always sent, empty too: the catalog reads a missing list as an empty one anyway.
+    let checked: Result<Vec<String>, ToolError> = (args.extra_roles.iter().enumerate())
+        .map(|(i, role)| role_name(&format!("extra_roles[{i}]"), role))
+        .collect();
+    variables.insert("extraRoles".into(), json!(checked?));
     variables.insert("append".into(), json!(args.append));
     let variables = Value::Object(variables);
     mutate_user_and_read(ctx, SET_USER_ROLE, "setRole", &name, variables).await
@@ -113,7 +110,7 @@ pub const ADMIN_USER_ADD_ROLES: Tool = Tool {
     description: "Add roles to a catalog user's extra roles (the roles they may switch to); the active role stays. Needs catalog admin rights.",
     annotations: Annotations::WRITE_IDEMPOTENT,
     input_schema: || schemars::schema_for!(AdminUserAddRolesArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UserResult)),
     call: |ctx, args| typed(ctx, args, admin_user_add_roles),
 };
 
@@ -134,9 +131,10 @@ pub struct AdminUserRemoveRolesArgs {
     pub name: String,
     /// The roles to take away, by name; at least one.
     pub roles: Vec<String>,
-    /// The role that becomes active if the active role is among those removed.
+    /// The role that becomes active if the active role is among those removed; empty (the
+    /// default) names none, and removing the active role then fails.
     #[serde(default)]
-    pub fallback: Option<String>,
+    pub fallback: String,
 }
 
 pub const ADMIN_USER_REMOVE_ROLES: Tool = Tool {
@@ -145,7 +143,7 @@ pub const ADMIN_USER_REMOVE_ROLES: Tool = Tool {
     description: "Take roles away from a catalog user. Removing the active role needs a `fallback` role to become active instead. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminUserRemoveRolesArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UserResult)),
     call: |ctx, args| typed(ctx, args, admin_user_remove_roles),
 };
 
@@ -157,8 +155,10 @@ async fn admin_user_remove_roles(
     let mut variables = Map::new();
     variables.insert("name".into(), json!(name));
     variables.insert("roles".into(), json!(role_names("roles", &args.roles)?));
-    if let Some(fallback) = &args.fallback {
-        variables.insert("fallback".into(), json!(role_name("fallback", fallback)?));
+    // Empty is the default (no fallback); blank text is a mistake worth naming.
+    if !args.fallback.is_empty() {
+        let fallback = role_name("fallback", &args.fallback)?;
+        variables.insert("fallback".into(), json!(fallback));
     }
     let variables = Value::Object(variables);
     mutate_user_and_read(ctx, REMOVE_USER_ROLES, "removeRoles", &name, variables).await

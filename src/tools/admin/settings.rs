@@ -12,17 +12,24 @@ use crate::tools::admin::common::{Call, decode, run, success};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// The SSO configuration as the catalog keeps it.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct SsoConfig {
     /// The configuration text (YAML).
     pub text: String,
     pub timestamp: String,
-    /// Who uploaded it: `name` and `email`.
-    pub uploader: Value,
+    /// Who uploaded it.
+    pub uploader: Uploader,
+}
+
+/// The user who uploaded the SSO configuration.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+pub struct Uploader {
+    pub name: String,
+    pub email: String,
 }
 
 /// The SSO configuration, or `null` when none is set.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SsoConfigState {
     pub configured: bool,
     pub sso_config: Option<SsoConfig>,
@@ -65,7 +72,7 @@ pub const ADMIN_SSO_CONFIG_SET: Tool = Tool {
     description: "Replace the catalog's SSO configuration (how identity-provider claims map to roles) with the given text. Needs catalog admin rights; the catalog's validation errors name the problem.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminSsoConfigSetArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(SsoConfigState)),
     call: |ctx, args| typed(ctx, args, admin_sso_config_set),
 };
 
@@ -105,7 +112,7 @@ pub const ADMIN_SSO_CONFIG_REMOVE: Tool = Tool {
     description: "Remove the catalog's SSO configuration, so SSO logins no longer map claims to roles. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminSsoConfigRemoveArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(SsoConfigState)),
     call: |ctx, args| typed(ctx, args, admin_sso_config_remove),
 };
 
@@ -127,7 +134,7 @@ async fn admin_sso_config_remove(
 // ---------------------------------------------------------------------------------------------
 
 /// Whether Tabulator open query is on.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct OpenQuery {
     pub open_query_enabled: bool,
 }
@@ -159,7 +166,7 @@ pub const ADMIN_TABULATOR_OPEN_QUERY_SET: Tool = Tool {
     description: "Turn Tabulator open query on or off for the whole stack. On, Tabulator tables can be queried from outside the catalog (AWS console, JDBC) under AWS IAM rules. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminTabulatorOpenQuerySetArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(OpenQuery)),
     call: |ctx, args| typed(ctx, args, admin_tabulator_open_query_set),
 };
 

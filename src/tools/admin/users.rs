@@ -13,10 +13,11 @@ use crate::catalog::queries::{
 use crate::tools::admin::common::{
     Call, User, decode, email, no_such_user, role_name, role_names, run, success, user_name,
 };
+use crate::tools::budget::{TEXT_BUDGET, take_within};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// One user, as the user tools answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct UserResult {
     pub user: User,
 }
@@ -59,16 +60,26 @@ pub async fn mutate_user_and_read(
 
 // ---------------------------------------------------------------------------------------------
 
-/// `admin_users_list` takes no arguments.
+/// Arguments of `admin_users_list`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AdminUsersListArgs {}
+pub struct AdminUsersListArgs {
+    /// Skip this many users first: the `next_offset` of an answer cut at its 16 KiB budget.
+    #[serde(default)]
+    pub offset: usize,
+}
 
-/// Every user of the catalog.
-#[derive(Debug, Serialize)]
+/// The catalog's users, from `offset` on, as many as fit the text budget.
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct UsersList {
     pub users: Vec<User>,
+    /// How many users the catalog has, shown or not.
     pub count: usize,
+    /// True when users were left out to keep the answer within its size budget.
+    pub truncated: bool,
+    /// The `offset` that lists the users left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
 }
 
 pub const ADMIN_USERS_LIST: Tool = Tool {
@@ -77,21 +88,27 @@ pub const ADMIN_USERS_LIST: Tool = Tool {
     description: "List every catalog user with email, status flags (active, admin, SSO-only, service), active role and extra roles. Needs catalog admin rights.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(AdminUsersListArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UsersList)),
     call: |ctx, args| typed(ctx, args, admin_users_list),
 };
 
-async fn admin_users_list(ctx: &Ctx, _args: AdminUsersListArgs) -> Result<UsersList, ToolError> {
-    users_list(ctx).await
+async fn admin_users_list(ctx: &Ctx, args: AdminUsersListArgs) -> Result<UsersList, ToolError> {
+    users_list(ctx, args.offset).await
 }
 
-/// Lists the users (also the `admin://users` resource).
-pub async fn users_list(ctx: &Ctx) -> Result<UsersList, ToolError> {
+/// Lists the users from `offset` on (also the `admin://users` resource, from 0). A user with
+/// roles is about 500 bytes, so a stack of a few dozen users is listed in pages.
+pub async fn users_list(ctx: &Ctx, offset: usize) -> Result<UsersList, ToolError> {
     let admin = run(ctx, LIST_USERS, "admin", Call::Read, Value::Null).await?;
     let list = admin.pointer("/user/list").cloned().unwrap_or(Value::Null);
     let users: Vec<User> = decode(LIST_USERS, list)?;
+    let count = users.len();
+    let from_offset: Vec<User> = users.into_iter().skip(offset).collect();
+    let (users, left_out) = take_within(from_offset, TEXT_BUDGET - 256);
     Ok(UsersList {
-        count: users.len(),
+        next_offset: (left_out > 0).then_some(offset + users.len()),
+        truncated: left_out > 0,
+        count,
         users,
     })
 }
@@ -110,7 +127,7 @@ pub const ADMIN_USER_GET: Tool = Tool {
     description: "Show one catalog user by name: email, status flags, dates, active role and extra roles. Needs catalog admin rights.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(UserNameArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UserResult)),
     call: |ctx, args| typed(ctx, args, admin_user_get),
 };
 
@@ -142,9 +159,9 @@ pub struct AdminUserCreateArgs {
     pub email: String,
     /// The user's active role, by name (admin_roles_list shows them).
     pub role: String,
-    /// More roles the user may switch to, by name.
+    /// More roles the user may switch to, by name; none by default.
     #[serde(default)]
-    pub extra_roles: Option<Vec<String>>,
+    pub extra_roles: Vec<String>,
 }
 
 pub const ADMIN_USER_CREATE: Tool = Tool {
@@ -153,7 +170,7 @@ pub const ADMIN_USER_CREATE: Tool = Tool {
     description: "Create a catalog user with an email, an active role and optional extra roles; the catalog invites them by email. Needs catalog admin rights.",
     annotations: Annotations::WRITE,
     input_schema: || schemars::schema_for!(AdminUserCreateArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UserResult)),
     call: |ctx, args| typed(ctx, args, admin_user_create),
 };
 
@@ -162,11 +179,9 @@ async fn admin_user_create(ctx: &Ctx, args: AdminUserCreateArgs) -> Result<UserR
     input.insert("name".into(), json!(user_name("name", &args.name)?));
     input.insert("email".into(), json!(email("email", &args.email)?));
     input.insert("role".into(), json!(role_name("role", &args.role)?));
-    if let Some(extra) = args.extra_roles.filter(|roles| !roles.is_empty()) {
-        input.insert(
-            "extraRoles".into(),
-            json!(role_names("extra_roles", &extra)?),
-        );
+    if !args.extra_roles.is_empty() {
+        let extra = role_names("extra_roles", &args.extra_roles)?;
+        input.insert("extraRoles".into(), json!(extra));
     }
     let variables = json!({ "input": input });
     let admin = run(ctx, CREATE_USER, "admin", Call::Write, variables).await?;
@@ -181,7 +196,7 @@ async fn admin_user_create(ctx: &Ctx, args: AdminUserCreateArgs) -> Result<UserR
 }
 
 /// What `admin_user_delete` and `admin_user_reset_password` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct UserDone {
     pub name: String,
     pub message: String,
@@ -193,7 +208,7 @@ pub const ADMIN_USER_DELETE: Tool = Tool {
     description: "Delete a catalog user for good; their tokens stop working. Needs catalog admin rights. To only block logins, use admin_user_set_active.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(UserNameArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UserDone)),
     call: |ctx, args| typed(ctx, args, admin_user_delete),
 };
 
@@ -217,7 +232,7 @@ pub const ADMIN_USER_RESET_PASSWORD: Tool = Tool {
         ..Annotations::DESTRUCTIVE
     },
     input_schema: || schemars::schema_for!(UserNameArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UserDone)),
     call: |ctx, args| typed(ctx, args, admin_user_reset_password),
 };
 
@@ -249,7 +264,7 @@ pub const ADMIN_USER_SET_EMAIL: Tool = Tool {
     description: "Change a catalog user's email address. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminUserSetEmailArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UserResult)),
     call: |ctx, args| typed(ctx, args, admin_user_set_email),
 };
 
@@ -278,7 +293,7 @@ pub const ADMIN_USER_SET_ADMIN: Tool = Tool {
     description: "Make a catalog user an admin, or take admin rights away. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminUserSetAdminArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UserResult)),
     call: |ctx, args| typed(ctx, args, admin_user_set_admin),
 };
 
@@ -307,7 +322,7 @@ pub const ADMIN_USER_SET_ACTIVE: Tool = Tool {
     description: "Deactivate a catalog user (their logins and tokens stop working, nothing is deleted) or activate them again. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(AdminUserSetActiveArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(UserResult)),
     call: |ctx, args| typed(ctx, args, admin_user_set_active),
 };
 

@@ -13,14 +13,14 @@ use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetResourceArgs {
-    /// The resource's URI, e.g. `auth://status` or `admin://users/alice`. Leave it out to list
-    /// the resources and URI templates.
+    /// The resource's URI, e.g. `auth://status` or `admin://users/alice`. Empty (the default)
+    /// lists the resources and URI templates.
     #[serde(default)]
-    pub uri: Option<String>,
+    pub uri: String,
 }
 
 /// One listed resource or template.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Listed {
     pub uri: &'static str,
     pub name: &'static str,
@@ -28,7 +28,7 @@ pub struct Listed {
 }
 
 /// What `get_resource` answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum GetResource {
     /// Without a URI: what can be read.
@@ -51,7 +51,7 @@ pub const GET_RESOURCE: Tool = Tool {
     description: "Read one of this server's MCP resources by URI (for clients without resource support); without a URI, list the resources and URI templates.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(GetResourceArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(GetResource)),
     call: |ctx, args| typed(ctx, args, get_resource),
 };
 
@@ -61,7 +61,7 @@ async fn get_resource(ctx: &Ctx, args: GetResourceArgs) -> Result<GetResource, T
             "resources are turned off on this server (QUILT_MCP_RESOURCES_ENABLED=false)".into(),
         ));
     }
-    let uri = args.uri.map(|u| u.trim().to_string()).unwrap_or_default();
+    let uri = args.uri.trim().to_string();
     if uri.is_empty() {
         return Ok(listing());
     }

@@ -54,8 +54,8 @@ pub fn package_name(field: &str, name: &str) -> Result<String, ToolError> {
 }
 
 /// The catalog's base URL: the caller's `catalog_host` when given, else the configured catalog.
-fn catalog_base(ctx: &Ctx, catalog_host: Option<&str>) -> String {
-    match catalog_host.map(str::trim).filter(|h| !h.is_empty()) {
+fn catalog_base(ctx: &Ctx, catalog_host: &str) -> String {
+    match Some(catalog_host.trim()).filter(|h| !h.is_empty()) {
         Some(host) if host.starts_with("http://") || host.starts_with("https://") => {
             host.trim_end_matches('/').to_string()
         }
@@ -86,19 +86,19 @@ fn encode_path(path: &str) -> String {
 pub struct CatalogUrlArgs {
     /// The bucket, as `s3://bucket` or `bucket`.
     pub registry: String,
-    /// A package (`namespace/name`) for a package view; omit for a bucket view.
+    /// A package (`namespace/name`) for a package view; empty (the default) for a bucket view.
     #[serde(default)]
-    pub package_name: Option<String>,
-    /// A path inside the package or bucket, e.g. `data/2024/`.
+    pub package_name: String,
+    /// A path inside the package or bucket, e.g. `data/2024/`; empty (the default) for the top.
     #[serde(default)]
-    pub path: Option<String>,
-    /// Another catalog host to link to; defaults to this server's catalog.
+    pub path: String,
+    /// Another catalog host to link to; empty (the default) means this server's catalog.
     #[serde(default)]
-    pub catalog_host: Option<String>,
+    pub catalog_host: String,
 }
 
 /// The result of `catalog_url`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct CatalogUrl {
     pub catalog_url: String,
     pub view_type: &'static str,
@@ -114,15 +114,15 @@ pub const CATALOG_URL: Tool = Tool {
     description: "Build a link to a bucket, a package, or a path inside either, in the Quilt catalog's web UI.",
     annotations: Annotations::LOCAL,
     input_schema: || schemars::schema_for!(CatalogUrlArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(CatalogUrl)),
     call: |ctx, args| typed(ctx, args, catalog_url),
 };
 
 async fn catalog_url(ctx: &Ctx, args: CatalogUrlArgs) -> Result<CatalogUrl, ToolError> {
     let bucket = bucket_name("registry", &args.registry)?;
-    let base = catalog_base(ctx, args.catalog_host.as_deref());
-    let path = args.path.unwrap_or_default();
-    let package = args.package_name.filter(|p| !p.trim().is_empty());
+    let base = catalog_base(ctx, &args.catalog_host);
+    let path = args.path;
+    let package = Some(args.package_name).filter(|p| !p.trim().is_empty());
     let (url, view_type) = match &package {
         Some(name) => {
             let name = package_name("package_name", name)?;
@@ -155,25 +155,25 @@ async fn catalog_url(ctx: &Ctx, args: CatalogUrlArgs) -> Result<CatalogUrl, Tool
 pub struct CatalogUriArgs {
     /// The bucket, as `s3://bucket` or `bucket`.
     pub registry: String,
-    /// A package, `namespace/name`.
+    /// A package, `namespace/name`; empty (the default) names the bucket only.
     #[serde(default)]
-    pub package_name: Option<String>,
-    /// A path inside the package.
+    pub package_name: String,
+    /// A path inside the package; empty (the default) names the whole package.
     #[serde(default)]
-    pub path: Option<String>,
-    /// A revision's top hash; wins over `tag`.
+    pub path: String,
+    /// A revision's top hash; wins over `tag`. Empty (the default) names no revision.
     #[serde(default)]
-    pub top_hash: Option<String>,
-    /// A revision tag such as `latest`.
+    pub top_hash: String,
+    /// A revision tag such as `latest`; empty (the default) names no tag.
     #[serde(default)]
-    pub tag: Option<String>,
-    /// The catalog host to name in the URI; defaults to this server's catalog.
+    pub tag: String,
+    /// The catalog host to name in the URI; empty (the default) means this server's catalog.
     #[serde(default)]
-    pub catalog_host: Option<String>,
+    pub catalog_host: String,
 }
 
 /// The result of `catalog_uri`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct CatalogUri {
     pub quilt_plus_uri: String,
     pub bucket: String,
@@ -190,13 +190,13 @@ pub const CATALOG_URI: Tool = Tool {
     description: "Build a Quilt+ URI (quilt+s3://bucket#package=ns/name@hash&path=...&catalog=host) that names a bucket, package revision or file.",
     annotations: Annotations::LOCAL,
     input_schema: || schemars::schema_for!(CatalogUriArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(CatalogUri)),
     call: |ctx, args| typed(ctx, args, catalog_uri),
 };
 
 async fn catalog_uri(ctx: &Ctx, args: CatalogUriArgs) -> Result<CatalogUri, ToolError> {
     let bucket = bucket_name("registry", &args.registry)?;
-    let nonblank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let nonblank = |v: String| Some(v.trim().to_string()).filter(|s| !s.is_empty());
     let package = nonblank(args.package_name);
     let (top_hash, tag, path) = (
         nonblank(args.top_hash),
@@ -229,7 +229,7 @@ async fn catalog_uri(ctx: &Ctx, args: CatalogUriArgs) -> Result<CatalogUri, Tool
     if let Some(path) = &path {
         fragments.push(format!("path={}", encode_path(path)));
     }
-    let host = host_of(&catalog_base(ctx, args.catalog_host.as_deref()));
+    let host = host_of(&catalog_base(ctx, &args.catalog_host));
     fragments.push(format!("catalog={host}"));
     Ok(CatalogUri {
         quilt_plus_uri: format!("quilt+s3://{bucket}#{}", fragments.join("&")),
@@ -253,7 +253,7 @@ pub struct CatalogConfigureArgs {
 }
 
 /// The result of `catalog_configure`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct CatalogConfigured {
     pub status: &'static str,
     pub catalog_url: String,
@@ -266,7 +266,7 @@ pub const CATALOG_CONFIGURE: Tool = Tool {
     description: "Confirm which Quilt catalog this server works with. The catalog is fixed by the deployment; asking for another one explains how to reach it.",
     annotations: Annotations::LOCAL,
     input_schema: || schemars::schema_for!(CatalogConfigureArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(CatalogConfigured)),
     call: |ctx, args| typed(ctx, args, catalog_configure),
 };
 

@@ -1,43 +1,59 @@
 //! Catalog search through the registry's search proxy: `search_catalog` runs a query,
-//! `search_explain` shows how one would run, `search_suggest` proposes queries from the caller's
-//! real buckets and packages.
+//! `search_explain` shows how one would run. `search_suggest` is in `suggest.rs`.
+
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::catalog::CatalogErrorKind;
-use crate::catalog::queries::{LIST_BUCKETS, PACKAGES_LIST};
+use crate::catalog::queries::LIST_BUCKETS;
+use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
 use crate::tools::navigation::links::bucket_name;
 use crate::tools::search::query::{
-    Scope, bucket_of_index, dsl, escape_query, indices, normalize_hit, total_of,
+    Hit, Scope, SearchAnswer, bucket_of_index, dsl, escape_query, indices, normalize_hit, total_of,
 };
-use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
+use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// How many buckets one search may span before a refused search is retried on fewer.
 const RETRY_BUCKETS: usize = 10;
-/// Buckets whose packages `search_suggest` looks at.
-const SUGGEST_BUCKETS: usize = 5;
+/// The search engine's default `index.max_result_window`: `offset + limit` may not pass it.
+const MAX_WINDOW: u32 = 10_000;
+
+/// A bucket as `ListBuckets` names it; the search tools read only these fields.
+#[derive(Debug, Deserialize)]
+pub struct BucketConfig {
+    pub name: String,
+    pub title: String,
+    pub tags: Option<Vec<String>>,
+}
+
+/// The answer to `ListBuckets`, as far as search reads it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListBucketsData {
+    bucket_configs: Vec<BucketConfig>,
+}
+
+/// The buckets the caller can see, from the catalog.
+pub async fn visible_buckets(ctx: &Ctx) -> Result<Vec<BucketConfig>, ToolError> {
+    let data = ctx
+        .state
+        .catalog
+        .graphql_read(ctx.on_behalf(), LIST_BUCKETS, Value::Null)
+        .await?;
+    let ListBucketsData { bucket_configs } = decode(LIST_BUCKETS, data)?;
+    Ok(bucket_configs)
+}
 
 /// The caller's visible buckets (from the catalog), or the one they named.
 async fn buckets_for(ctx: &Ctx, bucket: &str) -> Result<Vec<String>, ToolError> {
     if !bucket.trim().is_empty() {
         return Ok(vec![bucket_name("bucket", bucket)?]);
     }
-    let data = ctx
-        .state
-        .catalog
-        .graphql_read(ctx.on_behalf(), LIST_BUCKETS, Value::Null)
-        .await?;
-    Ok(data
-        .get("bucketConfigs")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|b| b.get("name").and_then(Value::as_str).map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default())
+    let buckets = visible_buckets(ctx).await?;
+    Ok(buckets.into_iter().map(|b| b.name).collect())
 }
 
 fn checked_query(query: &str) -> Result<String, ToolError> {
@@ -68,11 +84,16 @@ pub struct SearchCatalogArgs {
     /// The search backend; only `elasticsearch` exists.
     #[serde(default = "elasticsearch")]
     pub backend: String,
-    /// At most this many results, 1 to 1000.
+    /// At most this many results, 1 to 1000. Whatever the limit, one answer holds at most 16 KiB
+    /// of text: past that it stops early, sets `truncated` and gives `next_offset`.
     #[serde(default = "fifty")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
-    /// Include each hit's full indexed document.
+    /// Skip this many results first, to read the next page (`next_offset` of the previous
+    /// answer); `offset + limit` may not pass 10000.
+    #[serde(default)]
+    pub offset: u32,
+    /// Include each hit's full indexed document (large: it holds the indexed text).
     #[serde(default)]
     pub include_metadata: bool,
     /// Include how the query was run (indices and DSL).
@@ -90,31 +111,82 @@ fn fifty() -> u32 {
     50
 }
 
+/// What `search_catalog` answers. `counts` comes with `count_only`; `returned` and `results`
+/// without it; `explanation` with `explain_query`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SearchCatalog {
+    pub query: String,
+    pub scope: Scope,
+    pub buckets: Vec<String>,
+    pub buckets_not_searched: Vec<String>,
+    /// Every match, not only those returned.
+    pub total: u64,
+    pub took_ms: Option<u64>,
+    /// Matches per bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<BTreeMap<String, u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returned: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<Hit>>,
+    /// True when results were left out to keep the answer within its size budget.
+    pub truncated: bool,
+    /// The `offset` that reads the next results, when there are more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// How a search runs: what `explain_query` and `search_explain` show.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Explanation {
+    pub escaped_query: String,
+    pub indices: Vec<String>,
+    /// The exact search-engine query (Elasticsearch DSL), as sent.
+    pub dsl: Value,
+    pub filter: &'static str,
+    pub endpoint: String,
+    pub syntax: &'static str,
+}
+
 pub const SEARCH_CATALOG: Tool = Tool {
     name: "search_catalog",
     title: "Search the catalog",
     description: "Search objects and packages in every bucket you can see (or one bucket), by scope; results carry kind, bucket, key or package, size, time, score, a preview and a catalog link. count_only gives counts per bucket.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(SearchCatalogArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(SearchCatalog)),
     call: |ctx, args| typed(ctx, args, search_catalog),
 };
+
+/// One search to run: the query, where, and which page.
+struct Search<'a> {
+    scope: Scope,
+    escaped: &'a str,
+    limit: u32,
+    offset: u32,
+    count_only: bool,
+}
 
 /// Runs one search over `buckets`.
 async fn run(
     ctx: &Ctx,
-    scope: Scope,
+    search: &Search<'_>,
     buckets: &[String],
-    escaped: &str,
-    limit: u32,
-    count_only: bool,
-) -> Result<Value, ToolError> {
-    let index = indices(scope, buckets).join(",");
-    let body = dsl(scope, escaped, limit, count_only).to_string();
-    let size = if count_only {
+) -> Result<SearchAnswer, ToolError> {
+    let index = indices(search.scope, buckets).join(",");
+    let body = dsl(
+        search.scope,
+        search.escaped,
+        search.limit,
+        search.count_only,
+    );
+    let body = with_offset(body, search.offset).to_string();
+    let size = if search.count_only {
         "0".to_string()
     } else {
-        limit.to_string()
+        search.limit.to_string()
     };
     let query = [
         ("index", index.as_str()),
@@ -123,21 +195,27 @@ async fn run(
         ("size", size.as_str()),
     ];
     let answer = ctx.state.catalog.search(ctx.on_behalf(), &query).await?;
-    if let Some(error) = answer.get("error").filter(|e| !e.is_null()) {
-        let reason = error
-            .pointer("/root_cause/0/reason")
-            .or_else(|| error.get("reason"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| error.to_string());
+    let answer: SearchAnswer = serde_json::from_value(answer).map_err(|e| {
+        ToolError::Failed(format!("unexpected answer from the search service: {e}"))
+    })?;
+    if let Some(error) = &answer.error {
         return Err(ToolError::Failed(format!(
-            "the search service refused the query: {reason}"
+            "the search service refused the query: {}",
+            error.reason()
         )));
     }
     Ok(answer)
 }
 
-async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<Value, ToolError> {
+/// The DSL with `from` set to `offset` (a count has no pages).
+fn with_offset(mut body: Value, offset: u32) -> Value {
+    if let Some(from) = body.get_mut("from") {
+        *from = Value::from(offset);
+    }
+    body
+}
+
+async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCatalog, ToolError> {
     if args.backend != "elasticsearch" {
         return Err(ToolError::invalid(
             "backend",
@@ -146,6 +224,12 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<Value, Too
     }
     if !(1..=1000).contains(&args.limit) {
         return Err(ToolError::invalid("limit", "must be between 1 and 1000"));
+    }
+    if args.offset.saturating_add(args.limit) > MAX_WINDOW {
+        return Err(ToolError::invalid(
+            "offset",
+            format!("offset + limit may not pass {MAX_WINDOW}; narrow the query instead"),
+        ));
     }
     let escaped = checked_query(&args.query)?;
     let mut buckets = buckets_for(ctx, &args.bucket).await?;
@@ -160,91 +244,87 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<Value, Too
         Vec::new()
     };
     let all: Vec<String> = buckets.iter().chain(&skipped).cloned().collect();
+    let search = Search {
+        scope: args.scope,
+        escaped: &escaped,
+        limit: args.limit,
+        offset: args.offset,
+        count_only: args.count_only,
+    };
     // Search every bucket first; if the proxy refuses that many indices, fall back to the first few.
-    let (answer, searched) =
-        match run(ctx, args.scope, &all, &escaped, args.limit, args.count_only).await {
-            Err(ToolError::Catalog(e))
-                if e.kind == CatalogErrorKind::Forbidden && !skipped.is_empty() =>
-            {
-                (
-                    run(
-                        ctx,
-                        args.scope,
-                        &buckets,
-                        &escaped,
-                        args.limit,
-                        args.count_only,
-                    )
-                    .await?,
-                    buckets.clone(),
-                )
-            }
-            other => (other?, all.clone()),
-        };
-    let not_searched: Vec<&String> = all.iter().filter(|b| !searched.contains(b)).collect();
-    let mut result = json!({
-        "query": args.query,
-        "scope": args.scope.name(),
-        "buckets": searched,
-        "buckets_not_searched": not_searched,
-        "total": total_of(&answer),
-        "took_ms": answer.get("took"),
-    });
+    let (answer, searched) = match run(ctx, &search, &all).await {
+        Err(ToolError::Catalog(e))
+            if e.kind == CatalogErrorKind::Forbidden && !skipped.is_empty() =>
+        {
+            (run(ctx, &search, &buckets).await?, buckets.clone())
+        }
+        other => (other?, all.clone()),
+    };
+    let not_searched: Vec<String> = all.into_iter().filter(|b| !searched.contains(b)).collect();
+    let explanation = args
+        .explain_query
+        .then(|| explanation(ctx, &search, &searched));
+    let mut result = SearchCatalog {
+        query: args.query,
+        scope: args.scope,
+        buckets: searched,
+        buckets_not_searched: not_searched,
+        total: total_of(&answer),
+        took_ms: answer.took,
+        counts: None,
+        returned: None,
+        results: None,
+        truncated: false,
+        next_offset: None,
+        explanation,
+    };
     if args.count_only {
-        let per_bucket: Map<String, Value> = answer
-            .pointer("/aggregations/by_index/buckets")
-            .and_then(Value::as_array)
-            .map(|list| {
-                let mut counts = Map::new();
-                for entry in list {
-                    let bucket = bucket_of_index(
-                        entry.get("key").and_then(Value::as_str).unwrap_or_default(),
-                    )
-                    .to_string();
-                    let count = entry.get("doc_count").and_then(Value::as_u64).unwrap_or(0);
-                    let previous = counts.get(&bucket).and_then(Value::as_u64).unwrap_or(0);
-                    counts.insert(bucket, json!(previous + count));
-                }
-                counts
-            })
-            .unwrap_or_default();
-        result["counts"] = Value::Object(per_bucket);
-    } else {
-        let catalog = &ctx.state.config.catalog_url;
-        let hits = answer
-            .pointer("/hits/hits")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let results: Vec<Value> = hits
-            .iter()
-            .map(|hit| normalize_hit(hit, catalog, args.include_metadata))
-            .collect();
-        result["returned"] = json!(results.len());
-        result["results"] = json!(results);
+        result.counts = Some(counts_per_bucket(&answer));
+        return Ok(result);
     }
-    if args.explain_query {
-        result["explanation"] = explanation(
-            ctx,
-            args.scope,
-            &searched,
-            &escaped,
-            args.limit,
-            args.count_only,
-        );
-    }
+    let catalog = &ctx.state.config.catalog_url;
+    let hits: Result<Vec<Hit>, String> = (answer.hits.hits.into_iter())
+        .map(|hit| normalize_hit(hit, catalog, args.include_metadata))
+        .collect();
+    add_page(
+        &mut result,
+        hits.map_err(ToolError::Failed)?,
+        args.limit,
+        args.offset,
+    );
     Ok(result)
 }
 
-fn explanation(
-    ctx: &Ctx,
-    scope: Scope,
-    buckets: &[String],
-    escaped: &str,
-    limit: u32,
-    count_only: bool,
-) -> Value {
-    let filter = match scope {
+/// Puts as many hits into `result` as fit the text budget, and says where the next page starts:
+/// after a cut, or when the page was full and more matched.
+fn add_page(result: &mut SearchCatalog, hits: Vec<Hit>, limit: u32, offset: u32) {
+    // Room for the hits: the budget less the rest of the answer and the paging fields.
+    let room = TEXT_BUDGET.saturating_sub(encoded_len(&*result) + 64);
+    let (hits, left_out) = take_within(hits, room);
+    let returned = hits.len();
+    let read = offset as u64 + returned as u64;
+    if left_out > 0 || (read < result.total && returned as u32 == limit) {
+        result.next_offset = Some(offset + returned as u32);
+    }
+    result.truncated = left_out > 0;
+    result.returned = Some(returned);
+    result.results = Some(hits);
+}
+
+/// Matches per bucket from the `count_only` aggregation (a bucket's object and package indices
+/// add up).
+fn counts_per_bucket(answer: &SearchAnswer) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    let per_index = answer.aggregations.iter().flat_map(|a| &a.by_index.buckets);
+    for entry in per_index {
+        let bucket = bucket_of_index(&entry.key).to_string();
+        *counts.entry(bucket).or_insert(0) += entry.doc_count;
+    }
+    counts
+}
+
+fn explanation(ctx: &Ctx, search: &Search<'_>, buckets: &[String]) -> Explanation {
+    let filter = match search.scope {
         Scope::File => "objects only (the bucket indices)",
         Scope::PackageEntry => {
             "package entries only (documents with `entry_lk` in the package indices)"
@@ -254,14 +334,23 @@ fn explanation(
         }
         Scope::Global => "objects and every kind of package document",
     };
-    json!({
-        "escaped_query": escaped,
-        "indices": indices(scope, buckets),
-        "dsl": dsl(scope, escaped, limit, count_only),
-        "filter": filter,
-        "endpoint": format!("GET {}/api/search?action=freeform", ctx.state.config.registry_url),
-        "syntax": "words must all match (AND); * and ? are wildcards; other reserved symbols are searched literally",
-    })
+    let body = dsl(
+        search.scope,
+        search.escaped,
+        search.limit,
+        search.count_only,
+    );
+    Explanation {
+        escaped_query: search.escaped.to_string(),
+        indices: indices(search.scope, buckets),
+        dsl: with_offset(body, search.offset),
+        filter,
+        endpoint: format!(
+            "GET {}/api/search?action=freeform",
+            ctx.state.config.registry_url
+        ),
+        syntax: "words must all match (AND); * and ? are wildcards; other reserved symbols are searched literally",
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,10 +361,10 @@ fn explanation(
 pub struct SearchExplainArgs {
     /// The query to explain.
     pub query: String,
-    /// The scope it would run in (default `global`).
+    /// The scope it would run in.
     #[serde(default = "global")]
     pub scope: Scope,
-    /// The bucket it would be limited to; empty means every bucket you can see.
+    /// The bucket it would be limited to; empty (the default) means every bucket you can see.
     #[serde(default)]
     pub bucket: String,
 }
@@ -284,161 +373,40 @@ fn global() -> Scope {
     Scope::Global
 }
 
+/// What `search_explain` answers: the query, where it would run, and how.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SearchExplain {
+    pub query: String,
+    pub scope: Scope,
+    pub buckets: Vec<String>,
+    #[serde(flatten)]
+    pub explanation: Explanation,
+}
+
 pub const SEARCH_EXPLAIN: Tool = Tool {
     name: "search_explain",
     title: "Explain a search",
     description: "Show how search_catalog would run a query: the escaped query, the buckets and indices it searches, the exact search DSL and the scope's filter. Runs no search.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(SearchExplainArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(SearchExplain)),
     call: |ctx, args| typed(ctx, args, search_explain),
 };
 
-async fn search_explain(ctx: &Ctx, args: SearchExplainArgs) -> Result<Value, ToolError> {
+async fn search_explain(ctx: &Ctx, args: SearchExplainArgs) -> Result<SearchExplain, ToolError> {
     let escaped = checked_query(&args.query)?;
     let buckets = buckets_for(ctx, &args.bucket).await?;
-    let mut result = explanation(ctx, args.scope, &buckets, &escaped, 50, false);
-    result["query"] = json!(args.query);
-    result["scope"] = json!(args.scope.name());
-    result["buckets"] = json!(buckets);
-    Ok(result)
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/// Arguments of `search_suggest`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SearchSuggestArgs {
-    /// What the user has typed so far.
-    pub partial_query: String,
-    /// Kinds to suggest: `query` (completions from package names), `filter` (buckets to limit to),
-    /// `scope` (which scope fits), or `auto` (all, the default).
-    #[serde(default)]
-    pub suggestion_types: Option<Vec<String>>,
-    /// At most this many suggestions, 1 to 50.
-    #[serde(default = "ten")]
-    #[schemars(range(min = 1, max = 50))]
-    pub limit: u32,
-}
-
-fn ten() -> u32 {
-    10
-}
-
-pub const SEARCH_SUGGEST: Tool = Tool {
-    name: "search_suggest",
-    title: "Suggest searches",
-    description: "Suggest searches for what the user has typed so far: package names and buckets from the catalog that match it, and the scope that fits.",
-    annotations: Annotations::READ_ONLY,
-    input_schema: || schemars::schema_for!(SearchSuggestArgs),
-    output_schema: None,
-    call: |ctx, args| typed(ctx, args, search_suggest),
-};
-
-async fn search_suggest(ctx: &Ctx, args: SearchSuggestArgs) -> Result<Value, ToolError> {
-    let partial = args.partial_query.trim().to_string();
-    if partial.is_empty() {
-        return Err(ToolError::invalid(
-            "partial_query",
-            "type at least one character",
-        ));
-    }
-    if !(1..=50).contains(&args.limit) {
-        return Err(ToolError::invalid("limit", "must be between 1 and 50"));
-    }
-    let types = args.suggestion_types.unwrap_or_else(|| vec!["auto".into()]);
-    for kind in &types {
-        if !["auto", "query", "filter", "scope"].contains(&kind.as_str()) {
-            return Err(ToolError::invalid(
-                "suggestion_types",
-                format!("{kind:?} is not one of auto, query, filter, scope"),
-            ));
-        }
-    }
-    let wants = |kind: &str| types.iter().any(|t| t == "auto" || t == kind);
-    let lower = partial.to_lowercase();
-    let data = ctx
-        .state
-        .catalog
-        .graphql_read(ctx.on_behalf(), LIST_BUCKETS, Value::Null)
-        .await?;
-    let buckets: Vec<Value> = data
-        .get("bucketConfigs")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut suggestions = Vec::new();
-    if wants("query") {
-        for bucket in buckets
-            .iter()
-            .filter_map(|b| b.get("name").and_then(Value::as_str))
-            .take(SUGGEST_BUCKETS)
-        {
-            let vars = json!({ "bucket": bucket, "filter": partial, "page": 1, "perPage": 10, "order": "NAME" });
-            let found = ctx
-                .state
-                .catalog
-                .graphql_read(ctx.on_behalf(), PACKAGES_LIST, vars)
-                .await?;
-            for package in found
-                .pointer("/packages/page")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let name = package
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                suggestions.push(json!({
-                    "type": "query", "text": name, "scope": "package", "bucket": bucket,
-                    "reason": format!("package {name} in {bucket} matches {partial:?}"),
-                }));
-            }
-        }
-    }
-    if wants("filter") {
-        for bucket in &buckets {
-            let name = bucket
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let title = bucket
-                .get("title")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let tags = bucket
-                .get("tags")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let tag_hit = tags
-                .iter()
-                .filter_map(Value::as_str)
-                .any(|t| t.to_lowercase().contains(&lower));
-            if name.contains(&lower) || title.to_lowercase().contains(&lower) || tag_hit {
-                suggestions.push(json!({
-                    "type": "filter", "text": partial, "bucket": name,
-                    "reason": format!("bucket {name} ({title}) matches {partial:?}; search only there"),
-                }));
-            }
-        }
-    }
-    if wants("scope") {
-        let package_words = ["package", "dataset", "revision", "version", "metadata"];
-        let scope = if package_words.iter().any(|w| lower.contains(w)) {
-            "package"
-        } else {
-            "file"
-        };
-        suggestions.push(json!({
-            "type": "scope", "text": partial, "scope": scope,
-            "reason": if scope == "package" { "the words name packages rather than files" } else { "plain words match object keys and contents" },
-        }));
-    }
-    suggestions.truncate(args.limit as usize);
-    Ok(
-        json!({ "partial_query": partial, "returned": suggestions.len(), "suggestions": suggestions }),
-    )
+    let search = Search {
+        scope: args.scope,
+        escaped: &escaped,
+        limit: fifty(),
+        offset: 0,
+        count_only: false,
+    };
+    Ok(SearchExplain {
+        explanation: explanation(ctx, &search, &buckets),
+        query: args.query,
+        scope: args.scope,
+        buckets,
+    })
 }

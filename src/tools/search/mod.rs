@@ -1,8 +1,10 @@
 //! The search toolset: catalog search through the registry's search proxy. `query.rs` builds
-//! the searches and reads their answers without I/O; `catalog_search.rs` holds the tools.
+//! the searches and reads their answers without I/O; `catalog_search.rs` holds the search tools,
+//! `suggest.rs` the suggestions.
 
 pub mod catalog_search;
 pub mod query;
+pub mod suggest;
 
 use super::{Tool, Toolset};
 
@@ -12,5 +14,5 @@ pub const TOOLSET: Toolset = Toolset::Search;
 pub const TOOLS: &[Tool] = &[
     catalog_search::SEARCH_CATALOG,
     catalog_search::SEARCH_EXPLAIN,
-    catalog_search::SEARCH_SUGGEST,
+    suggest::SEARCH_SUGGEST,
 ];

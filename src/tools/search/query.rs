@@ -2,11 +2,13 @@
 //! searches, the query DSL, escaping, and turning raw hits into results an agent can use.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// What to search.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+// Serialize too: schemars writes a field's `default` into the schema only for a type it can
+// encode, and results name the scope.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum Scope {
     /// Objects in buckets.
     #[default]
@@ -104,69 +106,256 @@ fn text_preview(text: &str) -> String {
     trimmed[..end].to_string()
 }
 
+/// The search service's answer, as far as the tools read it (Elasticsearch's response shape).
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchAnswer {
+    pub took: Option<u64>,
+    #[serde(default)]
+    pub hits: Hits,
+    pub aggregations: Option<Aggregations>,
+    /// Set, instead of hits, when the engine refused the query.
+    pub error: Option<SearchError>,
+}
+
+/// The hits of an answer: the total and one page.
+#[derive(Debug, Default, Deserialize)]
+pub struct Hits {
+    pub total: Option<Total>,
+    #[serde(default)]
+    pub hits: Vec<RawHit>,
+}
+
+/// `hits.total`: a number in old engines, `{value, relation}` in newer ones.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Total {
+    Count(u64),
+    Counted { value: u64 },
+}
+
+/// One hit as the engine sends it. `_source` is the indexed document; it stays JSON because
+/// `include_metadata` hands it over whole, and it is read through [`Source`].
+#[derive(Debug, Deserialize)]
+pub struct RawHit {
+    #[serde(rename = "_index")]
+    pub index: String,
+    #[serde(rename = "_score")]
+    pub score: Option<f64>,
+    #[serde(rename = "_source", default)]
+    pub source: Value,
+}
+
+/// The `count_only` aggregation: documents per index.
+#[derive(Debug, Deserialize)]
+pub struct Aggregations {
+    pub by_index: IndexCounts,
+}
+
+/// The terms of the `by_index` aggregation.
+#[derive(Debug, Deserialize)]
+pub struct IndexCounts {
+    #[serde(default)]
+    pub buckets: Vec<IndexCount>,
+}
+
+/// How many documents matched in one index.
+#[derive(Debug, Deserialize)]
+pub struct IndexCount {
+    pub key: String,
+    pub doc_count: u64,
+}
+
+/// The engine's refusal: usually an object with causes, sometimes plain text.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SearchError {
+    Text(String),
+    Detailed {
+        #[serde(default)]
+        root_cause: Vec<Cause>,
+        reason: Option<String>,
+    },
+}
+
+/// One cause of a refusal.
+#[derive(Debug, Deserialize)]
+pub struct Cause {
+    pub reason: Option<String>,
+}
+
+impl SearchError {
+    /// The most specific reason the engine gave.
+    pub fn reason(&self) -> String {
+        match self {
+            SearchError::Text(text) => text.clone(),
+            SearchError::Detailed { root_cause, reason } => root_cause
+                .iter()
+                .find_map(|c| c.reason.clone())
+                .or_else(|| reason.clone())
+                .unwrap_or_else(|| "no reason given".into()),
+        }
+    }
+}
+
+/// The indexed document's fields that results show: objects (`key` ...), package pointers
+/// (`ptr_*`), manifests (`mnfst_*`) and package entries (`entry_*`).
+#[derive(Debug, Default, Deserialize)]
+struct Source {
+    key: Option<String>,
+    version_id: Option<String>,
+    size: Option<u64>,
+    last_modified: Option<String>,
+    content: Option<String>,
+    join_field: Option<JoinField>,
+    ptr_name: Option<String>,
+    ptr_tag: Option<String>,
+    ptr_last_modified: Option<String>,
+    mnfst_hash: Option<String>,
+    mnfst_message: Option<String>,
+    mnfst_last_modified: Option<String>,
+    /// The revision's user metadata, as JSON text.
+    mnfst_metadata: Option<String>,
+    entry_lk: Option<String>,
+    entry_pk: Option<String>,
+    entry_size: Option<u64>,
+}
+
+/// Which kind of package document a hit in a `_packages` index is.
+#[derive(Debug, Deserialize)]
+struct JoinField {
+    name: String,
+}
+
+/// One search result. Every kind carries `bucket` and `score`; `source` (the whole indexed
+/// document) only with `include_metadata`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Hit {
+    /// A package (its name and tag).
+    Package {
+        bucket: String,
+        package_name: String,
+        tag: Option<String>,
+        modified: Option<String>,
+        score: Option<f64>,
+        catalog_url: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<Value>,
+    },
+    /// A package revision (manifest); `metadata` is the revision's own free-form metadata.
+    PackageRevision {
+        bucket: String,
+        hash: String,
+        message: Option<String>,
+        modified: Option<String>,
+        score: Option<f64>,
+        metadata: Option<Value>,
+        preview: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<Value>,
+    },
+    /// A file inside a package.
+    PackageEntry {
+        bucket: String,
+        logical_key: Option<String>,
+        physical_key: Option<String>,
+        size: Option<u64>,
+        score: Option<f64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<Value>,
+    },
+    /// An object in a bucket.
+    File {
+        bucket: String,
+        key: String,
+        version_id: Option<String>,
+        size: Option<u64>,
+        modified: Option<String>,
+        score: Option<f64>,
+        preview: Option<String>,
+        s3_uri: String,
+        catalog_url: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<Value>,
+    },
+}
+
 /// One raw hit as a result: kind, bucket, what it names, size, time, score, a short preview and
-/// its catalog link. `catalog` is the catalog's base URL.
-pub fn normalize_hit(hit: &Value, catalog: &str, include_metadata: bool) -> Value {
-    let index = hit
-        .get("_index")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let bucket = bucket_of_index(index);
-    let source = hit.get("_source").cloned().unwrap_or(Value::Null);
-    let text = |key: &str| source.get(key).and_then(Value::as_str).map(str::to_string);
-    let score = hit.get("_score").cloned().unwrap_or(Value::Null);
-    let kind = source.pointer("/join_field/name").and_then(Value::as_str);
-    let mut result = match (index.contains("_packages"), kind) {
+/// its catalog link. `catalog` is the catalog's base URL. A document whose fields do not have
+/// the types the index mapping gives them is an error naming the index.
+pub fn normalize_hit(hit: RawHit, catalog: &str, include_metadata: bool) -> Result<Hit, String> {
+    let bucket = bucket_of_index(&hit.index).to_string();
+    let doc: Source = serde_json::from_value(hit.source.clone()).map_err(|e| {
+        format!(
+            "a document in the index {} is not as expected: {e}",
+            hit.index
+        )
+    })?;
+    let source = include_metadata.then_some(hit.source);
+    let score = hit.score;
+    let kind = doc.join_field.as_ref().map(|j| j.name.as_str());
+    let result = match (hit.index.contains("_packages"), kind) {
         (true, Some("ptr")) => {
-            let name = text("ptr_name").unwrap_or_default();
-            json!({
-                "kind": "package", "bucket": bucket, "package_name": name, "tag": text("ptr_tag"),
-                "modified": text("ptr_last_modified"), "score": score,
-                "catalog_url": format!("{catalog}/b/{bucket}/packages/{name}/tree/{}/", text("ptr_tag").unwrap_or_else(|| "latest".into())),
-            })
+            let name = doc.ptr_name.unwrap_or_default();
+            let tag = doc.ptr_tag.clone().unwrap_or_else(|| "latest".into());
+            Hit::Package {
+                catalog_url: format!("{catalog}/b/{bucket}/packages/{name}/tree/{tag}/"),
+                bucket,
+                package_name: name,
+                tag: doc.ptr_tag,
+                modified: doc.ptr_last_modified,
+                score,
+                source,
+            }
         }
-        (true, Some("mnfst")) => {
-            let hash = text("mnfst_hash").unwrap_or_default();
-            let metadata =
-                text("mnfst_metadata").and_then(|m| serde_json::from_str::<Value>(&m).ok());
-            json!({
-                "kind": "package_revision", "bucket": bucket, "hash": hash, "message": text("mnfst_message"),
-                "modified": text("mnfst_last_modified"), "score": score, "metadata": metadata,
-                "preview": text("mnfst_message").map(|m| text_preview(&m)),
-            })
-        }
-        (true, _) => json!({
-            "kind": "package_entry", "bucket": bucket, "logical_key": text("entry_lk"), "physical_key": text("entry_pk"),
-            "size": source.get("entry_size"), "score": score,
-        }),
+        (true, Some("mnfst")) => Hit::PackageRevision {
+            bucket,
+            hash: doc.mnfst_hash.unwrap_or_default(),
+            preview: doc.mnfst_message.as_deref().map(text_preview),
+            message: doc.mnfst_message,
+            modified: doc.mnfst_last_modified,
+            score,
+            metadata: (doc.mnfst_metadata.as_deref()).and_then(|m| serde_json::from_str(m).ok()),
+            source,
+        },
+        (true, _) => Hit::PackageEntry {
+            bucket,
+            logical_key: doc.entry_lk,
+            physical_key: doc.entry_pk,
+            size: doc.entry_size,
+            score,
+            source,
+        },
         (false, _) => {
-            let key = text("key").unwrap_or_default();
-            let version = text("version_id");
-            let link = match &version {
+            let key = doc.key.unwrap_or_default();
+            let catalog_url = match &doc.version_id {
                 Some(v) => format!("{catalog}/b/{bucket}/tree/{key}?version={v}"),
                 None => format!("{catalog}/b/{bucket}/tree/{key}"),
             };
-            json!({
-                "kind": "file", "bucket": bucket, "key": key, "version_id": version, "size": source.get("size"),
-                "modified": text("last_modified"), "score": score,
-                "preview": text("content").filter(|c| !c.trim().is_empty()).map(|c| text_preview(&c)),
-                "s3_uri": format!("s3://{bucket}/{key}"), "catalog_url": link,
-            })
+            let preview = doc.content.filter(|c| !c.trim().is_empty());
+            Hit::File {
+                s3_uri: format!("s3://{bucket}/{key}"),
+                catalog_url,
+                bucket,
+                key,
+                version_id: doc.version_id,
+                size: doc.size,
+                modified: doc.last_modified,
+                score,
+                preview: preview.map(|c| text_preview(&c)),
+                source,
+            }
         }
     };
-    if include_metadata && let Some(object) = result.as_object_mut() {
-        object.insert("source".into(), source);
-    }
-    result
+    Ok(result)
 }
 
-/// The total of a search answer (`hits.total` as a number or `{value}`).
-pub fn total_of(answer: &Value) -> u64 {
-    let total = answer.pointer("/hits/total");
-    total
-        .and_then(Value::as_u64)
-        .or_else(|| total.and_then(|t| t.get("value")).and_then(Value::as_u64))
-        .unwrap_or(0)
+/// The total of a search answer.
+pub fn total_of(answer: &SearchAnswer) -> u64 {
+    match answer.hits.total {
+        Some(Total::Count(n)) | Some(Total::Counted { value: n }) => n,
+        None => 0,
+    }
 }
 
 #[cfg(test)]
@@ -196,21 +385,32 @@ mod tests {
 
     #[test]
     fn hits_become_results_with_links() {
-        let file = json!({"_index": "b", "_score": 2.0, "_source": {"key": "x/y.csv", "version_id": "v1", "size": 5,
-            "last_modified": "2026-01-01T00:00:00Z", "content": "col\n1\n"}});
-        let result = normalize_hit(&file, "https://c", false);
+        let hit = |value: Value| -> RawHit { serde_json::from_value(value).unwrap() };
+        let as_json = |hit: Hit| serde_json::to_value(hit).unwrap();
+        let file = hit(
+            json!({"_index": "b", "_score": 2.0, "_source": {"key": "x/y.csv", "version_id": "v1", "size": 5,
+            "last_modified": "2026-01-01T00:00:00Z", "content": "col\n1\n"}}),
+        );
+        let result = as_json(normalize_hit(file, "https://c", false).unwrap());
+        assert_eq!(result["kind"], "file");
         assert_eq!(
             result["catalog_url"],
             "https://c/b/b/tree/x/y.csv?version=v1"
         );
         assert_eq!(result["preview"], "col\n1");
-        let package = json!({"_index": "b_packages", "_score": 1.0, "_source": {"join_field": {"name": "ptr"},
-            "ptr_name": "t/p", "ptr_tag": "latest"}});
+        let package = hit(
+            json!({"_index": "b_packages", "_score": 1.0, "_source": {"join_field": {"name": "ptr"},
+            "ptr_name": "t/p", "ptr_tag": "latest"}}),
+        );
         assert_eq!(
-            normalize_hit(&package, "https://c", false)["catalog_url"],
+            as_json(normalize_hit(package, "https://c", false).unwrap())["catalog_url"],
             "https://c/b/b/packages/t/p/tree/latest/"
         );
-        assert_eq!(total_of(&json!({"hits": {"total": {"value": 7}}})), 7);
-        assert_eq!(total_of(&json!({"hits": {"total": 3}})), 3);
+        let answer = |value: Value| -> SearchAnswer { serde_json::from_value(value).unwrap() };
+        assert_eq!(
+            total_of(&answer(json!({"hits": {"total": {"value": 7}}}))),
+            7
+        );
+        assert_eq!(total_of(&answer(json!({"hits": {"total": 3}}))), 3);
     }
 }

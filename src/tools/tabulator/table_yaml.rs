@@ -8,7 +8,7 @@
 //! escapes, so no input can change the document's structure.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::tools::ToolError;
 
@@ -40,7 +40,8 @@ pub struct Column {
 }
 
 /// How the table's files are read.
-#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq)]
+// Serialize too: schemars writes a field's `default` into the schema only for a type it can encode.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "lowercase")]
 pub enum ParserFormat {
     /// Comma-separated (or another delimiter).

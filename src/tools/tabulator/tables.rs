@@ -9,12 +9,13 @@ use serde_json::{Value, json};
 use crate::catalog::Operation;
 use crate::catalog::queries::{LIST_TABULATOR_TABLES, RENAME_TABULATOR_TABLE, SET_TABULATOR_TABLE};
 use crate::tools::admin::common::{Call, decode, run, success};
+use crate::tools::budget::{TEXT_BUDGET, take_within};
 use crate::tools::navigation::links::bucket_name;
 use crate::tools::tabulator::table_yaml::{Column, ParserFormat, TableSpec, build};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// One Tabulator table: its name and YAML definition.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct Table {
     pub name: String,
     pub config: String,
@@ -64,14 +65,23 @@ async fn set_table(
 pub struct TabulatorTablesListArgs {
     /// The bucket, as `s3://bucket` or `bucket`.
     pub bucket: String,
+    /// Skip this many tables first: the `next_offset` of an answer cut at its 16 KiB budget.
+    #[serde(default)]
+    pub offset: usize,
 }
 
 /// A bucket's Tabulator tables.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TablesList {
     pub bucket: String,
     pub tables: Vec<Table>,
+    /// How many tables the bucket has, shown or not.
     pub count: usize,
+    /// True when tables were left out to keep the answer within its size budget.
+    pub truncated: bool,
+    /// The `offset` that lists the tables left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
 }
 
 pub const TABULATOR_TABLES_LIST: Tool = Tool {
@@ -80,7 +90,7 @@ pub const TABULATOR_TABLES_LIST: Tool = Tool {
     description: "List a bucket's Tabulator tables (SQL tables over files inside its packages), each with its YAML definition: columns, package and logical-key patterns, parser.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(TabulatorTablesListArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(TablesList)),
     call: |ctx, args| typed(ctx, args, tabulator_tables_list),
 };
 
@@ -88,12 +98,17 @@ async fn tabulator_tables_list(
     ctx: &Ctx,
     args: TabulatorTablesListArgs,
 ) -> Result<TablesList, ToolError> {
-    tables_list(ctx, &args.bucket, "bucket").await
+    tables_list(ctx, &args.bucket, "bucket", args.offset).await
 }
 
-/// Lists a bucket's tables (also the `tabulator://{bucket}/tables` resource); `field` names the
-/// argument that held the bucket.
-pub async fn tables_list(ctx: &Ctx, bucket: &str, field: &str) -> Result<TablesList, ToolError> {
+/// Lists a bucket's tables from `offset` on, within the text budget (also the
+/// `tabulator://{bucket}/tables` resource); `field` names the argument that held the bucket.
+pub async fn tables_list(
+    ctx: &Ctx,
+    bucket: &str,
+    field: &str,
+    offset: usize,
+) -> Result<TablesList, ToolError> {
     let bucket = bucket_name(field, bucket)?;
     let variables = json!({ "name": bucket });
     let data = ctx
@@ -112,9 +127,15 @@ pub async fn tables_list(ctx: &Ctx, bucket: &str, field: &str) -> Result<TablesL
         .cloned()
         .unwrap_or(Value::Null);
     let tables: Vec<Table> = decode(LIST_TABULATOR_TABLES, tables)?;
+    let count = tables.len();
+    // Each YAML definition is a few hundred bytes; a bucket with many is listed in pages.
+    let from_offset: Vec<Table> = tables.into_iter().skip(offset).collect();
+    let (tables, left_out) = take_within(from_offset, TEXT_BUDGET - 256);
     Ok(TablesList {
         bucket,
-        count: tables.len(),
+        next_offset: (left_out > 0).then_some(offset + tables.len()),
+        truncated: left_out > 0,
+        count,
         tables,
     })
 }
@@ -144,9 +165,10 @@ pub struct TabulatorTableCreateArgs {
     /// File format: `csv` (default), `tsv` (csv with a tab delimiter) or `parquet`.
     #[serde(default)]
     pub parser_format: ParserFormat,
-    /// For csv/tsv: the one-character field delimiter; defaults to `,` (csv) or a tab (tsv).
+    /// For csv/tsv: the one-character field delimiter; empty (the default) means `,` for csv
+    /// and a tab for tsv.
     #[serde(default)]
-    pub parser_delimiter: Option<String>,
+    pub parser_delimiter: String,
     /// For csv/tsv: whether the first row holds column names (default true).
     #[serde(default = "default_true")]
     pub parser_header: bool,
@@ -154,13 +176,14 @@ pub struct TabulatorTableCreateArgs {
     /// when above 0.
     #[serde(default)]
     pub parser_skip_rows: u32,
-    /// A note for people reading the definition, kept as a YAML comment at its top.
+    /// A note for people reading the definition, kept as a YAML comment at its top; none by
+    /// default.
     #[serde(default)]
-    pub description: Option<String>,
+    pub description: String,
 }
 
 /// A table written: where, its YAML, and the bucket's tables after the change.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TableWritten {
     pub bucket_name: String,
     pub table_name: String,
@@ -174,7 +197,7 @@ pub const TABULATOR_TABLE_CREATE: Tool = Tool {
     description: "Define a Tabulator table on a bucket from typed columns, a package-name regex, a logical-key regex and parser options; the YAML is built and shown. Replaces a table of the same name. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(TabulatorTableCreateArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(TableWritten)),
     call: |ctx, args| typed(ctx, args, tabulator_table_create),
 };
 
@@ -189,10 +212,10 @@ async fn tabulator_table_create(
         package_pattern: &args.package_pattern,
         logical_key_pattern: &args.logical_key_pattern,
         format: args.parser_format,
-        delimiter: args.parser_delimiter.as_deref(),
+        delimiter: Some(args.parser_delimiter.as_str()).filter(|d| !d.is_empty()),
         header: args.parser_header,
         skip_rows: args.parser_skip_rows,
-        description: args.description.as_deref(),
+        description: Some(args.description.as_str()).filter(|d| !d.trim().is_empty()),
     })?;
     let tables = set_table(ctx, &bucket, &table, Some(&config)).await?;
     Ok(TableWritten {
@@ -214,7 +237,7 @@ pub struct TabulatorTableDeleteArgs {
 }
 
 /// A table deleted, and the bucket's tables after it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TableDeleted {
     pub bucket_name: String,
     pub table_name: String,
@@ -228,7 +251,7 @@ pub const TABULATOR_TABLE_DELETE: Tool = Tool {
     description: "Delete a bucket's Tabulator table definition (the package files stay). Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(TabulatorTableDeleteArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(TableDeleted)),
     call: |ctx, args| typed(ctx, args, tabulator_table_delete),
 };
 
@@ -260,7 +283,7 @@ pub struct TabulatorTableRenameArgs {
 }
 
 /// A table renamed, and the bucket's tables after it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TableRenamed {
     pub bucket_name: String,
     pub table_name: String,
@@ -274,7 +297,7 @@ pub const TABULATOR_TABLE_RENAME: Tool = Tool {
     description: "Rename a bucket's Tabulator table; queries must then use the new name. Needs catalog admin rights.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(TabulatorTableRenameArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(TableRenamed)),
     call: |ctx, args| typed(ctx, args, tabulator_table_rename),
 };
 
