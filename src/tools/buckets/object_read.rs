@@ -380,6 +380,17 @@ mod tests {
     }
 
     #[test]
+    fn text_is_cut_so_its_json_encoding_fits() {
+        // Quotes and newlines take two bytes each once encoded.
+        let text = "a\"b\nc\"d\nefgh\n";
+        assert_eq!(cut_to_encoded(text, 100), text);
+        let cut = cut_to_encoded(text, 12);
+        assert_eq!(cut, "a\"b\n");
+        assert!(encoded_len(&cut) <= 12);
+        assert_eq!(cut_to_encoded("\"\"\"", 3), "");
+    }
+
+    #[test]
     fn encoding_names_are_forgiving_but_unknown_ones_are_refused() {
         for name in ["UTF-8", "utf8", "Latin_1", "ISO-8859-1", "us-ascii"] {
             assert!(
