@@ -248,3 +248,30 @@ fn a_missing_or_unknown_argument_is_named() {
         "{unknown}"
     );
 }
+
+#[test]
+fn every_optional_parameter_declares_its_default() {
+    // An agent reads `default` to know what leaving a parameter out means; an optional
+    // parameter without one (required: none; item types inside `$defs` aside) hides that.
+    let listed = quilt_mcp::tools::list();
+    let mut missing = Vec::new();
+    for tool in listed["tools"].as_array().unwrap() {
+        let schema = &tool["inputSchema"];
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|names| names.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        for (name, property) in properties {
+            if !required.contains(&name.as_str()) && property.get("default").is_none() {
+                missing.push(format!("{}.{name}", tool["name"].as_str().unwrap()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "optional parameters without a default: {missing:?}"
+    );
+}
