@@ -249,46 +249,24 @@ fn a_missing_or_unknown_argument_is_named() {
     );
 }
 
-/// Tools of areas whose defaults are fixed on other branches; each worker's branch removes its
-/// own names when it is merged. Empty once every area is done.
-const DEFAULTS_PENDING: &[&str] = &[
-    // buckets (h-buckets)
-    "bucket_objects_list",
-    "check_bucket_access",
-    "discover_permissions",
-    // packages (h-packages)
-    "packages_list",
-    "package_browse",
-    "package_file_text",
-    "package_create",
-    "package_create_from_s3",
-    "package_update",
-    "package_delete",
-];
-
 #[test]
 fn every_optional_parameter_declares_its_default() {
-    // An optional parameter without a `default` leaves the agent guessing what leaving it out
-    // does; the Python server declared every one, and so do we.
-    let list = quilt_mcp::tools::list();
+    // An agent reads `default` to know what leaving a parameter out means; an optional
+    // parameter without one (required: none; item types inside `$defs` aside) hides that.
+    let listed = quilt_mcp::tools::list();
     let mut missing = Vec::new();
-    for tool in list["tools"].as_array().unwrap() {
-        let name = tool["name"].as_str().unwrap();
-        if DEFAULTS_PENDING.contains(&name) {
-            continue;
-        }
+    for tool in listed["tools"].as_array().unwrap() {
         let schema = &tool["inputSchema"];
         let required: Vec<&str> = schema["required"]
             .as_array()
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .map(|names| names.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let properties = schema["properties"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        for (property, spec) in &properties {
-            if !required.contains(&property.as_str()) && spec.get("default").is_none() {
-                missing.push(format!("{name}.{property}"));
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        for (name, property) in properties {
+            if !required.contains(&name.as_str()) && property.get("default").is_none() {
+                missing.push(format!("{}.{name}", tool["name"].as_str().unwrap()));
             }
         }
     }

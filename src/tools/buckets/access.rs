@@ -4,63 +4,65 @@
 //! `unknown` with the reason (the catalog's bucket list and the caller's role are shown, since
 //! they are all the catalog tells).
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::aws::error::{S3Error, S3ErrorKind};
 use crate::aws::s3::{CallerS3, ListRequest, ObjectLocation};
-use crate::catalog::queries::{AUTH_STATUS, LIST_BUCKETS};
+use crate::catalog::queries::AUTH_STATUS;
+use crate::tools::buckets::list::catalog_buckets;
 use crate::tools::buckets::objects::caller_s3;
 use crate::tools::navigation::links::bucket_name;
-use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
+use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
-/// Buckets probed by one `discover_permissions` call at most (two S3 requests each).
-const MAX_BUCKETS: usize = 25;
 /// Why write access is never proven.
-const WRITE_UNKNOWN: &str = "write access cannot be told without writing, and these tools never write probe objects; bucket_objects_put reports AccessDenied if it is not allowed";
+pub(crate) const WRITE_UNKNOWN: &str = "write access cannot be told without writing, and these tools never write probe objects; bucket_objects_put reports AccessDenied if it is not allowed";
 
 /// The outcome of one probe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Verdict {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
     Allowed,
     Denied,
     Unknown,
 }
 
 impl Verdict {
-    fn word(self) -> &'static str {
+    /// Allowed is true, denied false, unknown absent (null).
+    pub(crate) fn flag(self) -> Option<bool> {
         match self {
-            Verdict::Allowed => "allowed",
-            Verdict::Denied => "denied",
-            Verdict::Unknown => "unknown",
-        }
-    }
-
-    fn flag(self) -> Value {
-        match self {
-            Verdict::Allowed => json!(true),
-            Verdict::Denied => json!(false),
-            Verdict::Unknown => Value::Null,
+            Verdict::Allowed => Some(true),
+            Verdict::Denied => Some(false),
+            Verdict::Unknown => None,
         }
     }
 }
 
 /// One probe's verdict, how it was found, and why when it is not `allowed`.
-#[derive(Clone, Debug)]
-struct Check {
-    verdict: Verdict,
-    how: String,
-    why: Option<String>,
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Check {
+    #[serde(rename = "result")]
+    pub verdict: Verdict,
+    pub how: String,
+    pub why: Option<String>,
+}
+
+/// One word for what the probes proved on a bucket; `read` means list and read proven, write
+/// unknown (these tools never write to find out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionLevel {
+    ReadWrite,
+    ReadOnly,
+    Read,
+    ListOnly,
+    List,
+    NoAccess,
+    Unknown,
 }
 
 impl Check {
-    fn json(&self) -> Value {
-        json!({ "result": self.verdict.word(), "how": self.how, "why": self.why })
-    }
-
     fn from_error(how: String, error: &S3Error) -> Check {
         let verdict = match error.kind {
             S3ErrorKind::AccessDenied => Verdict::Denied,
@@ -76,30 +78,30 @@ impl Check {
 
 /// What the probes found on one bucket.
 #[derive(Clone, Debug)]
-struct BucketAccess {
-    list: Check,
-    read: Check,
-    write: Check,
+pub(crate) struct BucketAccess {
+    pub list: Check,
+    pub read: Check,
+    pub write: Check,
 }
 
 impl BucketAccess {
     /// One word for the whole: `read` means list and read proven, write unknown.
-    fn level(&self) -> &'static str {
+    pub(crate) fn level(&self) -> PermissionLevel {
         use Verdict::*;
         match (self.list.verdict, self.read.verdict, self.write.verdict) {
-            (_, Allowed, Allowed) => "read_write",
-            (_, Allowed, Denied) => "read_only",
-            (_, Allowed, Unknown) => "read",
-            (Allowed, Denied, _) => "list_only",
-            (Allowed, Unknown, _) => "list",
-            (Denied, _, _) => "no_access",
-            _ => "unknown",
+            (_, Allowed, Allowed) => PermissionLevel::ReadWrite,
+            (_, Allowed, Denied) => PermissionLevel::ReadOnly,
+            (_, Allowed, Unknown) => PermissionLevel::Read,
+            (Allowed, Denied, _) => PermissionLevel::ListOnly,
+            (Allowed, Unknown, _) => PermissionLevel::List,
+            (Denied, _, _) => PermissionLevel::NoAccess,
+            _ => PermissionLevel::Unknown,
         }
     }
 }
 
 /// Lists one key (proving `s3:ListBucket`), then heads it (proving `s3:GetObject`).
-async fn probe(s3: &CallerS3, bucket: &str) -> BucketAccess {
+pub(crate) async fn probe(s3: &CallerS3, bucket: &str) -> BucketAccess {
     let one = ListRequest {
         max_keys: 1,
         ..ListRequest::default()
@@ -150,46 +152,54 @@ async fn probe(s3: &CallerS3, bucket: &str) -> BucketAccess {
     BucketAccess { list, read, write }
 }
 
-/// The caller's catalog buckets (`bucketConfigs`) by name; `fresh` skips the short read cache.
-async fn catalog_buckets(ctx: &Ctx, fresh: bool) -> Result<BTreeMap<String, Value>, ToolError> {
-    let catalog = &ctx.state.catalog;
-    let data = if fresh {
-        catalog
-            .graphql(ctx.on_behalf(), LIST_BUCKETS, Value::Null)
-            .await?
-    } else {
-        catalog
-            .graphql_read(ctx.on_behalf(), LIST_BUCKETS, Value::Null)
-            .await?
-    };
-    let list = data.get("bucketConfigs").and_then(Value::as_array);
-    Ok(list
-        .into_iter()
-        .flatten()
-        .filter_map(|b| Some((b.get("name")?.as_str()?.to_string(), b.clone())))
-        .collect())
+/// The caller as the catalog tells them (`AuthStatus`).
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct CallerRole {
+    pub name: Option<String>,
+    pub is_admin: Option<bool>,
+    /// The active role's name.
+    pub role: Option<String>,
+}
+
+/// The answer to `AuthStatus`, as far as these tools read it.
+#[derive(Debug, Deserialize)]
+struct AuthStatusData {
+    me: Option<Me>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Me {
+    name: Option<String>,
+    is_admin: Option<bool>,
+    role: Option<RoleName>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RoleName {
+    name: Option<String>,
 }
 
 /// The caller's name and active role, as the catalog tells them.
-async fn caller_role(ctx: &Ctx) -> Result<Value, ToolError> {
+pub(crate) async fn caller_role(ctx: &Ctx) -> Result<CallerRole, ToolError> {
     let data = ctx
         .state
         .catalog
         .graphql_read(ctx.on_behalf(), AUTH_STATUS, Value::Null)
         .await?;
-    let me = data.get("me").cloned().unwrap_or(Value::Null);
-    Ok(json!({
-        "name": me.get("name"),
-        "is_admin": me.get("isAdmin"),
-        "role": me.pointer("/role/name"),
+    let AuthStatusData { me } = decode(AUTH_STATUS, data)?;
+    Ok(me.map_or_else(CallerRole::default, |me| CallerRole {
+        name: me.name,
+        is_admin: me.is_admin,
+        role: me.role.and_then(|r| r.name),
     }))
 }
 
-/// Which checks `check_bucket_access` reports.
-fn operations(asked: Option<&[String]>) -> Result<[bool; 3], ToolError> {
-    let Some(asked) = asked.filter(|a| !a.is_empty()) else {
+/// Which checks `check_bucket_access` reports (none named: all).
+fn operations(asked: &[String]) -> Result<[bool; 3], ToolError> {
+    if asked.is_empty() {
         return Ok([true; 3]);
-    };
+    }
     let mut wanted = [false; 3];
     for operation in asked {
         match operation.trim().to_ascii_lowercase().as_str() {
@@ -215,10 +225,54 @@ fn operations(asked: Option<&[String]>) -> Result<[bool; 3], ToolError> {
 pub struct CheckBucketAccessArgs {
     /// The bucket, as `my-bucket` or `s3://my-bucket`.
     pub bucket: String,
-    /// Which of `list`, `read`, `write` to report (default: all). Reading is found through a
-    /// listing, so `read` lists one key too.
-    #[serde(default)]
-    pub operations: Option<Vec<String>>,
+    /// Which of `list`, `read`, `write` to report (default: all three). Reading is found
+    /// through a listing, so `read` lists one key too.
+    #[serde(default = "all_operations")]
+    pub operations: Vec<String>,
+}
+
+fn all_operations() -> Vec<String> {
+    ["list", "read", "write"].map(String::from).to_vec()
+}
+
+/// `access_summary`: each probe as true, false or null (unknown).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AccessSummary {
+    pub can_list: Option<bool>,
+    pub can_read: Option<bool>,
+    pub can_write: Option<bool>,
+}
+
+/// The checks asked for in `operations`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Checks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<Check>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<Check>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write: Option<Check>,
+}
+
+/// What the catalog says of the bucket and the caller.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CatalogView {
+    /// Whether the catalog lists the bucket for this user.
+    pub listed: bool,
+    pub title: Option<String>,
+    pub browsable: Option<bool>,
+    pub user: CallerRole,
+}
+
+/// The result of `check_bucket_access`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CheckBucketAccess {
+    pub bucket: String,
+    pub permission_level: PermissionLevel,
+    pub access_summary: AccessSummary,
+    pub checks: Checks,
+    pub catalog: CatalogView,
+    pub guidance: Vec<String>,
 }
 
 pub const CHECK_BUCKET_ACCESS: Tool = Tool {
@@ -227,28 +281,21 @@ pub const CHECK_BUCKET_ACCESS: Tool = Tool {
     description: "What this catalog user can do on one bucket, found without writing: list (a one-key listing), read (HeadObject of a listed key); write is reported unknown, since proving it would mean writing. Shows whether the catalog lists the bucket for this user, and their role.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(CheckBucketAccessArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(CheckBucketAccess)),
     call: |ctx, args| typed(ctx, args, check_bucket_access),
 };
 
 #[tracing::instrument(skip_all, fields(bucket = %args.bucket))]
-async fn check_bucket_access(ctx: &Ctx, args: CheckBucketAccessArgs) -> Result<Value, ToolError> {
+async fn check_bucket_access(
+    ctx: &Ctx,
+    args: CheckBucketAccessArgs,
+) -> Result<CheckBucketAccess, ToolError> {
     let bucket = bucket_name("bucket", &args.bucket)?;
-    let [list, read, write] = operations(args.operations.as_deref())?;
+    let [list, read, write] = operations(&args.operations)?;
     let s3 = caller_s3(ctx).await?;
     let known = catalog_buckets(ctx, false).await?;
     let access = probe(&s3, &bucket).await;
-    let mut checks = serde_json::Map::new();
-    for (wanted, name, check) in [
-        (list, "list", &access.list),
-        (read, "read", &access.read),
-        (write, "write", &access.write),
-    ] {
-        if wanted {
-            checks.insert(name.into(), check.json());
-        }
-    }
-    let listed = known.get(&bucket);
+    let listed = known.into_iter().find(|b| b.name == bucket);
     let mut guidance = Vec::new();
     if listed.is_none() {
         guidance.push(format!(
@@ -262,136 +309,27 @@ async fn check_bucket_access(ctx: &Ctx, args: CheckBucketAccessArgs) -> Result<V
     if write {
         guidance.push(WRITE_UNKNOWN.to_string());
     }
-    Ok(json!({
-        "bucket": bucket,
-        "permission_level": access.level(),
-        "access_summary": {
-            "can_list": access.list.verdict.flag(),
-            "can_read": access.read.verdict.flag(),
-            "can_write": access.write.verdict.flag(),
+    Ok(CheckBucketAccess {
+        permission_level: access.level(),
+        access_summary: AccessSummary {
+            can_list: access.list.verdict.flag(),
+            can_read: access.read.verdict.flag(),
+            can_write: access.write.verdict.flag(),
         },
-        "checks": checks,
-        "catalog": {
-            "listed": listed.is_some(),
-            "title": listed.and_then(|b| b.get("title")),
-            "browsable": listed.and_then(|b| b.get("browsable")),
-            "user": caller_role(ctx).await?,
+        checks: Checks {
+            list: list.then(|| access.list.clone()),
+            read: read.then(|| access.read.clone()),
+            write: write.then(|| access.write.clone()),
         },
-        "guidance": guidance,
-    }))
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/// Arguments of `discover_permissions`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DiscoverPermissionsArgs {
-    /// Buckets to check (default: every bucket the catalog lists for this user), at most 25.
-    #[serde(default)]
-    pub check_buckets: Option<Vec<String>>,
-    /// Also check buckets in `check_buckets` that the catalog does not list for this user (other
-    /// stacks or accounts); by default they are skipped and named in `skipped`.
-    #[serde(default)]
-    pub include_cross_account: bool,
-    /// Read the catalog's bucket list afresh instead of a copy up to 10 s old. Probe results
-    /// are never cached, so they are always fresh.
-    #[serde(default)]
-    pub force_refresh: bool,
-}
-
-pub const DISCOVER_PERMISSIONS: Tool = Tool {
-    name: "discover_permissions",
-    title: "Discover bucket permissions",
-    description: "This catalog user's buckets (from the catalog, or the ones named) with what they can do on each: list and read are probed without writing, write is reported unknown; grouped by permission level, with the user's catalog role.",
-    annotations: Annotations::READ_ONLY,
-    input_schema: || schemars::schema_for!(DiscoverPermissionsArgs),
-    output_schema: None,
-    call: |ctx, args| typed(ctx, args, discover_permissions),
-};
-
-/// The buckets to probe (sorted, at most `MAX_BUCKETS`), the ones skipped, and notes on both.
-fn choose_buckets(
-    asked: Option<Vec<String>>,
-    known: &BTreeMap<String, Value>,
-    include_cross_account: bool,
-) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let (mut names, mut skipped) = (Vec::new(), Vec::new());
-    match asked {
-        None => names.extend(known.keys().cloned()),
-        Some(list) => {
-            for name in list {
-                if known.contains_key(&name) || include_cross_account {
-                    names.push(name);
-                } else {
-                    skipped.push(name);
-                }
-            }
-        }
-    }
-    names.sort();
-    names.dedup();
-    let mut notes = Vec::new();
-    if names.len() > MAX_BUCKETS {
-        notes.push(format!(
-            "only the first {MAX_BUCKETS} of {} buckets were checked; name others in check_buckets",
-            names.len()
-        ));
-        names.truncate(MAX_BUCKETS);
-    }
-    if !skipped.is_empty() {
-        notes.push("buckets the catalog does not list for this user were skipped; include_cross_account=true checks them too".into());
-    }
-    (names, skipped, notes)
-}
-
-#[tracing::instrument(skip_all)]
-async fn discover_permissions(
-    ctx: &Ctx,
-    args: DiscoverPermissionsArgs,
-) -> Result<Value, ToolError> {
-    let asked = match &args.check_buckets {
-        Some(list) if !list.is_empty() => Some(
-            list.iter()
-                .enumerate()
-                .map(|(i, b)| bucket_name(&format!("check_buckets[{i}]"), b))
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        _ => None,
-    };
-    let s3 = caller_s3(ctx).await?;
-    let known = catalog_buckets(ctx, args.force_refresh).await?;
-    let (names, skipped, notes) = choose_buckets(asked, &known, args.include_cross_account);
-    let mut rows = Vec::with_capacity(names.len());
-    let mut categorized: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for name in names {
-        let access = probe(&s3, &name).await;
-        let level = access.level();
-        categorized.entry(level).or_default().push(name.clone());
-        let problem = [&access.list, &access.read]
-            .into_iter()
-            .find(|c| c.verdict != Verdict::Allowed)
-            .and_then(|c| c.why.clone());
-        rows.push(json!({
-            "name": name,
-            "title": known.get(&name).and_then(|b| b.get("title")),
-            "in_catalog": known.contains_key(&name),
-            "permission_level": level,
-            "can_list": access.list.verdict.flag(),
-            "can_read": access.read.verdict.flag(),
-            "can_write": access.write.verdict.flag(),
-            "detail": problem,
-        }));
-    }
-    Ok(json!({
-        "user": caller_role(ctx).await?,
-        "buckets": rows,
-        "categorized": categorized,
-        "total_buckets_checked": rows.len(),
-        "skipped": skipped,
-        "write": WRITE_UNKNOWN,
-        "notes": notes,
-    }))
+        catalog: CatalogView {
+            listed: listed.is_some(),
+            title: listed.as_ref().map(|b| b.title.clone()),
+            browsable: listed.as_ref().map(|b| b.browsable),
+            user: caller_role(ctx).await?,
+        },
+        bucket,
+        guidance,
+    })
 }
 
 #[cfg(test)]
@@ -417,23 +355,24 @@ mod tests {
             }
             .level()
         };
-        assert_eq!(level(Allowed, Allowed, Unknown), "read");
-        assert_eq!(level(Allowed, Allowed, Allowed), "read_write");
-        assert_eq!(level(Allowed, Allowed, Denied), "read_only");
-        assert_eq!(level(Allowed, Denied, Unknown), "list_only");
-        assert_eq!(level(Allowed, Unknown, Unknown), "list");
-        assert_eq!(level(Denied, Unknown, Unknown), "no_access");
-        assert_eq!(level(Unknown, Unknown, Unknown), "unknown");
+        assert_eq!(level(Allowed, Allowed, Unknown), PermissionLevel::Read);
+        assert_eq!(level(Allowed, Allowed, Allowed), PermissionLevel::ReadWrite);
+        assert_eq!(level(Allowed, Allowed, Denied), PermissionLevel::ReadOnly);
+        assert_eq!(level(Allowed, Denied, Unknown), PermissionLevel::ListOnly);
+        assert_eq!(level(Allowed, Unknown, Unknown), PermissionLevel::List);
+        assert_eq!(level(Denied, Unknown, Unknown), PermissionLevel::NoAccess);
+        assert_eq!(level(Unknown, Unknown, Unknown), PermissionLevel::Unknown);
     }
 
     #[test]
     fn operations_are_checked() {
-        assert_eq!(operations(None).unwrap(), [true; 3]);
+        assert_eq!(operations(&[]).unwrap(), [true; 3]);
+        assert_eq!(operations(&all_operations()).unwrap(), [true; 3]);
         let read = ["READ".to_string()];
-        assert_eq!(operations(Some(&read)).unwrap(), [false, true, false]);
+        assert_eq!(operations(&read).unwrap(), [false, true, false]);
         let bad = ["delete".to_string()];
         assert!(
-            operations(Some(&bad))
+            operations(&bad)
                 .unwrap_err()
                 .to_string()
                 .contains("operations")

@@ -53,14 +53,25 @@ pub const BUCKET_LIST: Tool = Tool {
 };
 
 async fn bucket_list(ctx: &Ctx, _args: BucketListArgs) -> Result<BucketList, ToolError> {
-    let data = ctx
-        .state
-        .catalog
-        .graphql_read(ctx.on_behalf(), LIST_BUCKETS, Value::Null)
-        .await?;
-    let ListBucketsData { bucket_configs } = decode(LIST_BUCKETS, data)?;
+    let buckets = catalog_buckets(ctx, false).await?;
     Ok(BucketList {
-        count: bucket_configs.len(),
-        buckets: bucket_configs,
+        count: buckets.len(),
+        buckets,
     })
+}
+
+/// The caller's catalog buckets (`bucketConfigs`); `fresh` skips the short read cache.
+pub(crate) async fn catalog_buckets(ctx: &Ctx, fresh: bool) -> Result<Vec<Bucket>, ToolError> {
+    let catalog = &ctx.state.catalog;
+    let data = if fresh {
+        catalog
+            .graphql(ctx.on_behalf(), LIST_BUCKETS, Value::Null)
+            .await?
+    } else {
+        catalog
+            .graphql_read(ctx.on_behalf(), LIST_BUCKETS, Value::Null)
+            .await?
+    };
+    let ListBucketsData { bucket_configs } = decode(LIST_BUCKETS, data)?;
+    Ok(bucket_configs)
 }

@@ -5,7 +5,9 @@ pub mod access;
 pub mod list;
 pub mod object_read;
 pub mod objects;
+pub mod objects_list;
 pub mod objects_put;
+pub mod permissions;
 
 use super::{Tool, Toolset};
 
@@ -14,12 +16,12 @@ pub const TOOLSET: Toolset = Toolset::Buckets;
 /// This area's rows of the tool table, in listing order.
 pub const TOOLS: &[Tool] = &[
     list::BUCKET_LIST,
-    objects::BUCKET_OBJECTS_LIST,
+    objects_list::BUCKET_OBJECTS_LIST,
     objects::BUCKET_OBJECT_INFO,
     object_read::BUCKET_OBJECT_TEXT,
     object_read::BUCKET_OBJECT_FETCH,
     objects::BUCKET_OBJECT_LINK,
     objects_put::BUCKET_OBJECTS_PUT,
     access::CHECK_BUCKET_ACCESS,
-    access::DISCOVER_PERMISSIONS,
+    permissions::DISCOVER_PERMISSIONS,
 ];

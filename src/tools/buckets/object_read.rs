@@ -1,23 +1,29 @@
 //! Reading an S3 object's bytes with the caller's own credentials: as text in a named encoding,
 //! or as raw bytes (base64). Both read at most `max_bytes` (a ranged GetObject, so a huge object
-//! costs no more than the bytes asked for) and say when they stopped short.
+//! costs no more than the bytes asked for) and say when they stopped short. At the default
+//! `max_bytes` the result is also kept within the result budget; a larger `max_bytes` is the
+//! caller asking for more.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::aws::s3::{ObjectBytes, ObjectLocation};
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
+use crate::tools::budget::{TEXT_BUDGET, cut_text, encoded_len};
 use crate::tools::packages::files::trim_partial_char;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// The largest `max_bytes` accepted (upstream's bound): 10 MiB.
 pub const MAX_READ_BYTES: u64 = 10 * 1024 * 1024;
 
+/// The default `max_bytes`: what fits the result budget. Up to it, results are kept within the
+/// budget; more must be asked for.
+const DEFAULT_MAX_BYTES: u64 = 16 * 1024;
+
 fn default_max_bytes() -> u64 {
-    64 * 1024
+    DEFAULT_MAX_BYTES
 }
 
 /// A text encoding the object tools read and write.
@@ -68,6 +74,14 @@ impl TextEncoding {
         }
     }
 
+    /// How many bytes `text` takes in this encoding.
+    fn byte_len(self, text: &str) -> usize {
+        match self {
+            TextEncoding::Latin1 => text.chars().count(),
+            TextEncoding::Utf8 | TextEncoding::Ascii => text.len(),
+        }
+    }
+
     /// The text, or the offset and value of the first byte that is not valid in this encoding.
     fn decode(self, bytes: &[u8]) -> Result<String, (usize, u8)> {
         let bad_at = |offset: usize| (offset, bytes.get(offset).copied().unwrap_or(0));
@@ -96,18 +110,82 @@ fn check_max_bytes(max_bytes: u64) -> Result<(), ToolError> {
     }
 }
 
-/// The fields both tools report about what was read.
-fn read_report(at: &ObjectLocation, read: &ObjectBytes, bytes_read: usize) -> Value {
-    json!({
-        "bucket": at.bucket,
-        "key": at.key,
-        "s3_uri": at.uri(),
-        "version_id": read.version_id,
-        "content_type": read.content_type,
-        "size": read.size,
-        "bytes_read": bytes_read,
-        "truncated": read.truncated,
-    })
+/// What both tools report about what was read.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ObjectRead {
+    pub bucket: String,
+    pub key: String,
+    pub s3_uri: String,
+    pub version_id: Option<String>,
+    pub content_type: Option<String>,
+    /// The whole object's size, when S3 told it.
+    pub size: Option<u64>,
+    /// Bytes of the object the result holds (from its start).
+    pub bytes_read: usize,
+    /// Whether the object goes on past what the result holds.
+    pub truncated: bool,
+    /// How to read more, when `truncated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+impl ObjectRead {
+    fn new(at: &ObjectLocation, read: &ObjectBytes, bytes_read: usize) -> Self {
+        let mut report = ObjectRead {
+            bucket: at.bucket.clone(),
+            key: at.key.clone(),
+            s3_uri: at.uri(),
+            version_id: read.version_id.clone(),
+            content_type: read.content_type.clone(),
+            size: read.size,
+            bytes_read,
+            truncated: false,
+            next: None,
+        };
+        if read.truncated {
+            report.cut(false);
+        }
+        report
+    }
+
+    /// Marks the result as stopping short of the object's end, saying how to get more. A cut
+    /// `to_budget` must point above the default `max_bytes`, the size the budget applies to.
+    fn cut(&mut self, to_budget: bool) {
+        self.truncated = true;
+        let mut asked = self.size.unwrap_or(MAX_READ_BYTES).min(MAX_READ_BYTES);
+        if to_budget {
+            asked = asked.max(DEFAULT_MAX_BYTES + 1);
+        }
+        self.next = Some(if asked > DEFAULT_MAX_BYTES {
+            format!(
+                "the object goes on: call again with max_bytes={asked} (at most {MAX_READ_BYTES}) to read more, or bucket_object_link for a download link"
+            )
+        } else {
+            format!("the object goes on: call again with max_bytes={asked} to read all of it")
+        });
+    }
+}
+
+/// The longest start of `text` (cut at a line end where there is one) whose JSON string
+/// encoding, quotes and escapes included, takes at most `room` bytes.
+fn cut_to_encoded(text: &str, room: usize) -> &str {
+    let mut limit = room.min(text.len());
+    // Ends: each turn cuts at least one byte more, and an empty cut returns.
+    loop {
+        let (cut, _) = cut_text(text, limit);
+        let over = encoded_len(&cut).saturating_sub(room);
+        if over == 0 || cut.is_empty() {
+            return cut;
+        }
+        limit = cut.len().saturating_sub(over);
+    }
+}
+
+/// The room left for one string field in a result whose encoding, with that field empty,
+/// takes `rest` bytes.
+fn room_for_string(rest: usize) -> usize {
+    // The empty string's two quotes are counted in `rest` and again by `encoded_len` of the cut.
+    TEXT_BUDGET.saturating_sub(rest) + 2
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,8 +196,8 @@ fn read_report(at: &ObjectLocation, read: &ObjectBytes, bytes_read: usize) -> Va
 pub struct BucketObjectTextArgs {
     /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`.
     pub s3_uri: String,
-    /// Read at most this many bytes (1 to 10485760, default 65536); a longer object is cut
-    /// there and `truncated` says so.
+    /// Read at most this many bytes, 1 to 10485760. Up to the default (16384) the result is
+    /// also kept within 16 KiB (cut at a line end); `truncated` and `next` say how to read more.
     #[serde(default = "default_max_bytes")]
     #[schemars(range(min = 1, max = 10485760))]
     pub max_bytes: u64,
@@ -133,18 +211,30 @@ fn utf8() -> String {
     "utf-8".into()
 }
 
+/// The result of `bucket_object_text`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BucketObjectText {
+    #[serde(flatten)]
+    pub read: ObjectRead,
+    pub encoding: String,
+    pub text: String,
+}
+
 pub const BUCKET_OBJECT_TEXT: Tool = Tool {
     name: "bucket_object_text",
     title: "Read an S3 object as text",
     description: "Read the start of an S3 object (or version) as text in utf-8, ascii or latin-1, up to max_bytes (truncation is reported), with the caller's own S3 access.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectTextArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(BucketObjectText)),
     call: |ctx, args| typed(ctx, args, bucket_object_text),
 };
 
 #[tracing::instrument(skip_all, fields(s3_uri = %args.s3_uri, max_bytes = args.max_bytes))]
-async fn bucket_object_text(ctx: &Ctx, args: BucketObjectTextArgs) -> Result<Value, ToolError> {
+async fn bucket_object_text(
+    ctx: &Ctx,
+    args: BucketObjectTextArgs,
+) -> Result<BucketObjectText, ToolError> {
     let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
     check_max_bytes(args.max_bytes)?;
     let encoding = TextEncoding::parse_field("encoding", &args.encoding)?;
@@ -162,9 +252,18 @@ async fn bucket_object_text(ctx: &Ctx, args: BucketObjectTextArgs) -> Result<Val
             encoding.name()
         ))
     })?;
-    let mut result = read_report(&at, &read, bytes.len());
-    result["encoding"] = json!(encoding.name());
-    result["text"] = json!(text);
+    let mut result = BucketObjectText {
+        read: ObjectRead::new(&at, &read, bytes.len()),
+        encoding: encoding.name().to_string(),
+        text,
+    };
+    if args.max_bytes <= DEFAULT_MAX_BYTES && encoded_len(&result) > TEXT_BUDGET {
+        let text = std::mem::take(&mut result.text);
+        result.read.cut(true);
+        let kept = cut_to_encoded(&text, room_for_string(encoded_len(&result)));
+        result.read.bytes_read = encoding.byte_len(kept);
+        result.text = kept.to_string();
+    }
     Ok(result)
 }
 
@@ -176,8 +275,9 @@ async fn bucket_object_text(ctx: &Ctx, args: BucketObjectTextArgs) -> Result<Val
 pub struct BucketObjectFetchArgs {
     /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`.
     pub s3_uri: String,
-    /// Read at most this many bytes (1 to 10485760, default 65536); `truncated` says when the
-    /// object is longer.
+    /// Read at most this many bytes, 1 to 10485760. Up to the default (16384) the result is
+    /// also kept within 16 KiB (base64 is a third longer than the bytes); `truncated` and
+    /// `next` say how to read more.
     #[serde(default = "default_max_bytes")]
     #[schemars(range(min = 1, max = 10485760))]
     pub max_bytes: u64,
@@ -191,18 +291,31 @@ fn yes() -> bool {
     true
 }
 
+/// The result of `bucket_object_fetch`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BucketObjectFetch {
+    #[serde(flatten)]
+    pub read: ObjectRead,
+    /// Whether `data` is base64 (else UTF-8 text).
+    pub is_base64: bool,
+    pub data: String,
+}
+
 pub const BUCKET_OBJECT_FETCH: Tool = Tool {
     name: "bucket_object_fetch",
     title: "Fetch an S3 object's bytes",
     description: "Fetch the start of an S3 object (or version), up to max_bytes (truncation is reported), as base64 or, when asked and possible, as UTF-8 text; for images, archives and other binary data.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectFetchArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(BucketObjectFetch)),
     call: |ctx, args| typed(ctx, args, bucket_object_fetch),
 };
 
 #[tracing::instrument(skip_all, fields(s3_uri = %args.s3_uri, max_bytes = args.max_bytes))]
-async fn bucket_object_fetch(ctx: &Ctx, args: BucketObjectFetchArgs) -> Result<Value, ToolError> {
+async fn bucket_object_fetch(
+    ctx: &Ctx,
+    args: BucketObjectFetchArgs,
+) -> Result<BucketObjectFetch, ToolError> {
     let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
     check_max_bytes(args.max_bytes)?;
     let s3 = caller_s3(ctx).await?;
@@ -221,9 +334,26 @@ async fn bucket_object_fetch(ctx: &Ctx, args: BucketObjectFetchArgs) -> Result<V
         Some(text) => (text.to_string(), false, text.len()),
         None => (STANDARD.encode(&read.bytes), true, read.bytes.len()),
     };
-    let mut result = read_report(&at, &read, bytes_read);
-    result["is_base64"] = json!(is_base64);
-    result["data"] = json!(data);
+    let mut result = BucketObjectFetch {
+        read: ObjectRead::new(&at, &read, bytes_read),
+        is_base64,
+        data,
+    };
+    if args.max_bytes <= DEFAULT_MAX_BYTES && encoded_len(&result) > TEXT_BUDGET {
+        let data = std::mem::take(&mut result.data);
+        result.read.cut(true);
+        let room = room_for_string(encoded_len(&result));
+        if is_base64 {
+            // Whole groups of three bytes, four base64 characters each (two are the quotes).
+            let kept = (room.saturating_sub(2) / 4 * 3).min(read.bytes.len());
+            result.read.bytes_read = kept;
+            result.data = STANDARD.encode(&read.bytes[..kept]);
+        } else {
+            let kept = cut_to_encoded(&data, room);
+            result.read.bytes_read = kept.len();
+            result.data = kept.to_string();
+        }
+    }
     Ok(result)
 }
 
@@ -247,6 +377,17 @@ mod tests {
         assert_eq!(TextEncoding::Latin1.encode("é±").unwrap(), vec![0xE9, 0xB1]);
         assert_eq!(TextEncoding::Latin1.encode("€"), Err('€'));
         assert_eq!(TextEncoding::Ascii.encode("é"), Err('é'));
+    }
+
+    #[test]
+    fn text_is_cut_so_its_json_encoding_fits() {
+        // Quotes and newlines take two bytes each once encoded.
+        let text = "a\"b\nc\"d\nefgh\n";
+        assert_eq!(cut_to_encoded(text, 100), text);
+        let cut = cut_to_encoded(text, 12);
+        assert_eq!(cut, "a\"b\n");
+        assert!(encoded_len(&cut) <= 12);
+        assert_eq!(cut_to_encoded("\"\"\"", 3), "");
     }
 
     #[test]

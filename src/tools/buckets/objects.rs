@@ -1,21 +1,20 @@
-//! S3 objects, seen through the caller's own temporary credentials: list a bucket (with folders
-//! and pages), describe one object (or one version), and make a presigned download link.
-//! Reading and writing bytes live in `bucket_object_read.rs` and `bucket_objects_put.rs`.
+//! S3 objects, seen through the caller's own temporary credentials: describe one object (or one
+//! version) and make a presigned download link, with the helpers the other object tools share.
+//! Listing, reading and writing live in `objects_list.rs`, `object_read.rs` and `objects_put.rs`.
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
-use crate::aws::s3::{CallerS3, ListPage, ListRequest, ObjectLocation};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::aws::s3::{CallerS3, ObjectLocation};
 use crate::tools::navigation::links::bucket_name;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// The longest presigned link SigV4 allows: 7 days.
 const MAX_LINK_SECONDS: u64 = 604_800;
-/// How long listing links live when `include_signed_urls` asks for them.
-const LIST_LINK_SECONDS: u64 = 3_600;
 
 /// The caller's S3: their cached credentials (exchanged at most once here, usually not at all).
 pub(crate) async fn caller_s3(ctx: &Ctx) -> Result<CallerS3, ToolError> {
@@ -66,138 +65,10 @@ pub(crate) fn link_lifetime(asked: u64, credentials_expire_at: i64) -> Result<u6
     Ok(asked.min(allowed))
 }
 
-fn rfc3339_in(seconds: u64) -> String {
+/// The RFC 3339 time `seconds` from now.
+pub(crate) fn rfc3339_in(seconds: u64) -> String {
     let at = crate::time::unix_now().max(0) as u64 + seconds;
     crate::time::format_rfc3339(UNIX_EPOCH + Duration::from_secs(at))
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/// Arguments of `bucket_objects_list`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BucketObjectsListArgs {
-    /// The bucket, as `my-bucket` or `s3://my-bucket` (`s3://my-bucket/data/` also sets the prefix).
-    pub bucket: String,
-    /// Only keys starting with this, e.g. `data/2024/`.
-    #[serde(default)]
-    pub prefix: String,
-    /// Group keys into folders at this character, usually `/`: keys below the next `/` after the
-    /// prefix are listed once, in `folders`, instead of one by one.
-    #[serde(default)]
-    pub delimiter: Option<String>,
-    /// Objects per page, 1 to 1000 (default 100).
-    #[serde(default = "hundred")]
-    #[schemars(range(min = 1, max = 1000))]
-    pub max_keys: i32,
-    /// The `next_continuation_token` of the previous page, to get the next one.
-    #[serde(default)]
-    pub continuation_token: String,
-    /// Add a presigned download link (valid an hour) to every object; off by default because the
-    /// links are long: bucket_object_link makes one for the object you need.
-    #[serde(default)]
-    pub include_signed_urls: bool,
-}
-
-fn hundred() -> i32 {
-    100
-}
-
-pub const BUCKET_OBJECTS_LIST: Tool = Tool {
-    name: "bucket_objects_list",
-    title: "List objects in a bucket",
-    description: "List the objects of an S3 bucket under a prefix, one page at a time (max_keys, continuation_token), optionally grouped into folders (delimiter `/`), with the caller's own S3 access.",
-    annotations: Annotations::READ_ONLY,
-    input_schema: || schemars::schema_for!(BucketObjectsListArgs),
-    output_schema: None,
-    call: |ctx, args| typed(ctx, args, bucket_objects_list),
-};
-
-#[tracing::instrument(skip_all, fields(bucket = %args.bucket, prefix = %args.prefix))]
-async fn bucket_objects_list(ctx: &Ctx, args: BucketObjectsListArgs) -> Result<Value, ToolError> {
-    let bucket = bucket_name("bucket", &args.bucket)?;
-    let uri_prefix = args
-        .bucket
-        .trim()
-        .strip_prefix("s3://")
-        .and_then(|rest| rest.split_once('/'))
-        .map(|(_, path)| path)
-        .unwrap_or_default();
-    let prefix = match (uri_prefix, args.prefix.as_str()) {
-        (path, "") => path.to_string(),
-        ("", prefix) => prefix.to_string(),
-        _ => {
-            return Err(ToolError::invalid(
-                "prefix",
-                "give the prefix either in `bucket` (s3://bucket/prefix) or in `prefix`, not both",
-            ));
-        }
-    };
-    if !(1..=1000).contains(&args.max_keys) {
-        return Err(ToolError::invalid("max_keys", "must be between 1 and 1000"));
-    }
-    let delimiter = args.delimiter.as_deref().filter(|d| !d.is_empty());
-    let token = Some(args.continuation_token.trim()).filter(|t| !t.is_empty());
-    let s3 = caller_s3(ctx).await?;
-    let request = ListRequest {
-        prefix: &prefix,
-        delimiter,
-        max_keys: args.max_keys,
-        continuation_token: token,
-    };
-    let page = s3.list(&bucket, &request).await?;
-    let link_seconds = if args.include_signed_urls {
-        Some(link_lifetime(
-            LIST_LINK_SECONDS,
-            s3.credentials_expire_at(),
-        )?)
-    } else {
-        None
-    };
-    let objects = listed_objects(&s3, &bucket, &page, link_seconds).await?;
-    Ok(json!({
-        "bucket": bucket,
-        "prefix": prefix,
-        "delimiter": delimiter,
-        "objects": objects,
-        "folders": page.folders,
-        "count": page.objects.len(),
-        "is_truncated": page.is_truncated,
-        "next_continuation_token": page.next_continuation_token,
-        "signed_urls_expire_at": link_seconds.map(rfc3339_in),
-    }))
-}
-
-/// The page's objects as the tool shows them, each with a link when `link_seconds` is set.
-async fn listed_objects(
-    s3: &CallerS3,
-    bucket: &str,
-    page: &ListPage,
-    link_seconds: Option<u64>,
-) -> Result<Vec<Value>, ToolError> {
-    let mut objects = Vec::with_capacity(page.objects.len());
-    for object in &page.objects {
-        let at = ObjectLocation {
-            bucket: bucket.to_string(),
-            key: object.key.clone(),
-            version_id: None,
-        };
-        let mut row = json!({
-            "key": object.key,
-            "s3_uri": at.uri(),
-            "size": object.size,
-            "last_modified": object.last_modified,
-            "etag": object.etag,
-            "storage_class": object.storage_class,
-        });
-        if let Some(seconds) = link_seconds {
-            // Signed locally with the credentials already held: no S3 call, no exchange.
-            let url = s3.presign_get(&at, Duration::from_secs(seconds)).await?;
-            row["signed_url"] = json!(url);
-        }
-        objects.push(row);
-    }
-    Ok(objects)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,33 +81,52 @@ pub struct BucketObjectInfoArgs {
     pub s3_uri: String,
 }
 
+/// The result of `bucket_object_info`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BucketObjectInfo {
+    pub bucket: String,
+    pub key: String,
+    pub s3_uri: String,
+    pub size: Option<u64>,
+    pub content_type: Option<String>,
+    pub last_modified: Option<String>,
+    pub etag: Option<String>,
+    pub version_id: Option<String>,
+    pub storage_class: Option<String>,
+    /// The object's user metadata (`x-amz-meta-*`), names without the prefix.
+    pub metadata: BTreeMap<String, String>,
+}
+
 pub const BUCKET_OBJECT_INFO: Tool = Tool {
     name: "bucket_object_info",
     title: "Describe an S3 object",
     description: "Size, content type, last change, ETag, version id, storage class and user metadata of one S3 object (or one version of it, with ?versionId= in the URI), without reading its bytes.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectInfoArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(BucketObjectInfo)),
     call: |ctx, args| typed(ctx, args, bucket_object_info),
 };
 
 #[tracing::instrument(skip_all, fields(s3_uri = %args.s3_uri))]
-async fn bucket_object_info(ctx: &Ctx, args: BucketObjectInfoArgs) -> Result<Value, ToolError> {
+async fn bucket_object_info(
+    ctx: &Ctx,
+    args: BucketObjectInfoArgs,
+) -> Result<BucketObjectInfo, ToolError> {
     let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
     let s3 = caller_s3(ctx).await?;
     let info = s3.head(&at).await?;
-    Ok(json!({
-        "bucket": at.bucket,
-        "key": at.key,
-        "s3_uri": at.uri(),
-        "size": info.size,
-        "content_type": info.content_type,
-        "last_modified": info.last_modified,
-        "etag": info.etag,
-        "version_id": info.version_id,
-        "storage_class": info.storage_class,
-        "metadata": info.metadata,
-    }))
+    Ok(BucketObjectInfo {
+        s3_uri: at.uri(),
+        bucket: at.bucket,
+        key: at.key,
+        size: info.size,
+        content_type: info.content_type,
+        last_modified: info.last_modified,
+        etag: info.etag,
+        version_id: info.version_id,
+        storage_class: info.storage_class,
+        metadata: info.metadata,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,18 +148,35 @@ fn hour() -> u64 {
     3_600
 }
 
+/// The result of `bucket_object_link`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BucketObjectLink {
+    pub bucket: String,
+    pub key: String,
+    pub s3_uri: String,
+    pub signed_url: String,
+    /// Seconds the link works: what was asked, cut to the credentials' remaining life.
+    pub expiration_seconds: u64,
+    pub requested_seconds: u64,
+    pub limited_by_credentials: bool,
+    pub expires_at: String,
+}
+
 pub const BUCKET_OBJECT_LINK: Tool = Tool {
     name: "bucket_object_link",
     title: "Make a download link",
     description: "A presigned HTTPS GET link to one S3 object (or version) that works without credentials until it expires; the expiry is cut to what the caller's temporary credentials allow.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectLinkArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(BucketObjectLink)),
     call: |ctx, args| typed(ctx, args, bucket_object_link),
 };
 
 #[tracing::instrument(skip_all, fields(s3_uri = %args.s3_uri))]
-async fn bucket_object_link(ctx: &Ctx, args: BucketObjectLinkArgs) -> Result<Value, ToolError> {
+async fn bucket_object_link(
+    ctx: &Ctx,
+    args: BucketObjectLinkArgs,
+) -> Result<BucketObjectLink, ToolError> {
     let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
     if !(1..=MAX_LINK_SECONDS).contains(&args.expiration) {
         return Err(ToolError::invalid(
@@ -280,16 +187,16 @@ async fn bucket_object_link(ctx: &Ctx, args: BucketObjectLinkArgs) -> Result<Val
     let s3 = caller_s3(ctx).await?;
     let seconds = link_lifetime(args.expiration, s3.credentials_expire_at())?;
     let url = s3.presign_get(&at, Duration::from_secs(seconds)).await?;
-    Ok(json!({
-        "bucket": at.bucket,
-        "key": at.key,
-        "s3_uri": at.uri(),
-        "signed_url": url,
-        "expiration_seconds": seconds,
-        "requested_seconds": args.expiration,
-        "limited_by_credentials": seconds < args.expiration,
-        "expires_at": rfc3339_in(seconds),
-    }))
+    Ok(BucketObjectLink {
+        s3_uri: at.uri(),
+        bucket: at.bucket,
+        key: at.key,
+        signed_url: url,
+        expiration_seconds: seconds,
+        requested_seconds: args.expiration,
+        limited_by_credentials: seconds < args.expiration,
+        expires_at: rfc3339_in(seconds),
+    })
 }
 
 #[cfg(test)]

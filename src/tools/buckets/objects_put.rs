@@ -11,8 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::aws::s3::{CallerS3, PutRequest};
 use crate::tools::buckets::object_read::TextEncoding;
@@ -64,13 +63,49 @@ pub struct BucketObjectsPutArgs {
     pub overwrite: bool,
 }
 
+/// One item's outcome.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PutItemResult {
+    pub key: String,
+    pub s3_uri: String,
+    /// True only when S3 accepted the object.
+    pub uploaded: bool,
+    #[serde(flatten)]
+    pub outcome: ItemOutcome,
+}
+
+/// What became of one item: written (with what S3 answered) or not (with why).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ItemOutcome {
+    Written {
+        size: usize,
+        content_type: String,
+        etag: Option<String>,
+        version_id: Option<String>,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+/// The result of `bucket_objects_put`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BucketObjectsPut {
+    pub bucket: String,
+    pub requested: usize,
+    pub uploaded: usize,
+    pub failed: usize,
+    pub results: Vec<PutItemResult>,
+}
+
 pub const BUCKET_OBJECTS_PUT: Tool = Tool {
     name: "bucket_objects_put",
     title: "Upload objects to a bucket",
     description: "Write one or more objects (text or base64 bytes, content type, metadata) to an S3 bucket with the caller's own S3 access, reporting each item; existing keys are kept unless overwrite=true.",
     annotations: Annotations::DESTRUCTIVE,
     input_schema: || schemars::schema_for!(BucketObjectsPutArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(BucketObjectsPut)),
     call: |ctx, args| typed(ctx, args, bucket_objects_put),
 };
 
@@ -137,7 +172,10 @@ fn prepare(item: &PutItem) -> Result<Prepared<'_>, String> {
 }
 
 #[tracing::instrument(skip_all, fields(bucket = %args.bucket, items = args.items.len()))]
-async fn bucket_objects_put(ctx: &Ctx, args: BucketObjectsPutArgs) -> Result<Value, ToolError> {
+async fn bucket_objects_put(
+    ctx: &Ctx,
+    args: BucketObjectsPutArgs,
+) -> Result<BucketObjectsPut, ToolError> {
     let bucket = bucket_name("bucket", &args.bucket)?;
     if args.items.is_empty() || args.items.len() > MAX_ITEMS {
         return Err(ToolError::invalid(
@@ -154,24 +192,21 @@ async fn bucket_objects_put(ctx: &Ctx, args: BucketObjectsPutArgs) -> Result<Val
         } else {
             Err("the same key appears earlier in this call".into())
         };
-        results.push(match outcome {
-            Ok(done) => done,
-            Err(error) => json!({
-                "key": item.key, "s3_uri": format!("s3://{bucket}/{}", item.key),
-                "uploaded": false, "error": error,
-            }),
+        let outcome = outcome.unwrap_or_else(|error| ItemOutcome::Failed { error });
+        results.push(PutItemResult {
+            key: item.key.clone(),
+            s3_uri: format!("s3://{bucket}/{}", item.key),
+            uploaded: matches!(outcome, ItemOutcome::Written { .. }),
+            outcome,
         });
     }
-    let uploaded = results.iter().filter(|r| r["uploaded"] == true).count();
+    let uploaded = results.iter().filter(|r| r.uploaded).count();
     if uploaded == 0 {
         let reasons: Vec<String> = results
             .iter()
-            .map(|r| {
-                format!(
-                    "{}: {}",
-                    r["key"].as_str().unwrap_or_default(),
-                    r["error"].as_str().unwrap_or_default()
-                )
+            .filter_map(|r| match &r.outcome {
+                ItemOutcome::Failed { error } => Some(format!("{}: {error}", r.key)),
+                ItemOutcome::Written { .. } => None,
             })
             .collect();
         return Err(ToolError::Failed(format!(
@@ -179,13 +214,13 @@ async fn bucket_objects_put(ctx: &Ctx, args: BucketObjectsPutArgs) -> Result<Val
             reasons.join("; ")
         )));
     }
-    Ok(json!({
-        "bucket": bucket,
-        "requested": results.len(),
-        "uploaded": uploaded,
-        "failed": results.len() - uploaded,
-        "results": results,
-    }))
+    Ok(BucketObjectsPut {
+        bucket,
+        requested: results.len(),
+        uploaded,
+        failed: results.len() - uploaded,
+        results,
+    })
 }
 
 /// Prepares and sends one item; the error text is what its result says.
@@ -194,7 +229,7 @@ async fn put_one(
     bucket: &str,
     item: &PutItem,
     overwrite: bool,
-) -> Result<Value, String> {
+) -> Result<ItemOutcome, String> {
     let prepared = prepare(item)?;
     let size = prepared.body.len();
     let request = PutRequest {
@@ -206,15 +241,12 @@ async fn put_one(
         overwrite,
     };
     let outcome = s3.put(request).await.map_err(|e| e.to_string())?;
-    Ok(json!({
-        "key": item.key,
-        "s3_uri": format!("s3://{bucket}/{}", item.key),
-        "uploaded": true,
-        "size": size,
-        "content_type": prepared.content_type,
-        "etag": outcome.etag,
-        "version_id": outcome.version_id,
-    }))
+    Ok(ItemOutcome::Written {
+        size,
+        content_type: prepared.content_type,
+        etag: outcome.etag,
+        version_id: outcome.version_id,
+    })
 }
 
 #[cfg(test)]
