@@ -6,6 +6,7 @@ pub mod delete;
 pub mod diff;
 pub mod files;
 pub mod from_s3;
+mod glob;
 pub mod list;
 pub mod push;
 pub mod revision;
