@@ -279,7 +279,8 @@ fn package_browse_honours_depth_and_top_on_a_large_package() {
     let plate_01 = h.call_tool(
         &t,
         "package_browse",
-        with(json!({"path": "cells/plate-01/"})),
+        // Sixty wells pass the default size budget: ask for them all.
+        with(json!({"path": "cells/plate-01/", "top": 100})),
     );
     let plate_01 = ok(&plate_01);
     assert_eq!(plate_01["found"], 60);
@@ -448,4 +449,161 @@ fn package_diff_compares_entries_and_metadata() {
         "registry": "example-data", "package2_hash": "xyz"}),
     );
     assert!(err(&bad_hash).contains("package2_hash"));
+}
+
+/// The result budget: what every default answer's text stays within.
+const BUDGET: usize = 16 * 1024;
+
+/// Calls a tool as Alice; the call must succeed. Returns the structured content and the length
+/// of the text an agent reads.
+fn sized(h: &Harness, tool: &str, args: Value) -> (Value, usize) {
+    let result = h.call_tool(&token(ALICE), tool, args.clone());
+    let text = result_text(&result).len();
+    (ok(&result), text)
+}
+
+#[test]
+fn package_results_stay_within_the_budget_and_say_how_to_get_the_rest() {
+    let h = Harness::start();
+    let (listed, text) = sized(&h, "packages_list", json!({"registry": "example-data"}));
+    assert!(text <= BUDGET, "packages_list: {text} bytes");
+    // Browse every package with default arguments; the biggest is followed to its end.
+    let mut biggest = (0, String::new());
+    let mut files: Vec<(u64, String, String)> = Vec::new();
+    for package in listed["packages"].as_array().unwrap() {
+        let name = package["name"].as_str().unwrap().to_string();
+        let args = json!({"package_name": name, "registry": "example-data"});
+        let (tree, text) = sized(&h, "package_browse", args);
+        assert!(text <= BUDGET, "package_browse {name}: {text} bytes");
+        let found = tree["found"].as_u64().unwrap();
+        if found > biggest.0 {
+            biggest = (found, name.clone());
+        }
+        let mut offset = 0;
+        loop {
+            let args = json!({"package_name": name, "registry": "example-data", "offset": offset,
+                "include_signed_urls": false});
+            let (page, text) = sized(&h, "package_browse", args);
+            assert!(
+                text <= BUDGET,
+                "package_browse {name} at {offset}: {text} bytes"
+            );
+            for entry in page["entries"].as_array().unwrap() {
+                let key = entry["logical_key"].as_str().unwrap().to_string();
+                files.push((entry["size"].as_u64().unwrap(), name.clone(), key));
+            }
+            match page["next_offset"].as_u64() {
+                Some(next) => {
+                    assert!(
+                        page["truncated"] == true && page["hint"].is_string(),
+                        "{page}"
+                    );
+                    offset = next;
+                }
+                None => break,
+            }
+        }
+        let listed = files.iter().filter(|(_, p, _)| *p == name).count() as u64;
+        assert_eq!(listed, found, "following next_offset lists all of {name}");
+    }
+    assert_eq!(biggest, (306, "team/imaging-atlas".to_string()));
+    let (first, _) = sized(
+        &h,
+        "package_browse",
+        json!({"package_name": biggest.1, "registry": "example-data"}),
+    );
+    assert_eq!(
+        (first["truncated"].as_bool(), first["found"].as_u64()),
+        (Some(true), Some(306))
+    );
+
+    // The biggest text file, read with defaults, then from where the first answer stopped.
+    files.sort();
+    let (_, package, path) = files
+        .iter()
+        .rev()
+        .find(|(_, _, key)| {
+            [".csv", ".tsv", ".json", ".md", ".txt"]
+                .iter()
+                .any(|e| key.ends_with(e))
+        })
+        .unwrap()
+        .clone();
+    let args = json!({"package_name": package, "registry": "example-data", "path": path});
+    let (head, text) = sized(&h, "package_file_text", args.clone());
+    assert!(text <= BUDGET, "package_file_text {path}: {text} bytes");
+    assert_eq!(head["truncated"], true, "{path} is longer than the budget");
+    let next = head["next_offset"].as_u64().unwrap();
+    assert_eq!(next, head["bytes_read"].as_u64().unwrap());
+    let mut rest_args = args.clone();
+    rest_args["offset"] = json!(next);
+    let (rest, text) = sized(&h, "package_file_text", rest_args);
+    assert!(
+        text <= BUDGET,
+        "package_file_text {path} at {next}: {text} bytes"
+    );
+    let mut whole_args = args;
+    whole_args["max_bytes"] = json!(1024 * 1024);
+    let (whole, _) = sized(&h, "package_file_text", whole_args);
+    let joined = format!(
+        "{}{}",
+        head["text"].as_str().unwrap(),
+        rest["text"].as_str().unwrap()
+    );
+    assert!(
+        whole["text"].as_str().unwrap().starts_with(&joined),
+        "the second read continues the first"
+    );
+
+    // The largest diff the dataset has: its biggest package against another.
+    let other = "team/rnaseq-2024";
+    let mut after = String::new();
+    let mut changes = 0;
+    let counts = loop {
+        let args = json!({"package1_name": other, "package2_name": biggest.1,
+            "registry": "example-data", "after": after});
+        let (diff, text) = sized(&h, "package_diff", args);
+        assert!(text <= BUDGET, "package_diff after {after:?}: {text} bytes");
+        changes += ["added", "removed", "modified"]
+            .iter()
+            .map(|list| diff[list].as_array().unwrap().len())
+            .sum::<usize>();
+        match diff["next_after"].as_str() {
+            Some(next) => after = next.to_string(),
+            None => break diff["counts"].clone(),
+        }
+    };
+    assert!(!after.is_empty(), "the first diff answer was cut");
+    let total: u64 = ["added", "removed", "modified"]
+        .iter()
+        .map(|k| counts[k].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        changes as u64, total,
+        "following next_after lists every change once"
+    );
+}
+
+#[test]
+fn every_optional_parameter_of_the_package_tools_declares_its_default() {
+    let tools = [
+        "packages_list",
+        "package_browse",
+        "package_file_text",
+        "package_diff",
+        "package_create",
+        "package_create_from_s3",
+        "package_update",
+        "package_delete",
+    ];
+    for name in tools {
+        let tool = quilt_mcp::tools::find(name).unwrap();
+        let schema = &quilt_mcp::tools::describe(tool)["inputSchema"];
+        let required = schema["required"].as_array().cloned().unwrap_or_default();
+        for (property, spec) in schema["properties"].as_object().unwrap() {
+            if !required.contains(&json!(property)) {
+                assert!(spec.get("default").is_some(), "{name}.{property}: {spec}");
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Browsing a package revision: its tree from the root or a folder, with depth and size limits,
-//! the package metadata, and download links through one browsing session per call.
+//! the package metadata, and download links through one browsing session per call. A listing
+//! larger than the result budget is cut and says at which `offset` the rest starts.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +11,11 @@ use serde_json::{Value, json};
 use crate::catalog::browsing::revision_scope;
 use crate::catalog::queries::{PACKAGE_DIR, PACKAGE_INFO};
 use crate::catalog::{CatalogError, CatalogErrorKind};
-use crate::tools::packages::list::{FlatEntry, PackageRef, fetch_flat, hash_or_tag, revision_of};
-use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
+use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
+use crate::tools::packages::revision::{
+    FlatEntry, MAX_FLAT_ENTRIES, PackageData, PackageRef, fetch_flat, hash_or_tag, optional_size,
+};
+use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// Download links resolved per browse call: each costs one registry round trip.
 const MAX_DOWNLOAD_LINKS: usize = 20;
@@ -24,15 +28,15 @@ pub struct PackageBrowseArgs {
     pub package_name: String,
     /// The bucket, as `s3://bucket` or `bucket`.
     pub registry: String,
-    /// A folder inside the package to start from; the root when empty.
+    /// A folder inside the package to start from (or one file); the root when empty.
     #[serde(default)]
     pub path: String,
     /// A revision's 64-digit top hash; wins over `tag`.
     #[serde(default)]
-    pub top_hash: Option<String>,
-    /// A revision tag; `latest` when neither is given.
-    #[serde(default)]
-    pub tag: Option<String>,
+    pub top_hash: String,
+    /// A revision tag, used when `top_hash` is empty.
+    #[serde(default = "latest")]
+    pub tag: String,
     /// Every entry below `path` (true) or only its direct children (false).
     #[serde(default = "yes")]
     pub recursive: bool,
@@ -42,10 +46,15 @@ pub struct PackageBrowseArgs {
     /// With `recursive`, how many folder levels to show (0: all); deeper folders are summarised.
     #[serde(default)]
     pub max_depth: u32,
-    /// Return at most this many entries (0: all).
+    /// Return at most this many entries (up to 10000). 0, the default, returns as many as fit
+    /// in about 16 KiB and says at which `offset` the rest starts.
     #[serde(default)]
+    #[schemars(range(max = 10000))]
     pub top: u32,
-    /// Add download links (through a browsing session) for the first files returned.
+    /// Skip this many entries first: the `next_offset` of an answer that was cut.
+    #[serde(default)]
+    pub offset: u32,
+    /// Add download links (through a browsing session) for the first 20 files returned.
     #[serde(default = "yes")]
     pub include_signed_urls: bool,
 }
@@ -54,32 +63,122 @@ fn yes() -> bool {
     true
 }
 
+fn latest() -> String {
+    "latest".into()
+}
+
 pub const PACKAGE_BROWSE: Tool = Tool {
     name: "package_browse",
     title: "Browse a package",
-    description: "Show the files and folders of a package revision (latest, a tag or a top hash), from the root or a folder, with sizes, the package metadata, and download links for the first files.",
+    description: "Show the files and folders of a package revision (latest, a tag or a top hash), from the root or a folder, with sizes, the package metadata, and download links for the first files. A long listing is cut to about 16 KiB; `next_offset` says where the rest starts.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(PackageBrowseArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(PackageBrowse)),
     call: |ctx, args| typed(ctx, args, package_browse),
 };
 
-/// A browsed entry: a file, or a folder summarised at the depth limit.
-#[derive(Debug, Serialize)]
-struct Entry {
-    logical_key: String,
+/// A browsed entry: a file, or a folder (summarised at the depth limit).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Entry {
+    pub logical_key: String,
+    /// `file` or `dir`.
     #[serde(rename = "type")]
-    kind: &'static str,
+    pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    size: Option<u64>,
+    pub size: Option<u64>,
+    /// Files folded into a folder summarised at the depth limit.
     #[serde(skip_serializing_if = "Option::is_none")]
-    files: Option<u64>,
+    pub files: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    physical_key: Option<String>,
+    pub physical_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    hash: Option<String>,
+    pub hash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    download_url: Option<String>,
+    pub download_url: Option<String>,
+}
+
+/// What became of the download links asked for.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DownloadLinks {
+    pub resolved: usize,
+    /// The most links made per call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// Why no (more) links could be made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The result of `package_browse`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PackageBrowse {
+    pub package_name: String,
+    pub registry: String,
+    pub hash: String,
+    pub modified: Option<String>,
+    pub message: Option<String>,
+    /// The package metadata: free-form user data.
+    pub metadata: Option<Value>,
+    pub total_entries: Option<u64>,
+    pub total_bytes: Option<u64>,
+    pub path: String,
+    /// Entries under `path` (before `offset`, `top` and the size budget).
+    pub found: usize,
+    pub offset: usize,
+    pub returned: usize,
+    /// Whether entries after the returned ones were left out.
+    pub truncated: bool,
+    /// Where the rest starts: pass it as `offset`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
+    /// How to get the rest, when cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    pub entries: Vec<Entry>,
+    /// Null when links were not asked for.
+    pub download_links: Option<DownloadLinks>,
+    pub catalog_url: String,
+}
+
+/// The revision's summary (the `PackageInfo` selection).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InfoRevision {
+    hash: String,
+    modified: Option<String>,
+    message: Option<String>,
+    user_meta: Option<Value>,
+    total_entries: Option<u64>,
+    #[serde(default, deserialize_with = "optional_size")]
+    total_bytes: Option<u64>,
+}
+
+/// A folder's listing (the `PackageDir` selection).
+#[derive(Debug, Deserialize)]
+struct DirRevision {
+    dir: Option<Dir>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Dir {
+    children: Vec<Child>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "__typename")]
+enum Child {
+    #[serde(rename_all = "camelCase")]
+    PackageFile {
+        path: String,
+        #[serde(default, deserialize_with = "optional_size")]
+        size: Option<u64>,
+        physical_key: Option<String>,
+    },
+    PackageDir {
+        path: String,
+        #[serde(default, deserialize_with = "optional_size")]
+        size: Option<u64>,
+    },
 }
 
 /// Files under `prefix`, down to `max_depth` levels (0: all); deeper ones fold into their folder.
@@ -105,7 +204,7 @@ fn entries_under(flat: &BTreeMap<String, FlatEntry>, prefix: &str, max_depth: u3
             size: entry.size,
             files: None,
             physical_key: entry.physical_key.clone(),
-            hash: entry.hash.clone(),
+            hash: entry.hash_text(),
             download_url: None,
         });
     }
@@ -138,49 +237,52 @@ async fn children(
         .catalog
         .graphql_read(ctx.on_behalf(), PACKAGE_DIR, vars)
         .await?;
-    let revision = revision_of(&data, package, rev)?;
-    let Some(dir) = revision.get("dir").filter(|d| !d.is_null()) else {
+    let answer: PackageData<DirRevision> = decode(PACKAGE_DIR, data)?;
+    let Some(dir) = answer.revision(package, rev)?.dir else {
         return Err(ToolError::invalid(
             "path",
             format!("{path:?} is not a folder of this revision"),
         ));
     };
-    let list = dir
-        .get("children")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    Ok(list
-        .iter()
-        .map(|child| {
-            let is_dir = child.get("__typename").and_then(Value::as_str) == Some("PackageDir");
-            let path = child
-                .get("path")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            Entry {
-                logical_key: if is_dir {
-                    format!("{}/", path.trim_end_matches('/'))
-                } else {
-                    path.to_string()
-                },
-                kind: if is_dir { "dir" } else { "file" },
-                size: child.get("size").and_then(Value::as_f64).map(|s| s as u64),
-                files: None,
-                physical_key: child
-                    .get("physicalKey")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                hash: None,
-                download_url: None,
-            }
+    let entry = |logical_key, kind, size, physical_key| Entry {
+        logical_key,
+        kind,
+        size,
+        files: None,
+        physical_key,
+        hash: None,
+        download_url: None,
+    };
+    Ok(dir
+        .children
+        .into_iter()
+        .map(|child| match child {
+            Child::PackageFile {
+                path,
+                size,
+                physical_key,
+            } => entry(path, "file", size, physical_key),
+            Child::PackageDir { path, size } => entry(
+                format!("{}/", path.trim_end_matches('/')),
+                "dir",
+                size,
+                None,
+            ),
         })
         .collect())
 }
 
-async fn package_browse(ctx: &Ctx, args: PackageBrowseArgs) -> Result<Value, ToolError> {
+async fn package_browse(ctx: &Ctx, args: PackageBrowseArgs) -> Result<PackageBrowse, ToolError> {
     let package = PackageRef::parse(&args.package_name, &args.registry)?;
-    let rev = hash_or_tag(args.top_hash.as_deref(), args.tag.as_deref())?;
+    let rev = hash_or_tag(&args.top_hash, &args.tag)?;
+    if i64::from(args.top) > MAX_FLAT_ENTRIES {
+        return Err(ToolError::invalid(
+            "top",
+            format!(
+                "at most {MAX_FLAT_ENTRIES}; 0 returns what fits and says where the rest starts"
+            ),
+        ));
+    }
     let path = args.path.trim().trim_start_matches('/');
     let prefix = if path.is_empty() || path.ends_with('/') {
         path.to_string()
@@ -194,14 +296,11 @@ async fn package_browse(ctx: &Ctx, args: PackageBrowseArgs) -> Result<Value, Too
         .catalog
         .graphql_read(ctx.on_behalf(), PACKAGE_INFO, vars)
         .await?;
-    let revision = revision_of(&info, &package, &rev)?;
-    let hash = revision
-        .get("hash")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let answer: PackageData<InfoRevision> = decode(PACKAGE_INFO, info)?;
+    let revision = answer.revision(&package, &rev)?;
+    let hash = revision.hash.clone();
     // Browse by the concrete hash from here on, so a push in between cannot mix two revisions.
-    let mut entries = if args.recursive {
+    let entries = if args.recursive {
         let (_, flat) = fetch_flat(ctx, &package, &hash).await?;
         match flat.get_key_value(path) {
             // A path naming one file shows that file alone.
@@ -220,35 +319,60 @@ async fn package_browse(ctx: &Ctx, args: PackageBrowseArgs) -> Result<Value, Too
         ));
     }
     let found = entries.len();
+    let offset = args.offset as usize;
+    let mut page: Vec<Entry> = entries.into_iter().skip(offset).collect();
     if args.top > 0 {
-        entries.truncate(args.top as usize);
-    }
-    let mut links_note = Value::Null;
-    if args.include_signed_urls {
-        links_note = add_download_links(ctx, &package, &hash, &mut entries).await;
+        page.truncate(args.top as usize);
     }
     if !args.include_file_info {
-        for entry in &mut entries {
+        for entry in &mut page {
             (entry.size, entry.physical_key, entry.hash) = (None, None, None);
         }
     }
-    Ok(json!({
-        "package_name": package.name,
-        "registry": format!("s3://{}", package.bucket),
-        "hash": hash,
-        "modified": revision.get("modified"),
-        "message": revision.get("message"),
-        "metadata": revision.get("userMeta"),
-        "total_entries": revision.get("totalEntries"),
-        "total_bytes": revision.get("totalBytes"),
-        "path": prefix,
-        "found": found,
-        "returned": entries.len(),
-        "truncated": entries.len() < found,
-        "entries": entries,
-        "download_links": links_note,
-        "catalog_url": package.catalog_url(ctx, Some(&hash)),
-    }))
+    let mut links = None;
+    if args.include_signed_urls {
+        links = Some(add_download_links(ctx, &package, &hash, &mut page).await);
+    }
+    let mut result = PackageBrowse {
+        package_name: package.name.clone(),
+        registry: package.registry(),
+        hash: hash.clone(),
+        modified: revision.modified,
+        message: revision.message,
+        metadata: revision.user_meta,
+        total_entries: revision.total_entries,
+        total_bytes: revision.total_bytes,
+        path: prefix,
+        found,
+        offset,
+        returned: 0,
+        truncated: false,
+        next_offset: None,
+        hint: None,
+        entries: Vec::new(),
+        download_links: links,
+        catalog_url: package.catalog_url(ctx, Some(&hash)),
+    };
+    if args.top == 0 {
+        // Room for the entries: the budget less the rest of the answer and its cut notice.
+        let room = TEXT_BUDGET.saturating_sub(encoded_len(&result) + 300);
+        page = take_within(page, room).0;
+    }
+    if let Some(links) = result.download_links.as_mut() {
+        links.resolved = page.iter().filter(|e| e.download_url.is_some()).count();
+    }
+    let next = offset + page.len();
+    result.returned = page.len();
+    result.truncated = next < found;
+    if result.truncated {
+        result.next_offset = Some(next);
+        result.hint = Some(format!(
+            "{} more entries: call again with offset={next}, or narrow with path or max_depth",
+            found - next
+        ));
+    }
+    result.entries = page;
+    Ok(result)
 }
 
 /// Resolves download links for the first files through one browsing session. A catalog that
@@ -258,7 +382,7 @@ async fn add_download_links(
     package: &PackageRef,
     hash: &str,
     entries: &mut [Entry],
-) -> Value {
+) -> DownloadLinks {
     let scope = revision_scope(&package.bucket, &package.name, hash);
     let files = entries.iter_mut().filter(|e| e.kind == "file");
     let mut resolved = 0;
@@ -273,10 +397,20 @@ async fn add_download_links(
                 entry.download_url = Some(location.url().to_string());
                 resolved += 1;
             }
-            Err(e) => return json!({ "resolved": resolved, "error": link_error(&e) }),
+            Err(e) => {
+                return DownloadLinks {
+                    resolved,
+                    limit: None,
+                    error: Some(link_error(&e)),
+                };
+            }
         }
     }
-    json!({ "resolved": resolved, "limit": MAX_DOWNLOAD_LINKS })
+    DownloadLinks {
+        resolved,
+        limit: Some(MAX_DOWNLOAD_LINKS),
+        error: None,
+    }
 }
 
 fn link_error(e: &CatalogError) -> String {
@@ -299,7 +433,7 @@ mod tests {
                     physical_key: None,
                     size: Some(*size),
                     hash: None,
-                    raw: Value::Null,
+                    meta: None,
                 };
                 (k.to_string(), entry)
             })

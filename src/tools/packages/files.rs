@@ -1,18 +1,23 @@
 //! Reading a file of a package revision as text, through a browsing session: the
-//! credential-free path, so the caller needs no S3 permissions of their own.
+//! credential-free path, so the caller needs no S3 permissions of their own. A long file is
+//! read a window at a time: the answer says at which `offset` the rest starts.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::catalog::browsing::revision_scope;
 use crate::catalog::queries::PACKAGE_FILE;
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
-use crate::tools::packages::list::{PackageRef, hash_or_tag, revision_of};
-use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
+use crate::tools::budget::{TEXT_BUDGET, cut_text, encoded_len};
+use crate::tools::packages::revision::{PackageData, PackageRef, hash_or_tag, optional_size};
+use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// The largest `max_bytes` accepted: a tool result is read by a model, not a disk.
 pub const MAX_TEXT_BYTES: u64 = 1024 * 1024;
+/// The farthest a read may reach (`offset + max_bytes`): each read starts at the file's first
+/// byte, so a far offset costs the whole prefix.
+pub const MAX_READ_END: u64 = 16 * 1024 * 1024;
 
 /// Arguments of `package_file_text`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -26,29 +31,74 @@ pub struct PackageFileTextArgs {
     pub path: String,
     /// A revision's 64-digit top hash; wins over `tag`.
     #[serde(default)]
-    pub top_hash: Option<String>,
-    /// A revision tag; `latest` when neither is given.
-    #[serde(default)]
-    pub tag: Option<String>,
-    /// Read at most this many bytes (1 to 1048576, default 65536); longer files are truncated and say so.
+    pub top_hash: String,
+    /// A revision tag, used when `top_hash` is empty.
+    #[serde(default = "latest")]
+    pub tag: String,
+    /// Read at most this many bytes (1 to 1048576); the default keeps the answer within about
+    /// 16 KiB. Text that would not fit is cut at a line end; the answer then gives `next_offset`.
     #[serde(default = "default_max_bytes")]
     #[schemars(range(min = 1, max = 1048576))]
     pub max_bytes: u64,
+    /// Start at this byte of the file: the `next_offset` of an answer that was cut (offset plus
+    /// max_bytes at most 16777216).
+    #[serde(default)]
+    pub offset: u64,
 }
 
 fn default_max_bytes() -> u64 {
-    64 * 1024
+    TEXT_BUDGET as u64
+}
+
+fn latest() -> String {
+    "latest".into()
 }
 
 pub const PACKAGE_FILE_TEXT: Tool = Tool {
     name: "package_file_text",
     title: "Read a package file",
-    description: "Read a file of a package revision as UTF-8 text, up to max_bytes (truncation is reported), through the catalog's browsing session: no S3 permissions needed.",
+    description: "Read a file of a package revision as UTF-8 text, from offset up to max_bytes (about 16 KiB by default; a cut answer gives next_offset), through the catalog's browsing session: no S3 permissions needed.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(PackageFileTextArgs),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(PackageFileText)),
     call: |ctx, args| typed(ctx, args, package_file_text),
 };
+
+/// The result of `package_file_text`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PackageFileText {
+    pub package_name: String,
+    pub registry: String,
+    pub hash: String,
+    pub path: String,
+    /// The whole file's size in bytes.
+    pub size: Option<u64>,
+    /// The byte of the file `text` starts at.
+    pub offset: u64,
+    /// Bytes of the file in `text`.
+    pub bytes_read: usize,
+    /// Whether the file goes on after `text`.
+    pub truncated: bool,
+    /// Where the rest starts: pass it as `offset`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<u64>,
+    pub text: String,
+}
+
+/// The file's entry (the `PackageFile` selection).
+#[derive(Debug, Deserialize)]
+struct FileRevision {
+    hash: String,
+    file: Option<File>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct File {
+    #[serde(default, deserialize_with = "optional_size")]
+    size: Option<u64>,
+    physical_key: String,
+}
 
 /// Drops an incomplete UTF-8 sequence cut off at the end of a truncated read.
 pub(crate) fn trim_partial_char(bytes: &[u8]) -> &[u8] {
@@ -58,13 +108,44 @@ pub(crate) fn trim_partial_char(bytes: &[u8]) -> &[u8] {
     }
 }
 
-async fn package_file_text(ctx: &Ctx, args: PackageFileTextArgs) -> Result<Value, ToolError> {
+/// Skips the continuation bytes of a character an offset fell inside; returns how many.
+fn skip_partial_start(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take(3)
+        .take_while(|b| (0x80..0xC0).contains(*b))
+        .count()
+}
+
+/// Cuts `text` at a line end until its JSON string (quotes excluded) fits in `room` bytes:
+/// escapes (`\n`, `\"`) make the encoded text longer than the text.
+fn fit_encoded(mut text: &str, room: usize) -> &str {
+    loop {
+        let encoded = encoded_len(&text).saturating_sub(2);
+        if encoded <= room {
+            return text;
+        }
+        let target = text.len().saturating_sub(encoded - room);
+        text = cut_text(text, target).0;
+    }
+}
+
+async fn package_file_text(
+    ctx: &Ctx,
+    args: PackageFileTextArgs,
+) -> Result<PackageFileText, ToolError> {
     let package = PackageRef::parse(&args.package_name, &args.registry)?;
-    let rev = hash_or_tag(args.top_hash.as_deref(), args.tag.as_deref())?;
+    let rev = hash_or_tag(&args.top_hash, &args.tag)?;
     if !(1..=MAX_TEXT_BYTES).contains(&args.max_bytes) {
         return Err(ToolError::invalid(
             "max_bytes",
             format!("must be between 1 and {MAX_TEXT_BYTES}"),
+        ));
+    }
+    if args.offset + args.max_bytes > MAX_READ_END {
+        return Err(ToolError::invalid(
+            "offset",
+            format!("offset + max_bytes must be at most {MAX_READ_END}"),
         ));
     }
     let path = args.path.trim().trim_start_matches('/');
@@ -82,45 +163,53 @@ async fn package_file_text(ctx: &Ctx, args: PackageFileTextArgs) -> Result<Value
         .catalog
         .graphql_read(ctx.on_behalf(), PACKAGE_FILE, vars)
         .await?;
-    let revision = revision_of(&data, &package, &rev)?;
-    let hash = revision
-        .get("hash")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let Some(file) = revision.get("file").filter(|f| !f.is_null()) else {
+    let answer: PackageData<FileRevision> = decode(PACKAGE_FILE, data)?;
+    let revision = answer.revision(&package, &rev)?;
+    let Some(file) = revision.file else {
         return Err(ToolError::invalid(
             "path",
             format!("{path:?} is not a file of this revision; package_browse lists them"),
         ));
     };
-    let size = file.get("size").and_then(Value::as_f64).map(|s| s as u64);
-    let physical_key = file
-        .get("physicalKey")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let (bytes, truncated) =
-        read_file(ctx, &package, hash, path, physical_key, args.max_bytes).await?;
-    let bytes = if truncated {
-        trim_partial_char(&bytes)
+    let end = args.offset + args.max_bytes;
+    let (bytes, longer) =
+        read_file(ctx, &package, &revision.hash, path, &file.physical_key, end).await?;
+    let window = bytes.get(args.offset as usize..).unwrap_or_default();
+    let skipped = skip_partial_start(window);
+    let window = &window[skipped..];
+    let window = if longer {
+        trim_partial_char(window)
     } else {
-        &bytes[..]
+        window
     };
-    let text = std::str::from_utf8(bytes).map_err(|e| {
+    let text = std::str::from_utf8(window).map_err(|e| {
         ToolError::Failed(format!(
             "{path} is not UTF-8 text (invalid byte at offset {}); it is probably binary",
-            e.valid_up_to()
+            args.offset as usize + skipped + e.valid_up_to()
         ))
     })?;
-    Ok(json!({
-        "package_name": package.name,
-        "registry": format!("s3://{}", package.bucket),
-        "hash": hash,
-        "path": path,
-        "size": size,
-        "bytes_read": bytes.len(),
-        "truncated": truncated,
-        "text": text,
-    }))
+    let offset = args.offset + skipped as u64;
+    let mut result = PackageFileText {
+        registry: package.registry(),
+        package_name: package.name,
+        hash: revision.hash,
+        path: path.to_string(),
+        size: file.size,
+        offset,
+        bytes_read: 0,
+        truncated: true,
+        next_offset: Some(end),
+        text: String::new(),
+    };
+    // The answer stays within the budget, or within max_bytes when the caller asked for more.
+    let limit = TEXT_BUDGET.max(args.max_bytes as usize);
+    let text = fit_encoded(text, limit.saturating_sub(encoded_len(&result)));
+    let next = offset + text.len() as u64;
+    result.truncated = longer || text.len() < window.len();
+    result.next_offset = result.truncated.then_some(next);
+    result.bytes_read = text.len();
+    result.text = text.to_string();
+    Ok(result)
 }
 
 /// A package file's first `max_bytes`: through a browsing session (no S3 rights needed), or,
@@ -163,5 +252,16 @@ mod tests {
         assert_eq!(trim_partial_char(&text[..3]), b"na");
         assert_eq!(trim_partial_char(text), text);
         assert_eq!(trim_partial_char(b"a\xffb"), b"a\xffb");
+        assert_eq!(skip_partial_start(&text[3..]), 1);
+        assert_eq!(skip_partial_start(text), 0);
+    }
+
+    #[test]
+    fn text_is_cut_at_a_line_end_until_its_escaped_form_fits() {
+        let text = "\"a\"\n\"b\"\n\"c\"\n";
+        assert_eq!(fit_encoded(text, 100), text);
+        // Each line is 4 bytes but 7 once escaped (`\"a\"\n`): the cut errs on the short side.
+        assert_eq!(fit_encoded(text, 14), "\"a\"\n");
+        assert_eq!(fit_encoded(text, 3), "");
     }
 }

@@ -12,16 +12,18 @@ use serde_json::{Map, Value, json};
 use crate::aws::s3::{CallerS3, ListRequest};
 use crate::http::encode_key_path;
 use crate::tools::buckets::objects::caller_s3;
+use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
 use crate::tools::navigation::links::bucket_name;
-use crate::tools::packages::list::{MAX_FLAT_ENTRIES, PackageRef};
-use crate::tools::packages::push::{NewEntry, construct_entry, push};
+use crate::tools::packages::glob::glob;
+use crate::tools::packages::push::{NewEntry, Pushed, construct_entry, push};
+use crate::tools::packages::revision::{MAX_FLAT_ENTRIES, PackageRef};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Keys listed per ListObjectsV2 page while discovering.
 const PAGE: i32 = 1000;
 /// Packages of more objects than this need `force=true`: a guard against a too-broad prefix.
 const FORCE_ABOVE: usize = 1000;
-/// Entries shown in a preview.
+/// Entries shown in a preview at most (fewer when they would pass the result budget).
 const PREVIEW_ENTRIES: usize = 100;
 
 /// Metadata profiles: what the generated metadata describes besides the source.
@@ -51,16 +53,16 @@ pub struct PackageCreateFromS3Args {
     /// A description, kept in the package metadata and used as the revision message.
     #[serde(default)]
     pub description: String,
-    /// The bucket the package is made in (default: the source bucket).
+    /// The bucket the package is made in; the source bucket when empty.
     #[serde(default)]
-    pub target_registry: Option<String>,
+    pub target_registry: String,
     /// Keep only keys matching one of these globs, matched against the key relative to
-    /// `source_prefix` (`*` also crosses `/`, so `*.csv` matches at any depth).
+    /// `source_prefix` (`*` also crosses `/`, so `*.csv` matches at any depth); all when empty.
     #[serde(default)]
-    pub include_patterns: Option<Vec<String>>,
+    pub include_patterns: Vec<String>,
     /// Drop keys matching one of these globs (same matching), e.g. `qc/*`.
     #[serde(default)]
-    pub exclude_patterns: Option<Vec<String>>,
+    pub exclude_patterns: Vec<String>,
     /// Generated metadata: `standard`, `ml` (+ data splits) or `analytics` (+ tabular files).
     #[serde(default)]
     pub metadata_template: MetadataTemplate,
@@ -75,8 +77,10 @@ pub struct PackageCreateFromS3Args {
     /// under the prefix with bucket_objects_put and it is included.
     #[serde(default)]
     pub generate_readme: bool,
-    /// Has no effect: nothing is ever prompted. Preview with dry_run=true instead.
+    /// Has no effect: nothing is ever prompted (passing it adds a note). Preview with
+    /// dry_run=true instead.
     #[serde(default)]
+    #[schemars(extend("default" = true))]
     pub confirm_structure: Option<bool>,
     /// Return the preview (entries, metadata) without creating anything.
     #[serde(default)]
@@ -86,7 +90,7 @@ pub struct PackageCreateFromS3Args {
     pub force: bool,
     /// Metadata merged over the generated metadata (your keys win).
     #[serde(default)]
-    pub metadata: Option<Map<String, Value>>,
+    pub metadata: Map<String, Value>,
 }
 
 fn yes() -> bool {
@@ -99,7 +103,7 @@ pub const PACKAGE_CREATE_FROM_S3: Tool = Tool {
     description: "Make a package revision from the objects under an S3 prefix, filtered by include/exclude globs, with generated metadata; preview first with dry_run=true. Objects are listed with the caller's own S3 access and referenced (or copied with copy=true).",
     annotations: Annotations::WRITE,
     input_schema: || schemars::schema_for!(PackageCreateFromS3Args),
-    output_schema: None,
+    output_schema: Some(|| schemars::schema_for!(PackageFromS3)),
     call: |ctx, args| typed(ctx, args, package_create_from_s3),
 };
 
@@ -156,66 +160,6 @@ async fn discover(
             None => return Ok((found, listed)),
         }
     }
-}
-
-/// fnmatch-style matching: `*` any text (also `/`), `?` one character, `[abc]`/`[!abc]`/`[a-z]`
-/// one character of a set.
-fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // Classic backtracking over the last `*`: linear in practice for path-sized inputs.
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None::<usize>, 0);
-    while ti < t.len() {
-        let step = match p.get(pi) {
-            Some('*') => {
-                star = Some(pi);
-                mark = ti;
-                pi += 1;
-                continue;
-            }
-            Some('?') => Some(pi + 1),
-            Some('[') => class(&p, pi, t[ti]),
-            Some(&c) if c == t[ti] => Some(pi + 1),
-            _ => None,
-        };
-        match (step, star) {
-            (Some(next), _) => {
-                pi = next;
-                ti += 1;
-            }
-            (None, Some(s)) => {
-                pi = s + 1;
-                mark += 1;
-                ti = mark;
-            }
-            (None, None) => return false,
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
-
-/// Matches `c` against the class starting at `p[start] == '['`: the index after `]` on a match.
-/// An unclosed `[` is a literal.
-fn class(p: &[char], start: usize, c: char) -> Option<usize> {
-    let mut i = start + 1;
-    let negated = matches!(p.get(i), Some('!' | '^'));
-    if negated {
-        i += 1;
-    }
-    let first = i;
-    let mut hit = false;
-    while let Some(&x) = p.get(i) {
-        if x == ']' && i > first {
-            return (hit != negated).then_some(i + 1);
-        }
-        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|&e| e != ']') {
-            hit |= (x..=p[i + 2]).contains(&c);
-            i += 3;
-        } else {
-            hit |= x == c;
-            i += 1;
-        }
-    }
-    (c == '[').then_some(start + 1)
 }
 
 impl Found {
@@ -294,7 +238,7 @@ fn metadata(
         meta.insert("description".into(), json!(args.description.trim()));
     }
     meta.insert("quilt_mcp".into(), generated);
-    meta.extend(args.metadata.clone().unwrap_or_default());
+    meta.extend(args.metadata.clone());
     meta
 }
 
@@ -304,14 +248,17 @@ struct Plan {
     entries: Vec<(NewEntry, u64)>,
     metadata: Map<String, Value>,
     message: String,
-    /// `source`, counts, sizes and notes: reported by the preview and the creation alike.
-    summary: Value,
+    /// Reported by the preview and the creation alike.
+    summary: Summary,
 }
 
 /// Checks the arguments, discovers the objects and builds the entries and metadata.
 async fn plan(ctx: &Ctx, args: &PackageCreateFromS3Args) -> Result<Plan, ToolError> {
     let bucket = bucket_name("source_bucket", &args.source_bucket)?;
-    let registry = args.target_registry.as_deref().unwrap_or(&bucket);
+    let registry = match args.target_registry.trim() {
+        "" => bucket.as_str(),
+        target => target,
+    };
     let package = PackageRef::parse(&args.package_name, registry).map_err(|e| match e {
         ToolError::InvalidArgument { field, message } if field == "registry" => {
             ToolError::invalid("target_registry", message)
@@ -325,10 +272,15 @@ async fn plan(ctx: &Ctx, args: &PackageCreateFromS3Args) -> Result<Plan, ToolErr
         ));
     }
     let prefix = args.source_prefix.trim().trim_start_matches('/');
-    let include = args.include_patterns.clone().unwrap_or_default();
-    let exclude = args.exclude_patterns.clone().unwrap_or_default();
     let s3 = caller_s3(ctx).await?;
-    let (found, listed) = discover(&s3, &bucket, prefix, &include, &exclude).await?;
+    let (found, listed) = discover(
+        &s3,
+        &bucket,
+        prefix,
+        &args.include_patterns,
+        &args.exclude_patterns,
+    )
+    .await?;
     if found.is_empty() {
         return Err(ToolError::Failed(format!(
             "no objects under s3://{bucket}/{prefix} match ({listed} listed); check source_prefix and the patterns (bucket_objects_list shows the keys)"
@@ -348,18 +300,21 @@ async fn plan(ctx: &Ctx, args: &PackageCreateFromS3Args) -> Result<Plan, ToolErr
         "" => format!("Created from s3://{bucket}/{prefix} with quilt-mcp package_create_from_s3"),
         text => text.to_string(),
     };
-    let notes: Vec<&str> = args
+    let notes: Vec<String> = args
         .confirm_structure
-        .map(|_| "confirm_structure has no effect here: nothing is prompted; preview with dry_run=true")
+        .map(|_| {
+            "confirm_structure has no effect here: nothing is prompted; preview with dry_run=true"
+                .to_string()
+        })
         .into_iter()
         .collect();
-    let summary = json!({
-        "source": format!("s3://{bucket}/{prefix}"),
-        "objects_listed": listed,
-        "objects_selected": found.len(),
-        "total_bytes": found.iter().map(|f| f.size).sum::<u64>(),
-        "notes": notes,
-    });
+    let summary = Summary {
+        source: format!("s3://{bucket}/{prefix}"),
+        objects_listed: listed,
+        objects_selected: found.len(),
+        total_bytes: found.iter().map(|f| f.size).sum::<u64>(),
+        notes,
+    };
     Ok(Plan {
         metadata: metadata(args, &bucket, prefix, &found),
         package,
@@ -369,23 +324,87 @@ async fn plan(ctx: &Ctx, args: &PackageCreateFromS3Args) -> Result<Plan, ToolErr
     })
 }
 
-/// The dry run's answer: the plan, with the first entries.
-fn preview(plan: Plan) -> Value {
-    let shown: Vec<Value> = plan
+/// What was found, reported by the preview and the creation alike.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Summary {
+    pub source: String,
+    pub objects_listed: usize,
+    pub objects_selected: usize,
+    pub total_bytes: u64,
+    pub notes: Vec<String>,
+}
+
+/// An entry of the preview.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PreviewEntry {
+    pub logical_key: String,
+    pub physical_key: String,
+    pub size: u64,
+}
+
+/// The dry run's answer: what would be created.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Preview {
+    /// `preview`.
+    pub action: &'static str,
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub package_name: String,
+    pub registry: String,
+    pub message: String,
+    /// The metadata the revision would get: free-form.
+    pub metadata: Map<String, Value>,
+    /// The first entries (`objects_selected` counts them all).
+    pub entries_shown: usize,
+    pub entries: Vec<PreviewEntry>,
+    pub next_step: String,
+}
+
+/// The creation's answer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Created {
+    /// `created`.
+    pub action: &'static str,
+    #[serde(flatten)]
+    pub pushed: Pushed,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+/// The result of `package_create_from_s3`: a preview (`dry_run`) or the new revision.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PackageFromS3 {
+    Preview(Preview),
+    Created(Created),
+}
+
+/// The dry run's answer: the plan, with the first entries that fit in the result budget.
+fn preview(plan: Plan) -> Preview {
+    let mut preview = Preview {
+        action: "preview",
+        summary: plan.summary,
+        package_name: plan.package.name.clone(),
+        registry: plan.package.registry(),
+        message: plan.message,
+        metadata: plan.metadata,
+        entries_shown: 0,
+        entries: Vec::new(),
+        next_step: "call again with dry_run=false to create this revision".into(),
+    };
+    let shown: Vec<PreviewEntry> = plan
         .entries
-        .iter()
+        .into_iter()
         .take(PREVIEW_ENTRIES)
-        .map(|(e, size)| json!({ "logical_key": e.logical_key, "physical_key": e.physical_key, "size": size }))
+        .map(|(e, size)| PreviewEntry {
+            logical_key: e.logical_key,
+            physical_key: e.physical_key,
+            size,
+        })
         .collect();
-    let mut preview = plan.summary;
-    preview["action"] = json!("preview");
-    preview["package_name"] = json!(plan.package.name);
-    preview["registry"] = json!(format!("s3://{}", plan.package.bucket));
-    preview["message"] = json!(plan.message);
-    preview["metadata"] = Value::Object(plan.metadata);
-    preview["entries_shown"] = json!(shown.len());
-    preview["entries"] = json!(shown);
-    preview["next_step"] = json!("call again with dry_run=false to create this revision");
+    let room = TEXT_BUDGET.saturating_sub(encoded_len(&preview) + 50);
+    preview.entries = take_within(shown, room).0;
+    preview.entries_shown = preview.entries.len();
     preview
 }
 
@@ -393,10 +412,10 @@ fn preview(plan: Plan) -> Value {
 async fn package_create_from_s3(
     ctx: &Ctx,
     args: PackageCreateFromS3Args,
-) -> Result<Value, ToolError> {
+) -> Result<PackageFromS3, ToolError> {
     let plan = plan(ctx, &args).await?;
     if args.dry_run {
-        return Ok(preview(plan));
+        return Ok(PackageFromS3::Preview(preview(plan)));
     }
     let count = plan.entries.len();
     if count > FORCE_ABOVE && !args.force {
@@ -416,7 +435,7 @@ async fn package_create_from_s3(
             value
         })
         .collect();
-    let mut result = push(
+    let pushed = push(
         ctx,
         &plan.package,
         construct,
@@ -425,30 +444,16 @@ async fn package_create_from_s3(
         args.copy,
     )
     .await?;
-    result["action"] = json!("created");
-    if let (Some(target), Value::Object(extra)) = (result.as_object_mut(), plan.summary) {
-        target.extend(extra);
-    }
-    Ok(result)
+    Ok(PackageFromS3::Created(Created {
+        action: "created",
+        pushed,
+        summary: plan.summary,
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs_match_like_fnmatch() {
-        assert!(glob("*.csv", "a.csv") && glob("*.csv", "deep/dir/a.csv"));
-        assert!(!glob("*.csv", "a.csv.gz"));
-        assert!(glob("qc/*", "qc/fastqc/S001.html"));
-        assert!(glob("lane[1-4]/*_R1.fastq.gz", "lane3/S001_R1.fastq.gz"));
-        assert!(!glob("lane[1-4]/*_R1.fastq.gz", "lane5/S001_R1.fastq.gz"));
-        assert!(glob("lane[!5]/*", "lane1/x") && !glob("lane[!5]/*", "lane5/x"));
-        assert!(glob("S00?_R?.fastq.gz", "S007_R2.fastq.gz"));
-        assert!(glob("README.md", "README.md") && !glob("README.md", "docs/README.md"));
-        assert!(glob("*", "") && glob("a*b*c", "aXbYbZc") && !glob("a*b*c", "aXbY"));
-        assert!(glob("[x", "[x"));
-    }
 
     #[test]
     fn physical_keys_are_percent_encoded_per_segment() {

@@ -2,11 +2,14 @@
 //! always through the catalog's own API (never by writing manifests to S3 directly).
 
 pub mod browse;
+pub mod delete;
 pub mod diff;
 pub mod files;
 pub mod from_s3;
+mod glob;
 pub mod list;
 pub mod push;
+pub mod revision;
 
 use super::{Tool, Toolset};
 
@@ -21,5 +24,5 @@ pub const TOOLS: &[Tool] = &[
     push::PACKAGE_CREATE,
     from_s3::PACKAGE_CREATE_FROM_S3,
     push::PACKAGE_UPDATE,
-    push::PACKAGE_DELETE,
+    delete::PACKAGE_DELETE,
 ];

@@ -1,21 +1,16 @@
 //! Changing packages through the catalog's GraphQL mutations (never by writing to S3 directly):
-//! create a revision from S3 objects, update the latest revision with more, delete revisions.
+//! create a revision from S3 objects, or update the latest revision with more.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::catalog::CatalogError;
-use crate::catalog::queries::{
-    PACKAGE_CONSTRUCT, PACKAGE_PROMOTE, PACKAGE_REVISION_DELETE, PACKAGE_REVISIONS,
-};
-use crate::tools::packages::list::{PackageRef, fetch_flat, hash_or_tag, revision_of};
-use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
-
-/// Revisions deleted by one `package_delete` call at most.
-const MAX_REVISIONS_DELETED: usize = 1_000;
+use crate::catalog::queries::{PACKAGE_CONSTRUCT, PACKAGE_PROMOTE};
+use crate::catalog::{CatalogError, Operation};
+use crate::tools::packages::revision::{PackageRef, fetch_flat};
+use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// One object to put in a package: its logical key and where it lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,23 +62,47 @@ pub fn entries_from_uris(uris: &[String], flatten: bool) -> Result<Vec<NewEntry>
     Ok(entries)
 }
 
-/// Arguments of `package_create` and `package_update`.
+/// Arguments of `package_create`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PackagePushArgs {
+pub struct PackageCreateArgs {
     /// The package, `namespace/name`.
     pub package_name: String,
     /// S3 objects to put in it, e.g. `["s3://bucket/data/a.csv"]` (a `?versionId=` pins a version).
     pub s3_uris: Vec<String>,
     /// The bucket the package lives in, as `s3://bucket` or `bucket`.
     pub registry: String,
-    /// Package metadata (a JSON object); `package_update` merges it into the existing metadata.
+    /// Package metadata (a JSON object).
     #[serde(default)]
-    pub metadata: Option<Map<String, Value>>,
+    pub metadata: Map<String, Value>,
     /// The revision's commit message.
+    #[serde(default = "created_message")]
+    pub message: String,
+    /// Name entries by file name only (true) or by their full S3 key (false).
+    #[serde(default = "yes")]
+    pub flatten: bool,
+    /// Copy the objects into the registry bucket (true) or reference them where they are (false).
     #[serde(default)]
-    pub message: Option<String>,
-    /// Name entries by file name only (true, the default) or by their full S3 key (false).
+    pub copy: bool,
+}
+
+/// Arguments of `package_update`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackageUpdateArgs {
+    /// The package, `namespace/name`.
+    pub package_name: String,
+    /// S3 objects to add, e.g. `["s3://bucket/data/a.csv"]` (a `?versionId=` pins a version).
+    pub s3_uris: Vec<String>,
+    /// The bucket the package lives in, as `s3://bucket` or `bucket`.
+    pub registry: String,
+    /// Metadata merged into the latest revision's metadata (your keys win).
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    /// The revision's commit message.
+    #[serde(default = "updated_message")]
+    pub message: String,
+    /// Name entries by file name only (true) or by their full S3 key (false).
     #[serde(default = "yes")]
     pub flatten: bool,
     /// Copy the objects into the registry bucket (true) or reference them where they are (false).
@@ -95,13 +114,21 @@ fn yes() -> bool {
     true
 }
 
+fn created_message() -> String {
+    "Created with quilt-mcp package_create".into()
+}
+
+fn updated_message() -> String {
+    "Updated with quilt-mcp package_update".into()
+}
+
 pub const PACKAGE_CREATE: Tool = Tool {
     name: "package_create",
     title: "Create a package revision",
     description: "Create a package revision from S3 objects (referenced in place, or copied with copy=true), with metadata and a message; returns the new top hash and its catalog link.",
     annotations: Annotations::WRITE,
-    input_schema: || schemars::schema_for!(PackagePushArgs),
-    output_schema: None,
+    input_schema: || schemars::schema_for!(PackageCreateArgs),
+    output_schema: Some(|| schemars::schema_for!(PackageCreated)),
     call: |ctx, args| typed(ctx, args, package_create),
 };
 
@@ -110,10 +137,67 @@ pub const PACKAGE_UPDATE: Tool = Tool {
     title: "Add files to a package",
     description: "Make a new revision of an existing package: its latest entries plus the given S3 objects (same logical key: replaced), with metadata merged in.",
     annotations: Annotations::WRITE,
-    input_schema: || schemars::schema_for!(PackagePushArgs),
-    output_schema: None,
+    input_schema: || schemars::schema_for!(PackageUpdateArgs),
+    output_schema: Some(|| schemars::schema_for!(PackageUpdated)),
     call: |ctx, args| typed(ctx, args, package_update),
 };
+
+/// The new revision, as every package-making tool reports it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Pushed {
+    pub package_name: String,
+    pub registry: String,
+    pub top_hash: String,
+    pub message: String,
+    /// Entries in the new revision.
+    pub entries: usize,
+    pub copied: bool,
+    pub catalog_url: String,
+}
+
+/// The result of `package_create`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PackageCreated {
+    #[serde(flatten)]
+    pub pushed: Pushed,
+    /// The logical keys of the new entries.
+    pub files: Vec<String>,
+}
+
+/// The result of `package_update`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PackageUpdated {
+    #[serde(flatten)]
+    pub pushed: Pushed,
+    pub previous_hash: String,
+    pub files_added: Vec<String>,
+    /// Logical keys that were in the package and now point at the new objects.
+    pub files_replaced: Vec<String>,
+}
+
+/// The success arm of `PackageConstruct` and `PackagePromote`.
+#[derive(Debug, Deserialize)]
+struct PushSuccess {
+    revision: PushedRevision,
+}
+
+#[derive(Debug, Deserialize)]
+struct PushedRevision {
+    hash: String,
+}
+
+/// Runs a push mutation and reads the new revision's hash from its success arm.
+async fn push_mutation(
+    ctx: &Ctx,
+    op: Operation,
+    field: &str,
+    vars: Value,
+) -> Result<String, ToolError> {
+    let data = ctx.state.catalog.graphql(ctx.on_behalf(), op, vars).await?;
+    let result = CatalogError::check_union(op.name, data.get(field).unwrap_or(&Value::Null))?;
+    let success: PushSuccess = decode(op, result.clone())?;
+    Ok(success.revision.hash)
+}
 
 /// Sends `PackageConstruct` (then `PackagePromote` when copying) and reports the new revision.
 pub(crate) async fn push(
@@ -123,54 +207,28 @@ pub(crate) async fn push(
     metadata: Option<Map<String, Value>>,
     message: String,
     copy: bool,
-) -> Result<Value, ToolError> {
+) -> Result<Pushed, ToolError> {
     let params = json!({
         "bucket": package.bucket, "name": package.name, "message": message,
         "userMeta": metadata, "workflow": Value::Null,
     });
     let count = entries.len();
     let vars = json!({ "params": params, "src": { "entries": entries } });
-    let data = ctx
-        .state
-        .catalog
-        .graphql(ctx.on_behalf(), PACKAGE_CONSTRUCT, vars)
-        .await?;
-    let result = CatalogError::check_union(
-        PACKAGE_CONSTRUCT.name,
-        data.get("packageConstruct").unwrap_or(&Value::Null),
-    )?;
-    let mut hash = result
-        .pointer("/revision/hash")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let mut hash = push_mutation(ctx, PACKAGE_CONSTRUCT, "packageConstruct", vars).await?;
     if copy {
         let src = json!({ "bucket": package.bucket, "name": package.name, "hash": hash });
         let vars = json!({ "params": params, "src": src, "destPrefix": Value::Null });
-        let data = ctx
-            .state
-            .catalog
-            .graphql(ctx.on_behalf(), PACKAGE_PROMOTE, vars)
-            .await?;
-        let promoted = CatalogError::check_union(
-            PACKAGE_PROMOTE.name,
-            data.get("packagePromote").unwrap_or(&Value::Null),
-        )?;
-        hash = promoted
-            .pointer("/revision/hash")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        hash = push_mutation(ctx, PACKAGE_PROMOTE, "packagePromote", vars).await?;
     }
-    Ok(json!({
-        "package_name": package.name,
-        "registry": format!("s3://{}", package.bucket),
-        "top_hash": hash,
-        "message": message,
-        "entries": count,
-        "copied": copy,
-        "catalog_url": package.catalog_url(ctx, Some(&hash)),
-    }))
+    Ok(Pushed {
+        package_name: package.name.clone(),
+        registry: package.registry(),
+        catalog_url: package.catalog_url(ctx, Some(&hash)),
+        top_hash: hash,
+        message,
+        entries: count,
+        copied: copy,
+    })
 }
 
 /// An entry as `PackageConstruct` takes it.
@@ -178,45 +236,45 @@ pub(crate) fn construct_entry(entry: &NewEntry) -> Value {
     json!({ "logicalKey": entry.logical_key, "physicalKey": entry.physical_key })
 }
 
-async fn package_create(ctx: &Ctx, args: PackagePushArgs) -> Result<Value, ToolError> {
+async fn package_create(ctx: &Ctx, args: PackageCreateArgs) -> Result<PackageCreated, ToolError> {
     let package = PackageRef::parse(&args.package_name, &args.registry)?;
     let entries = entries_from_uris(&args.s3_uris, args.flatten)?;
-    let message = args
-        .message
-        .unwrap_or_else(|| "Created with quilt-mcp package_create".into());
-    let mut result = push(
+    // No metadata is null to the catalog, as upstream sends it.
+    let metadata = Some(args.metadata).filter(|m| !m.is_empty());
+    let pushed = push(
         ctx,
         &package,
         entries.iter().map(construct_entry).collect(),
-        args.metadata,
-        message,
+        metadata,
+        args.message,
         args.copy,
     )
     .await?;
-    result["files"] = json!(entries.iter().map(|e| &e.logical_key).collect::<Vec<_>>());
-    Ok(result)
+    Ok(PackageCreated {
+        pushed,
+        files: entries.into_iter().map(|e| e.logical_key).collect(),
+    })
 }
 
-async fn package_update(ctx: &Ctx, args: PackagePushArgs) -> Result<Value, ToolError> {
+async fn package_update(ctx: &Ctx, args: PackageUpdateArgs) -> Result<PackageUpdated, ToolError> {
     let package = PackageRef::parse(&args.package_name, &args.registry)?;
     let added = entries_from_uris(&args.s3_uris, args.flatten)?;
     let (latest, existing) = fetch_flat(ctx, &package, "latest").await?;
-    let previous = latest
-        .get("hash")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
     // Existing entries keep their hash, size and metadata, so the catalog need not rehash them.
     let mut entries: BTreeMap<String, Value> = existing
-        .iter()
+        .into_iter()
         .map(|(key, entry)| {
             let mut value = json!({ "logicalKey": key, "physicalKey": entry.physical_key });
-            for (field, source) in [("hash", "hash"), ("size", "size"), ("meta", "meta")] {
-                if let Some(v) = entry.raw.get(source).filter(|v| !v.is_null()) {
-                    value[field] = v.clone();
-                }
+            if let Some(hash) = entry.hash {
+                value["hash"] = json!({ "type": hash.kind, "value": hash.value });
             }
-            (key.clone(), value)
+            if let Some(size) = entry.size {
+                value["size"] = json!(size);
+            }
+            if let Some(meta) = entry.meta.filter(|m| !m.is_null()) {
+                value["meta"] = meta;
+            }
+            (key, value)
         })
         .collect();
     let mut replaced = Vec::new();
@@ -228,145 +286,26 @@ async fn package_update(ctx: &Ctx, args: PackagePushArgs) -> Result<Value, ToolE
             replaced.push(entry.logical_key.clone());
         }
     }
-    let mut metadata = latest
-        .get("userMeta")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    metadata.extend(args.metadata.unwrap_or_default());
-    let message = args
-        .message
-        .unwrap_or_else(|| "Updated with quilt-mcp package_update".into());
-    let mut result = push(
+    let mut metadata = match latest.user_meta {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    metadata.extend(args.metadata);
+    let pushed = push(
         ctx,
         &package,
         entries.into_values().collect(),
         Some(metadata),
-        message,
+        args.message,
         args.copy,
     )
     .await?;
-    result["previous_hash"] = json!(previous);
-    result["files_added"] = json!(added.iter().map(|e| &e.logical_key).collect::<Vec<_>>());
-    result["files_replaced"] = json!(replaced);
-    Ok(result)
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/// Arguments of `package_delete`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PackageDeleteArgs {
-    /// The package, `namespace/name`.
-    pub package_name: String,
-    /// The bucket, as `s3://bucket` or `bucket`.
-    pub registry: String,
-    /// Delete only this revision (64-digit top hash); without it, every revision goes.
-    #[serde(default)]
-    pub top_hash: Option<String>,
-}
-
-pub const PACKAGE_DELETE: Tool = Tool {
-    name: "package_delete",
-    title: "Delete a package",
-    description: "Delete one revision of a package (top_hash), or the whole package (every revision), through the catalog; the data objects themselves are not touched.",
-    annotations: Annotations::DESTRUCTIVE,
-    input_schema: || schemars::schema_for!(PackageDeleteArgs),
-    output_schema: None,
-    call: |ctx, args| typed(ctx, args, package_delete),
-};
-
-/// Every revision hash of a package, newest first.
-async fn revision_hashes(ctx: &Ctx, package: &PackageRef) -> Result<Vec<String>, ToolError> {
-    let mut hashes = Vec::new();
-    for page in 1.. {
-        let mut vars = package.variables();
-        vars["page"] = json!(page);
-        vars["perPage"] = json!(100);
-        let data = ctx
-            .state
-            .catalog
-            .graphql(ctx.on_behalf(), PACKAGE_REVISIONS, vars)
-            .await?;
-        let found = data
-            .get("package")
-            .filter(|p| !p.is_null())
-            .ok_or_else(|| crate::tools::packages::list::not_found(package, None))?;
-        let batch: Vec<String> = found
-            .pointer("/revisions/page")
-            .and_then(Value::as_array)
-            .map(|p| {
-                p.iter()
-                    .filter_map(|r| r.get("hash").and_then(Value::as_str).map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let total = found
-            .pointer("/revisions/total")
-            .and_then(Value::as_u64)
-            .unwrap_or(0) as usize;
-        let done = batch.is_empty();
-        hashes.extend(batch);
-        if done || hashes.len() >= total || hashes.len() >= MAX_REVISIONS_DELETED {
-            break;
-        }
-    }
-    Ok(hashes)
-}
-
-async fn package_delete(ctx: &Ctx, args: PackageDeleteArgs) -> Result<Value, ToolError> {
-    let package = PackageRef::parse(&args.package_name, &args.registry)?;
-    let hashes = match args.top_hash.as_deref().filter(|h| !h.trim().is_empty()) {
-        Some(hash) => {
-            let hash = hash_or_tag(Some(hash), None)?;
-            // Confirm the revision exists, so a typo is reported rather than "deleted".
-            let mut vars = package.variables();
-            vars["hashOrTag"] = json!(hash);
-            let data = ctx
-                .state
-                .catalog
-                .graphql(
-                    ctx.on_behalf(),
-                    crate::catalog::queries::GET_REVISION_HASH,
-                    vars,
-                )
-                .await?;
-            revision_of(&data, &package, &hash)?;
-            vec![hash]
-        }
-        None => revision_hashes(ctx, &package).await?,
-    };
-    let (mut deleted, mut failed) = (Vec::new(), Vec::new());
-    for hash in hashes {
-        let mut vars = package.variables();
-        vars["hash"] = json!(hash);
-        let outcome = ctx
-            .state
-            .catalog
-            .graphql(ctx.on_behalf(), PACKAGE_REVISION_DELETE, vars)
-            .await;
-        let checked = outcome.and_then(|data| {
-            let result = data
-                .get("packageRevisionDelete")
-                .cloned()
-                .unwrap_or(Value::Null);
-            CatalogError::check_union(PACKAGE_REVISION_DELETE.name, &result).map(|_| ())
-        });
-        match checked {
-            Ok(()) => deleted.push(hash),
-            Err(e) if deleted.is_empty() && failed.is_empty() => return Err(e.into()),
-            Err(e) => failed.push(json!({ "hash": hash, "error": e.to_string() })),
-        }
-    }
-    Ok(json!({
-        "package_name": package.name,
-        "registry": format!("s3://{}", package.bucket),
-        "scope": if args.top_hash.is_some() { "revision" } else { "package" },
-        "deleted_revisions": deleted,
-        "failed": failed,
-        "objects_touched": false,
-    }))
+    Ok(PackageUpdated {
+        pushed,
+        previous_hash: latest.hash,
+        files_added: added.into_iter().map(|e| e.logical_key).collect(),
+        files_replaced: replaced,
+    })
 }
 
 #[cfg(test)]

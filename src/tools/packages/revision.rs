@@ -1,0 +1,209 @@
+//! The pieces every package tool shares: naming a package and a revision, the typed answers of
+//! the catalog's package queries, and a revision's flat entry map.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use crate::catalog::queries::GET_PACKAGE;
+use crate::tools::navigation::links::{bucket_name, package_name};
+use crate::tools::{Ctx, ToolError, decode};
+
+/// The most entries a flat map is asked for; bigger revisions are browsed folder by folder.
+pub const MAX_FLAT_ENTRIES: i64 = 10_000;
+
+/// A package in a bucket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageRef {
+    pub bucket: String,
+    pub name: String,
+}
+
+impl PackageRef {
+    /// Checks `package_name` (`namespace/name`) and `registry` (`s3://bucket` or `bucket`).
+    pub fn parse(name: &str, registry: &str) -> Result<Self, ToolError> {
+        Ok(PackageRef {
+            bucket: bucket_name("registry", registry)?,
+            name: package_name("package_name", name)?,
+        })
+    }
+
+    /// GraphQL variables naming this package.
+    pub fn variables(&self) -> Value {
+        json!({ "bucket": self.bucket, "name": self.name })
+    }
+
+    /// The registry as tools report it, `s3://bucket`.
+    pub fn registry(&self) -> String {
+        format!("s3://{}", self.bucket)
+    }
+
+    /// The package's page in the catalog, at a revision (`latest` when none).
+    pub fn catalog_url(&self, ctx: &Ctx, hash: Option<&str>) -> String {
+        let base = &ctx.state.config.catalog_url;
+        format!(
+            "{base}/b/{}/packages/{}/tree/{}/",
+            self.bucket,
+            self.name,
+            hash.unwrap_or("latest")
+        )
+    }
+}
+
+/// The revision named by a top hash or a tag (`latest` when neither is given).
+pub fn hash_or_tag(top_hash: &str, tag: &str) -> Result<String, ToolError> {
+    match (top_hash.trim(), tag.trim()) {
+        (hash, _) if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(hash.to_lowercase())
+        }
+        ("", "") => Ok("latest".into()),
+        ("", tag) => Ok(tag.to_string()),
+        _ => Err(ToolError::invalid(
+            "top_hash",
+            "expected a 64-digit hexadecimal top hash",
+        )),
+    }
+}
+
+/// A package that is absent, or a revision that is, as the tool error an agent can act on.
+pub fn not_found(package: &PackageRef, revision: Option<&str>) -> ToolError {
+    match revision {
+        None => ToolError::Failed(format!(
+            "package {} not found in bucket {} (or this user cannot see it); packages_list shows what exists",
+            package.name, package.bucket
+        )),
+        Some(rev) => ToolError::Failed(format!(
+            "package {} in bucket {} has no revision {rev:?}; package_browse without a hash shows the latest",
+            package.name, package.bucket
+        )),
+    }
+}
+
+/// The answer of a query on `package(bucket, name) { revision(hashOrTag) { … } }`, with the
+/// revision's selection as `R`.
+#[derive(Debug, Deserialize)]
+pub struct PackageData<R> {
+    package: Option<PackageNode<R>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PackageNode<R> {
+    revision: Option<R>,
+}
+
+impl<R> PackageData<R> {
+    /// The revision, or the error saying whether the package or the revision is missing.
+    pub fn revision(self, package: &PackageRef, rev: &str) -> Result<R, ToolError> {
+        let found = self.package.ok_or_else(|| not_found(package, None))?;
+        found.revision.ok_or_else(|| not_found(package, Some(rev)))
+    }
+}
+
+/// A size the catalog sends as a GraphQL `Float` (`1433608267.0`): sizes are whole bytes.
+pub fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let bytes = f64::deserialize(d)?;
+    // Sizes are below 2^53, so the float holds them exactly.
+    Ok(bytes.max(0.0) as u64)
+}
+
+/// A nullable size (see [`size`]).
+pub fn optional_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let bytes = Option::<f64>::deserialize(d)?;
+    Ok(bytes.map(|b| b.max(0.0) as u64))
+}
+
+/// An entry's content hash as the manifest writes it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct EntryHash {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+}
+
+/// One entry of a revision's flat map (`contentsFlatMap`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlatEntry {
+    #[serde(default)]
+    pub physical_key: Option<String>,
+    #[serde(default, deserialize_with = "optional_size")]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub hash: Option<EntryHash>,
+    /// The entry's own metadata: free-form, kept as the manifest has it.
+    #[serde(default)]
+    pub meta: Option<Value>,
+}
+
+impl FlatEntry {
+    /// The content hash as `type:value`.
+    pub fn hash_text(&self) -> Option<String> {
+        self.hash
+            .as_ref()
+            .map(|h| format!("{}:{}", h.kind, h.value))
+    }
+}
+
+/// A revision with its flat map (the `GetPackage` selection).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlatRevision {
+    pub hash: String,
+    pub modified: Option<String>,
+    pub message: Option<String>,
+    /// The package metadata: free-form user data.
+    pub user_meta: Option<Value>,
+    /// Absent (null) when the revision has more entries than were asked for.
+    pub contents_flat_map: Option<BTreeMap<String, FlatEntry>>,
+}
+
+/// Fetches a revision with its flat entry map (`GetPackage`).
+pub async fn fetch_flat(
+    ctx: &Ctx,
+    package: &PackageRef,
+    rev: &str,
+) -> Result<(FlatRevision, BTreeMap<String, FlatEntry>), ToolError> {
+    let mut vars = package.variables();
+    vars["hashOrTag"] = json!(rev);
+    vars["max"] = json!(MAX_FLAT_ENTRIES);
+    let data = ctx
+        .state
+        .catalog
+        .graphql_read(ctx.on_behalf(), GET_PACKAGE, vars)
+        .await?;
+    let answer: PackageData<FlatRevision> = decode(GET_PACKAGE, data)?;
+    let mut revision = answer.revision(package, rev)?;
+    let entries = revision.contents_flat_map.take().ok_or_else(|| {
+        ToolError::Failed(format!(
+            "revision {rev} of {} has more than {MAX_FLAT_ENTRIES} entries; browse it with recursive=false, folder by folder",
+            package.name
+        ))
+    })?;
+    Ok((revision, entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_are_a_full_hash_or_a_tag() {
+        assert_eq!(hash_or_tag("", "").unwrap(), "latest");
+        assert_eq!(hash_or_tag(" ", "v1").unwrap(), "v1");
+        assert!(hash_or_tag("abc", "").is_err());
+        let full = "A".repeat(64);
+        assert_eq!(hash_or_tag(&full, "v1").unwrap(), "a".repeat(64));
+    }
+
+    #[test]
+    fn flat_entries_decode_float_sizes_and_hashes() {
+        let entry: FlatEntry = serde_json::from_value(json!({
+            "physicalKey": "s3://b/k", "size": 1433608267.0,
+            "hash": {"type": "SHA256", "value": "ab"}, "meta": null
+        }))
+        .unwrap();
+        assert_eq!(entry.size, Some(1_433_608_267));
+        assert_eq!(entry.hash_text().as_deref(), Some("SHA256:ab"));
+    }
+}
