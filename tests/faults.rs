@@ -125,23 +125,10 @@ fn health_stays_fast_while_200_tool_calls_wait_on_a_slow_catalog() {
         latency: Duration::from_secs(2),
         ..Fault::default()
     });
-    let url = h.url("/mcp");
-    let callers: Vec<_> = (0..200)
-        .map(|i| {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let body = json!({"jsonrpc": "2.0", "id": i, "method": "tools/call",
-                    "params": {"name": "bucket_list", "arguments": {}}});
-                let mut response = client()
-                    .post(&url)
-                    .header("authorization", &format!("Bearer {}", token(ALICE)))
-                    .send(serde_json::to_vec(&body).unwrap())
-                    .unwrap();
-                let text = response.body_mut().read_to_string().unwrap();
-                serde_json::from_str::<serde_json::Value>(&text).unwrap()
-            })
-        })
-        .collect();
+    let callers = std::thread::spawn({
+        let url = h.url("/mcp");
+        move || concurrent_calls_at(&url, 200)
+    });
     std::thread::sleep(Duration::from_millis(500));
     let started = Instant::now();
     for _ in 0..20 {
@@ -153,18 +140,21 @@ fn health_stays_fast_while_200_tool_calls_wait_on_a_slow_catalog() {
         elapsed < Duration::from_secs(1),
         "health took {elapsed:?} for 20 requests"
     );
-    for caller in callers {
-        let answer = caller.join().unwrap();
+    for (answer, _) in callers.join().unwrap() {
         assert_eq!(answer["result"]["isError"], false, "{answer}");
     }
 }
 
 /// `n` concurrent bucket_list calls as alice; each answer with how long it took.
 fn concurrent_calls(h: &Harness, n: usize) -> Vec<(serde_json::Value, Duration)> {
-    let url = h.url("/mcp");
+    concurrent_calls_at(&h.url("/mcp"), n)
+}
+
+/// `n` concurrent bucket_list calls as alice to the MCP endpoint `url`.
+fn concurrent_calls_at(url: &str, n: usize) -> Vec<(serde_json::Value, Duration)> {
     let callers: Vec<_> = (0..n)
         .map(|i| {
-            let url = url.clone();
+            let url = url.to_string();
             std::thread::spawn(move || {
                 let body = json!({"jsonrpc": "2.0", "id": i, "method": "tools/call",
                     "params": {"name": "bucket_list", "arguments": {}}});

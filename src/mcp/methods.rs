@@ -127,9 +127,7 @@ async fn tools_call(ctx: &RequestContext, params: &Value) -> Result<Value, RpcEr
         let caller = crate::catalog::CallerKey::of(&ctx.caller.token);
         ctx.state.resource_cache.forget(caller);
         ctx.state.catalog.forget_reads(ctx.on_behalf());
-        ctx.state
-            .admin_status
-            .forget(crate::catalog::CallerKey::of(&ctx.caller.token));
+        ctx.state.admin_status.forget(caller);
     }
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &result {

@@ -41,15 +41,27 @@ pub fn cut_text(text: &str, budget: usize) -> (&str, bool) {
     if text.len() <= budget {
         return (text, false);
     }
-    let mut end = budget;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = text.floor_char_boundary(budget);
     let cut = match text[..end].rfind('\n') {
         Some(line_end) if line_end > 0 => &text[..=line_end],
         _ => &text[..end],
     };
     (cut, true)
+}
+
+/// The longest start of `text` (cut at a line end where there is one) whose JSON string
+/// encoding, quotes and escapes included, takes at most `room` bytes.
+pub fn cut_to_encoded(text: &str, room: usize) -> &str {
+    let mut limit = room.min(text.len());
+    // Ends: each turn cuts at least one byte more, and an empty cut returns.
+    loop {
+        let (cut, _) = cut_text(text, limit);
+        let over = encoded_len(&cut).saturating_sub(room);
+        if over == 0 || cut.is_empty() {
+            return cut;
+        }
+        limit = cut.len().saturating_sub(over);
+    }
 }
 
 #[cfg(test)]
@@ -73,5 +85,16 @@ mod tests {
         assert_eq!(cut_text("a\nb\nc\n", 100), ("a\nb\nc\n", false));
         assert_eq!(cut_text("a\nbb\ncc\n", 6), ("a\nbb\n", true));
         assert_eq!(cut_text("ééé", 3), ("é", true));
+    }
+
+    #[test]
+    fn text_is_cut_so_its_json_encoding_fits() {
+        // Quotes and newlines take two bytes each once encoded.
+        let text = "a\"b\nc\"d\nefgh\n";
+        assert_eq!(cut_to_encoded(text, 100), text);
+        let cut = cut_to_encoded(text, 12);
+        assert_eq!(cut, "a\"b\n");
+        assert!(encoded_len(&cut) <= 12);
+        assert_eq!(cut_to_encoded("\"\"\"", 3), "");
     }
 }

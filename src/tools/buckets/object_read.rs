@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::s3::{ObjectBytes, ObjectLocation};
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
-use crate::tools::budget::{TEXT_BUDGET, cut_text, encoded_len};
+use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
 use crate::tools::packages::files::trim_partial_char;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
@@ -163,21 +163,6 @@ impl ObjectRead {
         } else {
             format!("the object goes on: call again with max_bytes={asked} to read all of it")
         });
-    }
-}
-
-/// The longest start of `text` (cut at a line end where there is one) whose JSON string
-/// encoding, quotes and escapes included, takes at most `room` bytes.
-fn cut_to_encoded(text: &str, room: usize) -> &str {
-    let mut limit = room.min(text.len());
-    // Ends: each turn cuts at least one byte more, and an empty cut returns.
-    loop {
-        let (cut, _) = cut_text(text, limit);
-        let over = encoded_len(&cut).saturating_sub(room);
-        if over == 0 || cut.is_empty() {
-            return cut;
-        }
-        limit = cut.len().saturating_sub(over);
     }
 }
 
@@ -377,17 +362,6 @@ mod tests {
         assert_eq!(TextEncoding::Latin1.encode("é±").unwrap(), vec![0xE9, 0xB1]);
         assert_eq!(TextEncoding::Latin1.encode("€"), Err('€'));
         assert_eq!(TextEncoding::Ascii.encode("é"), Err('é'));
-    }
-
-    #[test]
-    fn text_is_cut_so_its_json_encoding_fits() {
-        // Quotes and newlines take two bytes each once encoded.
-        let text = "a\"b\nc\"d\nefgh\n";
-        assert_eq!(cut_to_encoded(text, 100), text);
-        let cut = cut_to_encoded(text, 12);
-        assert_eq!(cut, "a\"b\n");
-        assert!(encoded_len(&cut) <= 12);
-        assert_eq!(cut_to_encoded("\"\"\"", 3), "");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::catalog::browsing::revision_scope;
 use crate::catalog::queries::PACKAGE_FILE;
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
-use crate::tools::budget::{TEXT_BUDGET, cut_text, encoded_len};
+use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
 use crate::tools::packages::revision::{PackageData, PackageRef, hash_or_tag, optional_size};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
@@ -117,19 +117,6 @@ fn skip_partial_start(bytes: &[u8]) -> usize {
         .count()
 }
 
-/// Cuts `text` at a line end until its JSON string (quotes excluded) fits in `room` bytes:
-/// escapes (`\n`, `\"`) make the encoded text longer than the text.
-fn fit_encoded(mut text: &str, room: usize) -> &str {
-    loop {
-        let encoded = encoded_len(&text).saturating_sub(2);
-        if encoded <= room {
-            return text;
-        }
-        let target = text.len().saturating_sub(encoded - room);
-        text = cut_text(text, target).0;
-    }
-}
-
 async fn package_file_text(
     ctx: &Ctx,
     args: PackageFileTextArgs,
@@ -203,7 +190,8 @@ async fn package_file_text(
     };
     // The answer stays within the budget, or within max_bytes when the caller asked for more.
     let limit = TEXT_BUDGET.max(args.max_bytes as usize);
-    let text = fit_encoded(text, limit.saturating_sub(encoded_len(&result)));
+    // `result` already counts the empty text's two quotes; the cut text's encoding has them too.
+    let text = cut_to_encoded(text, limit.saturating_sub(encoded_len(&result)) + 2);
     let next = offset + text.len() as u64;
     result.truncated = longer || text.len() < window.len();
     result.next_offset = result.truncated.then_some(next);
@@ -259,9 +247,10 @@ mod tests {
     #[test]
     fn text_is_cut_at_a_line_end_until_its_escaped_form_fits() {
         let text = "\"a\"\n\"b\"\n\"c\"\n";
-        assert_eq!(fit_encoded(text, 100), text);
+        // Rooms given with the two quotes, as package_file_text counts them.
+        assert_eq!(cut_to_encoded(text, 100 + 2), text);
         // Each line is 4 bytes but 7 once escaped (`\"a\"\n`): the cut errs on the short side.
-        assert_eq!(fit_encoded(text, 14), "\"a\"\n");
-        assert_eq!(fit_encoded(text, 3), "");
+        assert_eq!(cut_to_encoded(text, 14 + 2), "\"a\"\n");
+        assert_eq!(cut_to_encoded(text, 3 + 2), "");
     }
 }
