@@ -1,7 +1,8 @@
 //! Caller identity: the catalog JWT, verified with the shared HS256 secret.
 //!
-//! The catalog issues the token; we check it (signature, `exp`, the `id` and `uuid` claims, and
-//! `iss`/`aud` when configured) and then forward the very same token to the catalog, which
+//! The catalog issues the token; we check it (signature, `exp`, `nbf` and `iat` within the
+//! leeway, the `id` and `uuid` claims, `iss`/`aud` when configured, and no `crit` header, since
+//! we understand no extension) and then forward the very same token to the catalog, which
 //! enforces the caller's permissions. The token's `Debug` never shows it.
 
 use std::fmt;
@@ -14,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
-use crate::config::Secret;
+use crate::config::{DEFAULT_JWT_LEEWAY, Secret};
 use crate::http::BoxFuture;
 pub use crate::identity::{Caller, CallerToken, Claims};
 
@@ -75,6 +76,8 @@ impl std::error::Error for AuthError {}
 pub struct JwtVerifier {
     keys: RwLock<Vec<DecodingKey>>,
     validation: Validation,
+    /// Seconds of clock skew allowed (also in `validation`, for `exp` and `nbf`).
+    leeway: u64,
     /// Set when the secret comes from SSM: a signature failure may force an early read.
     refresh: OnceLock<Arc<RefreshSignal>>,
 }
@@ -86,11 +89,22 @@ impl fmt::Debug for JwtVerifier {
 }
 
 impl JwtVerifier {
-    /// A verifier for one HS256 secret, checking `iss`/`aud` only when given.
+    /// A verifier for one HS256 secret, checking `iss`/`aud` only when given, with the
+    /// default leeway.
     pub fn new(secret: &Secret, issuer: Option<&str>, audience: Option<&str>) -> Self {
+        Self::with_leeway(secret, issuer, audience, DEFAULT_JWT_LEEWAY)
+    }
+
+    /// [`JwtVerifier::new`] allowing `leeway` of clock skew on `exp`, `nbf` and `iat`.
+    pub fn with_leeway(
+        secret: &Secret,
+        issuer: Option<&str>,
+        audience: Option<&str>,
+        leeway: Duration,
+    ) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
-        validation.leeway = 30;
+        validation.leeway = leeway.as_secs();
         validation.validate_nbf = true;
         // `iss` and `aud` become required only when the deployment names them.
         let mut required = vec!["exp"];
@@ -108,6 +122,7 @@ impl JwtVerifier {
         JwtVerifier {
             keys: RwLock::new(vec![DecodingKey::from_secret(secret.expose().as_bytes())]),
             validation,
+            leeway: leeway.as_secs(),
             refresh: OnceLock::new(),
         }
     }
@@ -167,6 +182,15 @@ impl JwtVerifier {
         for key in keys.iter() {
             match jsonwebtoken::decode::<Value>(token, key, &self.validation) {
                 Ok(data) => {
+                    // RFC 7515 §4.1.11: a `crit` header names extensions the recipient must
+                    // understand; we understand none, so such a token is refused.
+                    if data.header.crit.is_some() {
+                        return Err(AuthError::InvalidToken(
+                            "the header's `crit` names extensions this server does not support"
+                                .into(),
+                        ));
+                    }
+                    check_issued_at(&data.claims, self.leeway)?;
                     let claims = claims_from(&data.claims)?;
                     return Ok(Caller {
                         claims,
@@ -212,6 +236,25 @@ fn map_error(kind: &ErrorKind) -> AuthError {
         }
         _ => AuthError::InvalidToken("malformed".into()),
     }
+}
+
+/// An `iat` (issued at) later than now plus the leeway is refused, as PyJWT (the catalog's
+/// library) refuses it: a token from the future is forged or from a clock far off. Absent is
+/// fine; present, it must be a number.
+fn check_issued_at(claims: &Value, leeway: u64) -> Result<(), AuthError> {
+    let Some(iat) = claims.get("iat") else {
+        return Ok(());
+    };
+    let iat = iat
+        .as_f64()
+        .ok_or_else(|| AuthError::InvalidClaims("`iat` must be a numeric timestamp".into()))?;
+    let latest = crate::time::unix_now() as f64 + leeway as f64;
+    if iat > latest {
+        return Err(AuthError::InvalidClaims(
+            "the token's `iat` is in the future".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `id` must be an integer, `uuid` a non-empty string, `exp` an integer (checked by the library too).

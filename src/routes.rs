@@ -16,7 +16,7 @@ use tower::util::BoxCloneService;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
 use crate::http::{BoxFuture, HttpResponse, error_response, json_response};
-use crate::layers::auth::{AuthLayer, resource_metadata_url};
+use crate::layers::auth::{AuthLayer, public_base};
 use crate::layers::limits::LimitsLayer;
 use crate::layers::origin::{OriginLayer, OriginPolicy};
 use crate::layers::rate_limit::{RateLimitLayer, RateLimiter};
@@ -37,7 +37,10 @@ pub fn app(state: Arc<AppState>) -> App {
             allowed_origins: config.allowed_origins.clone(),
             loopback: config.bound_to_loopback(),
         }))
-        .layer(AuthLayer::new(state.verifier.clone()))
+        .layer(AuthLayer::new(
+            state.verifier.clone(),
+            config.public_url.as_deref(),
+        ))
         .layer(RateLimitLayer::new(Arc::new(RateLimiter::new(
             config.rate_limit_per_second,
             config.rate_limit_burst,
@@ -123,15 +126,21 @@ fn health<B>(req: &Request<B>, route: &str) -> HttpResponse {
     response
 }
 
-/// RFC 9728 protected-resource metadata: the catalog is the authorization server.
+/// RFC 9728 protected-resource metadata: the catalog is the authorization server. The
+/// resource is `MCP_PUBLIC_URL` (or a loopback `Host`, see [`public_base`]), never a `Host`
+/// the client chose; without either there is nothing true to say, so 404 says what to set.
 fn protected_resource_metadata<B>(state: &AppState, req: &Request<B>) -> HttpResponse {
     if let Some(refused) = read_only_method(req) {
         return refused;
     }
-    let metadata_url = resource_metadata_url(req);
-    let resource = metadata_url.replace("/.well-known/oauth-protected-resource", "");
+    let Some(base) = public_base(state.config.public_url.as_deref(), req) else {
+        return error_response(
+            StatusCode::NOT_FOUND,
+            "no public URL is configured for this server; the operator sets MCP_PUBLIC_URL",
+        );
+    };
     let body = json!({
-        "resource": resource,
+        "resource": format!("{base}/mcp"),
         "authorization_servers": [state.config.catalog_url],
         "bearer_methods_supported": ["header"],
         "resource_name": "Quilt MCP server",

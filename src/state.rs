@@ -34,27 +34,42 @@ pub struct AppState {
 impl AppState {
     /// Builds the state; `secret` is the JWT secret already resolved from its source.
     pub fn new(config: Config, secret: &crate::config::Secret) -> Arc<Self> {
-        let verifier = Arc::new(JwtVerifier::new(
+        let verifier = Arc::new(JwtVerifier::with_leeway(
             secret,
             config.jwt_issuer.as_deref(),
             config.jwt_audience.as_deref(),
+            config.jwt_leeway,
         ));
-        Arc::new(AppState {
+        let state = Arc::new(AppState {
             catalog: CatalogClient::new(&config),
             s3: S3Factory::new(&config),
             resource_cache: ResourceCache::new(config.resource_cache_ttl),
             admin_status: crate::catalog::ReadCache::new(ADMIN_STATUS_TTL),
             verifier,
             config,
-        })
+        });
+        // Revocation: once the registry refuses a caller's token, nothing kept for them here
+        // is used again either. Weak, so the client inside the state does not keep it alive.
+        let weak = Arc::downgrade(&state);
+        state.catalog.on_refusal(move |caller| {
+            if let Some(state) = weak.upgrade() {
+                state.resource_cache.forget(caller);
+                state.admin_status.forget(caller);
+            }
+        });
+        state
     }
 }
 
-/// Resource reads kept per caller; more are not kept (the oldest make room).
-const RESOURCE_CACHE_ENTRIES: usize = 2_000;
+/// Resource reads kept, all callers together; past this the oldest make room.
+const RESOURCE_CACHE_ENTRIES: usize = 500;
+/// A read longer than this (as JSON text) is answered but not kept, so the cache holds at most
+/// `RESOURCE_CACHE_ENTRIES` × this, whatever callers ask for.
+pub const MAX_CACHED_RESOURCE_BYTES: u64 = 64 * 1024;
 
-/// Per-caller cache of resource reads, keyed by (caller, URI): concurrent reads of one URI by
-/// one caller share one read; failures are not kept. A TTL of zero keeps nothing.
+/// Per-caller cache of resource reads, keyed by (caller, canonical URI): two spellings of one
+/// URI share one entry, concurrent reads of one URI by one caller share one read; failures and
+/// large reads are not kept. A TTL of zero keeps nothing.
 #[derive(Debug)]
 pub struct ResourceCache {
     ttl: Duration,
@@ -70,7 +85,8 @@ impl ResourceCache {
         }
     }
 
-    /// The caller's kept read of `uri` when fresh, else `read` (shared with concurrent reads).
+    /// The caller's kept read of `uri` (canonical: the caller makes it so) when fresh, else
+    /// `read` (shared with concurrent reads).
     pub async fn get_or_fetch<F, Fut>(
         &self,
         caller: CallerKey,
@@ -84,13 +100,83 @@ impl ResourceCache {
         if self.ttl.is_zero() {
             return read().await;
         }
+        let ttl = self.ttl;
+        let read = || async move {
+            let value = read().await?;
+            let keep = match json_len(&value) <= MAX_CACHED_RESOURCE_BYTES {
+                true => ttl,
+                false => Duration::ZERO,
+            };
+            Ok((value, keep))
+        };
         self.entries
-            .get_or_fetch((caller, uri.to_string()), read)
+            .get_or_fetch_for((caller, uri.to_string()), read)
             .await
     }
 
-    /// Drops every read kept for the caller (after their own write, which may change them).
+    /// Drops every read kept for the caller (after their own write, which may change them, or
+    /// after the registry refused their token).
     pub fn forget(&self, caller: CallerKey) {
         self.entries.remove_where(|(key, _)| *key == caller);
+    }
+
+    /// How many reads are held (for tests).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The length of `value` as JSON text, counted without building the text.
+fn json_len(value: &Value) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing a `Value` into a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::CallerToken;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn large_reads_are_answered_but_not_kept() {
+        let cache = ResourceCache::new(Duration::from_secs(60));
+        let caller = CallerKey::of(&CallerToken::new("alice"));
+        let big = json!("x".repeat(MAX_CACHED_RESOURCE_BYTES as usize));
+        let read = cache.get_or_fetch(caller, "admin://users", || async { Ok(big.clone()) });
+        assert_eq!(read.await.unwrap(), big);
+        assert!(cache.is_empty(), "a read over the cap is not kept");
+        let small = cache.get_or_fetch(caller, "admin://roles", || async { Ok(json!([1])) });
+        small.await.unwrap();
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_cache_never_holds_more_than_its_entries() {
+        let cache = ResourceCache::new(Duration::from_secs(60));
+        let caller = CallerKey::of(&CallerToken::new("alice"));
+        for i in 0..RESOURCE_CACHE_ENTRIES * 3 {
+            let uri = format!("admin://users/u{i}");
+            let read = cache.get_or_fetch(caller, &uri, || async { Ok(json!(i)) });
+            read.await.unwrap();
+        }
+        assert_eq!(cache.len(), RESOURCE_CACHE_ENTRIES);
     }
 }

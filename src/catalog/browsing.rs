@@ -47,6 +47,13 @@ impl Default for SessionCache {
     }
 }
 
+impl SessionCache {
+    /// Drops every session of `caller` (the registry refused their token).
+    pub fn forget(&self, caller: CallerKey) {
+        self.0.remove_where(|(key, _)| *key == caller);
+    }
+}
+
 /// The scope of one package revision, in the catalog's own package-URI form.
 pub fn revision_scope(bucket: &str, package: &str, top_hash: &str) -> String {
     format!("quilt+s3://{bucket}#package={package}@{top_hash}")
@@ -154,6 +161,19 @@ impl CatalogClient {
         session_id: &str,
         path: &str,
     ) -> Result<FileLocation, CatalogError> {
+        // Each segment is percent-encoded, but `.` and `..` are unreserved: encoded they stay
+        // dot segments, which a proxy or server in front of the registry resolves, climbing
+        // out of `/browse/<id>/` (to `/api/auth/…`, with the caller's token). No package file
+        // has such a segment, so a path with one is refused here, whoever built it.
+        if let Some(segment) = path.split('/').find(|s| is_dot_segment(s)) {
+            let why = format!(
+                "the package path {path:?} has a {segment:?} segment; package files never do"
+            );
+            return Err(CatalogError::new(
+                "GET /browse",
+                CatalogErrorKind::InvalidInput(vec![why]),
+            ));
+        }
         let encoded: Vec<String> = path
             .split('/')
             .filter(|s| !s.is_empty())
@@ -167,7 +187,7 @@ impl CatalogClient {
             encoded.join("/")
         );
         let reply = self
-            .send("GET /browse", "GET", url.clone(), Some(who), None)
+            .send_expecting_redirect("GET /browse", url.clone(), who)
             .await?;
         match (reply.status, reply.location) {
             (300..=399, Some(location)) => Ok(FileLocation::Presigned(location)),
@@ -178,6 +198,13 @@ impl CatalogClient {
             _ => Ok(FileLocation::Registry(url)),
         }
     }
+}
+
+/// `.` or `..`, as written or percent-encoded (`%2e`, `%2E%2e`…), which some servers decode
+/// before resolving dot segments.
+pub fn is_dot_segment(segment: &str) -> bool {
+    let decoded = crate::http::decode_path_lossy(segment);
+    decoded == "." || decoded == ".."
 }
 
 /// The answers that mean "this session is gone": worth one new session.

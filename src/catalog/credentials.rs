@@ -118,6 +118,11 @@ impl CredentialCache {
         };
         self.entries.get_or_fetch_for(caller, exchange).await
     }
+
+    /// Drops `caller`'s credentials, held or being exchanged (the registry refused their token).
+    pub fn forget(&self, caller: CallerKey) {
+        self.entries.remove(&caller);
+    }
 }
 
 #[cfg(test)]

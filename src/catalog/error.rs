@@ -34,6 +34,13 @@ pub enum CatalogErrorKind {
     InvalidInput(Vec<String>),
     /// The typed `OperationError` arm: the catalog's own message.
     OperationError(String),
+    /// HTTP 3xx where no redirect is expected: never followed (it would carry the caller's
+    /// token elsewhere) and never kept. The status, then the start of its `Location`.
+    Redirected(u16, Option<String>),
+    /// The answer was longer than we read (the cap, in bytes): nothing of it was used.
+    TooLarge(u64),
+    /// The answer held more JSON values than we parse (the cap): nothing of it was used.
+    TooComplex(usize),
     /// Every catalog-call slot stayed taken for the whole bounded wait: this server is at its
     /// configured limit (`MCP_CATALOG_MAX_IN_FLIGHT`). Nothing was sent. The limit, then the
     /// seconds to wait before retrying.
@@ -129,6 +136,23 @@ impl fmt::Display for CatalogError {
             CatalogErrorKind::Unreachable(why) => {
                 write!(f, "could not reach the catalog for {op}: {why}")
             }
+            CatalogErrorKind::Redirected(status, location) => write!(
+                f,
+                "the catalog answered {op} with a redirect (HTTP {status}{}); redirects are not followed: check QUILT_CATALOG_URL and QUILT_REGISTRY_URL (scheme, host, no trailing path)",
+                location
+                    .as_deref()
+                    .map(|l| format!(" to {l}"))
+                    .unwrap_or_default()
+            ),
+            CatalogErrorKind::TooLarge(limit) => write!(
+                f,
+                "the catalog's answer to {op} is larger than {} MiB, more than this server reads; narrow the request (a smaller limit, a deeper prefix)",
+                limit / (1024 * 1024)
+            ),
+            CatalogErrorKind::TooComplex(limit) => write!(
+                f,
+                "the catalog's answer to {op} holds more than {limit} JSON values, more than this server parses; narrow the request"
+            ),
             CatalogErrorKind::Status(status, body) => {
                 write!(f, "the catalog answered {op} with HTTP {status}: {body}")
             }
@@ -181,8 +205,38 @@ pub(crate) fn refused_field(value: &Value, errors: &[Value]) -> Option<String> {
 
 /// The first bytes of a body, for error messages: never a whole HTML page.
 pub fn snippet(body: &str) -> String {
-    let trimmed = body.trim();
-    let end = trimmed.floor_char_boundary(200);
+    cut(body, 200)
+}
+
+/// GraphQL error messages kept per answer, and characters kept per message: a catalog that
+/// answers megabytes of error text must not make a megabyte tool result or log line.
+const MAX_MESSAGES: usize = 5;
+const MAX_MESSAGE_CHARS: usize = 500;
+
+/// The messages of a GraphQL `errors[]`, each cut to a readable length, at most a few, with a
+/// last line saying how many more there were.
+pub(crate) fn bounded_messages(errors: &[Value]) -> Vec<String> {
+    let mut messages: Vec<String> = errors
+        .iter()
+        .take(MAX_MESSAGES)
+        .map(|e| {
+            let message = e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error");
+            cut(message, MAX_MESSAGE_CHARS)
+        })
+        .collect();
+    if errors.len() > MAX_MESSAGES {
+        messages.push(format!("and {} more errors", errors.len() - MAX_MESSAGES));
+    }
+    messages
+}
+
+/// `text` trimmed, on one line, at most `max` bytes (on a character boundary) and `…` if cut.
+fn cut(text: &str, max: usize) -> String {
+    let trimmed = text.trim();
+    let end = trimmed.floor_char_boundary(max);
     let mut out = trimmed[..end].replace(['\n', '\r'], " ");
     if end < trimmed.len() {
         out.push('…');
@@ -206,6 +260,17 @@ mod tests {
         assert_eq!(refused(admin), Some("admin".to_string()));
         let no_data = json!({"errors": [{"message": "x", "path": ["roles"]}, {"message": "y", "path": ["roles"]}]});
         assert_eq!(refused(no_data), Some("roles".to_string()));
+    }
+
+    #[test]
+    fn huge_error_answers_become_a_few_short_messages() {
+        let long = "x".repeat(5 * 1024 * 1024);
+        let errors: Vec<Value> = (0..1000).map(|_| json!({ "message": long })).collect();
+        let messages = bounded_messages(&errors);
+        assert_eq!(messages.len(), MAX_MESSAGES + 1);
+        assert!(messages.iter().all(|m| m.len() <= MAX_MESSAGE_CHARS + 3));
+        assert_eq!(messages[MAX_MESSAGES], "and 995 more errors");
+        assert_eq!(bounded_messages(&[json!({})]), vec!["unknown error"]);
     }
 
     #[test]

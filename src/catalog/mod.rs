@@ -10,6 +10,7 @@ pub mod cache;
 pub mod credentials;
 pub mod error;
 pub mod queries;
+pub mod refusal;
 pub mod resolver;
 
 use std::sync::Arc;
@@ -33,8 +34,14 @@ pub use queries::Operation;
 const READ_CACHE_TTL: Duration = Duration::from_secs(10);
 /// How long the catalog's static `config.json` is kept.
 const CONFIG_TTL: Duration = Duration::from_secs(300);
-/// The largest catalog answer we read.
-const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest catalog answer we read; past it the call fails with a clear error. Real
+/// answers are paginated and far smaller; the cap keeps one answer from costing the task its
+/// memory (a parsed answer takes several times its text).
+pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// The most JSON values (objects, arrays, scalars) parsed from one answer. Tiny values cost
+/// the most per byte (`[[],[],…]` is 3 bytes of text but ~80 of memory per element), so the
+/// byte cap alone would still let one answer take over a gigabyte.
+pub const MAX_RESPONSE_VALUES: usize = 1_000_000;
 /// ureq's per-connection read and write buffers (128 KiB each by default, zero-filled, so
 /// resident while the connection lives, pooled or in flight). The read buffer must hold a whole
 /// response header block; catalog headers are a few KiB.
@@ -71,6 +78,8 @@ pub struct CatalogClient {
     slots: Arc<Semaphore>,
     max_in_flight: usize,
     slot_wait: Duration,
+    /// What the state drops besides our own caches when a caller's token is refused.
+    on_refusal: refusal::RefusalHook,
 }
 
 /// The system's trusted roots (`SSL_CERT_FILE`/`SSL_CERT_DIR`, else the platform's bundle):
@@ -139,6 +148,7 @@ impl CatalogClient {
             slots: Arc::new(Semaphore::new(config.catalog_max_in_flight)),
             max_in_flight: config.catalog_max_in_flight,
             slot_wait: config.catalog_slot_wait,
+            on_refusal: refusal::RefusalHook::default(),
         }
     }
 
@@ -235,15 +245,7 @@ impl CatalogClient {
             .and_then(Value::as_array)
             .filter(|e| !e.is_empty())
         {
-            let messages = errors
-                .iter()
-                .map(|e| {
-                    e.get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or("unknown error")
-                        .to_string()
-                })
-                .collect();
+            let messages = error::bounded_messages(errors);
             let kind = match error::refused_field(&value, errors) {
                 Some(field) => CatalogErrorKind::FieldRefused { field, messages },
                 None => CatalogErrorKind::GraphQl(messages),
@@ -325,6 +327,8 @@ impl CatalogClient {
             browsing::FileLocation::Presigned(url) => (url.clone(), None),
             browsing::FileLocation::Registry(url) => (url.clone(), Some(who.token.clone())),
         };
+        // Only the registry's own answer to the token is a refusal of it.
+        let caller = token.as_ref().map(CallerKey::of);
         let agent = self.agent.clone();
         let request_id = who.request_id.0.clone();
         let timeout_secs = self.timeout.as_secs();
@@ -352,15 +356,17 @@ impl CatalogClient {
                 bytes.truncate(max_bytes as usize);
                 Ok(Download { bytes, truncated })
             }
-            401 => Err(CatalogError::new(label, CatalogErrorKind::Unauthorized)),
-            403 => Err(CatalogError::new(label, CatalogErrorKind::Forbidden)),
-            404 => Err(CatalogError::new(label, CatalogErrorKind::NotFound)),
             status => {
-                let text = String::from_utf8_lossy(&bytes).to_string();
-                Err(CatalogError::new(
-                    label,
-                    CatalogErrorKind::Status(status, error::snippet(&text)),
-                ))
+                if let (401, Some(caller)) = (status, caller) {
+                    self.refused(caller);
+                }
+                let body = String::from_utf8_lossy(&bytes).to_string();
+                let reply = Reply {
+                    status,
+                    location: None,
+                    body,
+                };
+                check_status(label, reply, false).map(|_| Download::default())
             }
         }
     }
@@ -381,8 +387,46 @@ impl CatalogClient {
             .await
     }
 
-    /// The one place that talks HTTP to the catalog, on the blocking pool.
+    /// One call whose answer must not be a redirect: a 3xx is an error that says so, never
+    /// followed and never kept (`config.json` included).
     async fn send_raw(
+        &self,
+        label: &str,
+        method: &'static str,
+        url: String,
+        token: Option<CallerToken>,
+        request_id: &RequestId,
+        body: Option<Value>,
+    ) -> Result<Reply, CatalogError> {
+        let reply = self
+            .round_trip(label, method, url, token, request_id, body)
+            .await?;
+        check_status(label, reply, false)
+    }
+
+    /// A GET of the caller's that may answer with a redirect (`/browse` does, to a presigned URL).
+    async fn send_expecting_redirect(
+        &self,
+        label: &str,
+        url: String,
+        who: OnBehalf<'_>,
+    ) -> Result<Reply, CatalogError> {
+        let reply = self
+            .round_trip(
+                label,
+                "GET",
+                url,
+                Some(who.token.clone()),
+                who.request_id,
+                None,
+            )
+            .await?;
+        check_status(label, reply, true)
+    }
+
+    /// The one place that talks HTTP to the catalog, on the blocking pool; any status comes
+    /// back. A 401 to a caller's token is a refusal: see [`CatalogClient::refused`].
+    async fn round_trip(
         &self,
         label: &str,
         method: &'static str,
@@ -395,6 +439,7 @@ impl CatalogClient {
         let request_id = request_id.0.clone();
         let timeout_secs = self.timeout.as_secs();
         let op = label.to_string();
+        let caller = token.as_ref().map(CallerKey::of);
         let slot = self.slot(&op).await?;
         let started = std::time::Instant::now();
         let joined = tokio::task::spawn_blocking(move || {
@@ -426,18 +471,47 @@ impl CatalogClient {
                 tracing::warn!(operation = %op, error = %e, elapsed_ms, "catalog call failed")
             }
         }
-        let reply = result?;
-        match reply.status {
-            200..=399 => Ok(reply),
-            401 => Err(CatalogError::new(label, CatalogErrorKind::Unauthorized)),
-            403 => Err(CatalogError::new(label, CatalogErrorKind::Forbidden)),
-            404 => Err(CatalogError::new(label, CatalogErrorKind::NotFound)),
-            status => Err(CatalogError::new(
-                label,
-                CatalogErrorKind::Status(status, error::snippet(&reply.body)),
-            )),
+        if let (Ok(Reply { status: 401, .. }), Some(caller)) = (&result, caller) {
+            self.refused(caller);
         }
+        result
     }
+
+    /// The registry refused `caller`'s token (HTTP 401): it may have been revoked, so nothing
+    /// kept for that caller is used again. Their credentials, reads and browsing sessions are
+    /// dropped, in flight ones too (a fetch in flight then keeps nothing), and so are the caches
+    /// above this module (resources, admin status) through the hook set by the state.
+    pub fn refused(&self, caller: CallerKey) {
+        tracing::info!("the catalog refused a caller's token; dropping what was kept for them");
+        self.credentials.forget(caller);
+        if let Some(reads) = &self.reads {
+            reads.forget(caller);
+        }
+        self.sessions.forget(caller);
+        self.on_refusal.run(caller);
+    }
+
+    /// Sets what else to drop when a caller's token is refused (once, at start).
+    pub fn on_refusal(&self, hook: impl Fn(CallerKey) + Send + Sync + 'static) {
+        self.on_refusal.set(hook);
+    }
+}
+
+/// A reply's status as the caller sees it: 2xx passes, a 3xx only where a redirect is the
+/// answer (`redirect_ok`), anything else is the error it means.
+fn check_status(label: &str, reply: Reply, redirect_ok: bool) -> Result<Reply, CatalogError> {
+    let kind = match reply.status {
+        200..=299 => return Ok(reply),
+        300..=399 if redirect_ok => return Ok(reply),
+        status @ 300..=399 => {
+            CatalogErrorKind::Redirected(status, reply.location.as_deref().map(error::snippet))
+        }
+        401 => CatalogErrorKind::Unauthorized,
+        403 => CatalogErrorKind::Forbidden,
+        404 => CatalogErrorKind::NotFound,
+        status => CatalogErrorKind::Status(status, error::snippet(&reply.body)),
+    };
+    Err(CatalogError::new(label, kind))
 }
 
 fn exchange(
@@ -526,14 +600,16 @@ fn classify(error: ureq::Error, timeout_secs: u64) -> CatalogErrorKind {
         ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
             CatalogErrorKind::Unreachable("connection failed".into())
         }
-        ureq::Error::BodyExceedsLimit(limit) => {
-            CatalogErrorKind::NotJson(format!("the answer is larger than {limit} bytes"))
-        }
+        ureq::Error::BodyExceedsLimit(limit) => CatalogErrorKind::TooLarge(limit),
         other => CatalogErrorKind::Unreachable(other.to_string()),
     }
 }
 
 fn parse_json(label: &str, reply: &Reply) -> Result<Value, CatalogError> {
+    if !within_value_budget(&reply.body, MAX_RESPONSE_VALUES) {
+        let kind = CatalogErrorKind::TooComplex(MAX_RESPONSE_VALUES);
+        return Err(CatalogError::new(label, kind));
+    }
     serde_json::from_str(&reply.body).map_err(|e| {
         CatalogError::new(
             label,
@@ -545,8 +621,37 @@ fn parse_json(label: &str, reply: &Reply) -> Result<Value, CatalogError> {
     })
 }
 
+/// Whether the JSON text `body` holds at most about `max` values, counted before parsing
+/// from the brackets and commas outside strings (one pass, no allocation). Malformed text is
+/// left to the parser to refuse.
+fn within_value_budget(body: &str, max: usize) -> bool {
+    let (mut values, mut in_string, mut escaped) = (1usize, false, false);
+    for byte in body.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' | b',' => {
+                values += 1;
+                if values > max {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
 /// The first bytes of a file, and whether there were more.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Download {
     pub bytes: Vec<u8>,
     pub truncated: bool,

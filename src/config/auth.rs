@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::values::{Flag, Seconds};
+use super::values::{Flag, HttpUrl, Invalid, Seconds};
 use super::{ConfigError, missing};
 
 /// The auth group, as envy fills it; unset variables take [`AuthEnv::default`].
@@ -21,7 +21,21 @@ pub(super) struct AuthEnv {
     pub mcp_jwt_issuer: Option<String>,
     pub mcp_jwt_audience: Option<String>,
     pub mcp_jwt_secret_refresh_seconds: Seconds<1>,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`; checked against [`MAX_JWT_LEEWAY`].
+    pub mcp_jwt_leeway_seconds: Seconds<0>,
+    /// This server's URL as clients reach it (behind the load balancer): the protected-resource
+    /// metadata names it, never a request's own `Host`.
+    pub mcp_public_url: Option<HttpUrl>,
 }
+
+/// The clock skew allowed on `exp`, `nbf` and `iat` unless `MCP_JWT_LEEWAY_SECONDS` says
+/// otherwise: enough for hosts kept in sync by NTP, small enough that a token issued "in the
+/// future" is not taken.
+pub const DEFAULT_JWT_LEEWAY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The most clock skew `MCP_JWT_LEEWAY_SECONDS` may allow: beyond this a leeway stops being
+/// skew and starts accepting expired tokens.
+pub const MAX_JWT_LEEWAY: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Default for AuthEnv {
     fn default() -> Self {
@@ -35,6 +49,8 @@ impl Default for AuthEnv {
             mcp_jwt_audience: None,
             // Five minutes: a rotated secret is picked up soon without reading SSM per request.
             mcp_jwt_secret_refresh_seconds: Seconds::new(300),
+            mcp_jwt_leeway_seconds: Seconds(DEFAULT_JWT_LEEWAY),
+            mcp_public_url: None,
         }
     }
 }
@@ -43,6 +59,17 @@ impl AuthEnv {
     /// True when both secret variables are set: the environment's wins, and `serve` warns.
     pub fn both_secrets_set(&self) -> bool {
         self.mcp_jwt_secret.is_some() && self.mcp_jwt_secret_ssm_parameter.is_some()
+    }
+
+    /// The leeway, at most [`MAX_JWT_LEEWAY`].
+    pub fn jwt_leeway(&self) -> Result<std::time::Duration, ConfigError> {
+        let leeway = self.mcp_jwt_leeway_seconds.0;
+        if leeway > MAX_JWT_LEEWAY {
+            let accepted = format!("a whole number of seconds ≤ {}", MAX_JWT_LEEWAY.as_secs());
+            return Err(Invalid::new(&leeway.as_secs().to_string(), accepted)
+                .for_var("MCP_JWT_LEEWAY_SECONDS"));
+        }
+        Ok(leeway)
     }
 
     /// The secret's source: `MCP_JWT_SECRET` first, else the SSM parameter, which needs a region.
@@ -54,6 +81,16 @@ impl AuthEnv {
         match (&self.mcp_jwt_secret, &self.mcp_jwt_secret_ssm_parameter) {
             (Some(secret), _) => Ok(JwtSecretSource::Env(secret.clone())),
             (None, Some(parameter)) => match region {
+                // The region names the SSM endpoint the secret is read from.
+                Some(region) if !is_aws_region(region) => Err(Invalid::new(
+                    region,
+                    "an AWS region name such as us-east-1",
+                )
+                .for_var(if self.aws_region.is_some() {
+                    "AWS_REGION"
+                } else {
+                    "AWS_DEFAULT_REGION"
+                })),
                 Some(region) => Ok(JwtSecretSource::Ssm {
                     parameter: parameter.clone(),
                     region: region.clone(),
@@ -64,6 +101,26 @@ impl AuthEnv {
             },
             (None, None) => Err(missing("MCP_JWT_SECRET")),
         }
+    }
+}
+
+/// Whether `name` has the form of an AWS region (`us-east-1`, `us-gov-west-1`,
+/// `us-isob-east-1`, `cn-north-1`): two letters, words, a number, all lowercase, joined by `-`.
+/// Endpoints are built from the region, so anything else (a `@`, `:`, `/` or `.`) could send
+/// signed requests elsewhere.
+pub fn is_aws_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    let lower = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase());
+    match parts.as_slice() {
+        [country, words @ .., number] if !words.is_empty() => {
+            name.len() <= 32
+                && country.len() == 2
+                && lower(country)
+                && words.iter().all(lower)
+                && (1..=2).contains(&number.len())
+                && number.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
     }
 }
 

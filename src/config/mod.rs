@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde::de::{Deserialize, DeserializeOwned, Deserializer, Error as _};
 use serde_path_to_error::Segment;
 
-pub use auth::{JwtSecretSource, Secret};
+pub use auth::{DEFAULT_JWT_LEEWAY, JwtSecretSource, MAX_JWT_LEEWAY, Secret, is_aws_region};
 pub use server::Transport;
 pub use telemetry::{LogFormat, LogLevel, TelemetryLevel};
 
@@ -48,6 +48,10 @@ pub struct Config {
     pub jwt_secret_both_set: bool,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
+    /// Clock skew allowed on a token's `exp`, `nbf` and `iat` (`MCP_JWT_LEEWAY_SECONDS`).
+    pub jwt_leeway: Duration,
+    /// `MCP_PUBLIC_URL`: this server's URL as clients reach it, without a trailing `/`.
+    pub public_url: Option<String>,
     pub transport: Transport,
     pub bind: SocketAddr,
     pub service_timeout: Duration,
@@ -120,6 +124,7 @@ impl Config {
         // The seed's order: the secret first, then the catalog, then the registry.
         let auth: AuthEnv = read(&vars)?;
         let jwt_secret = auth.jwt_secret()?;
+        let jwt_leeway = auth.jwt_leeway()?;
         let catalog: CatalogEnv = read(&vars)?;
         let urls = catalog.urls()?;
         let s3_endpoint_url = catalog.s3_endpoint_url()?;
@@ -137,6 +142,8 @@ impl Config {
             jwt_secret,
             jwt_issuer: auth.mcp_jwt_issuer,
             jwt_audience: auth.mcp_jwt_audience,
+            jwt_leeway,
+            public_url: auth.mcp_public_url.map(|url| url.0),
             transport: server.fastmcp_transport,
             bind: SocketAddr::new(server.fastmcp_host.0, server.fastmcp_port.0),
             service_timeout,

@@ -14,18 +14,24 @@ use tower::{Layer, Service};
 use crate::auth::{AuthError, Caller, JwtVerifier};
 use crate::http::{BoxFuture, HttpResponse, json_response};
 use crate::identity::RequestId;
+use crate::layers::origin::is_loopback_host;
 use crate::layers::telemetry::UserId;
 
 /// Requires a valid bearer token.
 #[derive(Clone, Debug)]
 pub struct AuthLayer {
     verifier: Arc<JwtVerifier>,
+    /// `MCP_PUBLIC_URL`, for the challenge's `resource_metadata`.
+    public_url: Option<Arc<str>>,
 }
 
 impl AuthLayer {
-    /// Verifies tokens with `verifier`.
-    pub fn new(verifier: Arc<JwtVerifier>) -> Self {
-        AuthLayer { verifier }
+    /// Verifies tokens with `verifier`; challenges point to metadata under `public_url`.
+    pub fn new(verifier: Arc<JwtVerifier>, public_url: Option<&str>) -> Self {
+        AuthLayer {
+            verifier,
+            public_url: public_url.map(Arc::from),
+        }
     }
 }
 
@@ -35,6 +41,7 @@ impl<S> Layer<S> for AuthLayer {
         AuthService {
             inner,
             verifier: self.verifier.clone(),
+            public_url: self.public_url.clone(),
         }
     }
 }
@@ -44,30 +51,53 @@ impl<S> Layer<S> for AuthLayer {
 pub struct AuthService<S> {
     inner: S,
     verifier: Arc<JwtVerifier>,
+    public_url: Option<Arc<str>>,
 }
 
-/// Where clients find our protected-resource metadata, built from the request's own host so
-/// that it is right behind a load balancer too.
-pub fn resource_metadata_url<B>(req: &Request<B>) -> String {
+/// Where clients reach us, for the protected-resource metadata (RFC 9728) and the 401
+/// challenge that points to it: `MCP_PUBLIC_URL` when configured. Without it, a request's
+/// `Host` is used only when it is a loopback name (a local run, where it cannot point anywhere
+/// else); any other `Host` is the client's word, and reflecting it would let a forged header
+/// choose the URL we advertise, so then there is no public URL at all.
+pub fn public_base<B>(public_url: Option<&str>, req: &Request<B>) -> Option<String> {
+    if let Some(url) = public_url {
+        return Some(url.trim_end_matches('/').to_string());
+    }
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().authority().map(|a| a.as_str()))
-        .unwrap_or("localhost");
-    let scheme = req
-        .headers()
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
-    format!("{scheme}://{host}/.well-known/oauth-protected-resource/mcp")
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))?;
+    is_loopback_host(host).then(|| format!("http://{host}"))
 }
 
-fn unauthorized(error: &AuthError, metadata_url: &str) -> HttpResponse {
-    let challenge = match error {
-        AuthError::MissingToken => format!("Bearer resource_metadata=\"{metadata_url}\""),
-        _ => format!("Bearer error=\"invalid_token\", resource_metadata=\"{metadata_url}\""),
+/// The metadata document's URL for the public base `base`: the well-known path inserted
+/// before the resource's path (`https://h/.well-known/oauth-protected-resource/mcp`).
+pub fn resource_metadata_url(base: &str) -> String {
+    let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let path = if path.is_empty() {
+        String::new()
+    } else {
+        format!("/{path}")
+    };
+    format!("{scheme}://{authority}/.well-known/oauth-protected-resource{path}/mcp")
+}
+
+fn unauthorized(error: &AuthError, base: Option<&str>) -> HttpResponse {
+    let mut params = Vec::new();
+    if !matches!(error, AuthError::MissingToken) {
+        params.push("error=\"invalid_token\"".to_string());
+    }
+    if let Some(base) = base {
+        params.push(format!(
+            "resource_metadata=\"{}\"",
+            resource_metadata_url(base)
+        ));
+    }
+    let challenge = match params.is_empty() {
+        true => "Bearer".to_string(),
+        false => format!("Bearer {}", params.join(", ")),
     };
     let mut response = json_response(
         StatusCode::UNAUTHORIZED,
@@ -107,8 +137,9 @@ where
             Err(AuthError::InvalidSignature) => self.verifier.refresh_after_signature_failure(),
             _ => None,
         };
+        let public_url = self.public_url.clone();
         let Some(refreshed) = refreshed else {
-            return respond(&mut self.inner, req, verified);
+            return respond(&mut self.inner, req, verified, public_url.as_deref());
         };
         // `inner` was made ready by `poll_ready`: take it into the future and leave a clone
         // (https://docs.rs/tower/latest/tower/trait.Service.html#be-careful-when-cloning-inner-services).
@@ -118,7 +149,7 @@ where
         Box::pin(async move {
             refreshed.await;
             let verified = verifier.verify_header(header.as_ref().map(HeaderValue::as_bytes));
-            respond(&mut inner, req, verified).await
+            respond(&mut inner, req, verified, public_url.as_deref()).await
         })
     }
 }
@@ -128,6 +159,7 @@ fn respond<S, B>(
     inner: &mut S,
     mut req: Request<B>,
     verified: Result<Caller, AuthError>,
+    public_url: Option<&str>,
 ) -> BoxFuture<'static, Result<HttpResponse, S::Error>>
 where
     S: Service<Request<B>, Response = HttpResponse>,
@@ -156,7 +188,8 @@ where
                 error.reason(),
                 request_id
             );
-            let response = unauthorized(&error, &resource_metadata_url(&req));
+            let base = public_base(public_url, &req);
+            let response = unauthorized(&error, base.as_deref());
             Box::pin(async move { Ok(response) })
         }
     }

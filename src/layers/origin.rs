@@ -19,7 +19,8 @@ pub struct OriginPolicy {
     pub loopback: bool,
 }
 
-fn is_loopback_host(host: &str) -> bool {
+/// True for `localhost`, `127.0.0.1` and `[::1]`, with or without a port.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let name = if let Some(rest) = host.strip_prefix('[') {
         rest.split(']').next().unwrap_or_default()
     } else {

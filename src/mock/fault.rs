@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
@@ -28,6 +28,8 @@ pub struct Fault {
     pub drop_connection: bool,
     /// Only requests whose path starts with this are affected; `None` means all.
     pub path_prefix: Option<String>,
+    /// A `Location` header on the answer: with a 3xx `status`, a redirect.
+    pub location: Option<String>,
 }
 
 /// The body sent while a fault is set.
@@ -57,7 +59,10 @@ impl Fault {
 
     /// Whether the answer differs from the recording (latency alone does not count).
     pub(crate) fn disrupts(&self) -> bool {
-        self.status.is_some() || !matches!(self.body, FaultBody::Recorded) || self.drop_connection
+        self.status.is_some()
+            || !matches!(self.body, FaultBody::Recorded)
+            || self.drop_connection
+            || self.location.is_some()
     }
 }
 
@@ -79,8 +84,18 @@ impl Prepared {
     }
 }
 
-/// The answer with `fault`'s status and body applied (latency and dropping are the caller's).
+/// The answer with `fault`'s status, body and `Location` applied (latency and dropping are the
+/// caller's).
 pub(crate) fn apply(fault: &Fault, recorded: Prepared) -> Response<MockBody> {
+    let mut response = apply_body(fault, recorded);
+    let location = fault.location.as_deref().map(HeaderValue::from_str);
+    if let Some(Ok(location)) = location {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
+}
+
+fn apply_body(fault: &Fault, recorded: Prepared) -> Response<MockBody> {
     let forced = fault.status.and_then(|s| StatusCode::from_u16(s).ok());
     let status = forced.unwrap_or(recorded.status);
     match &fault.body {

@@ -60,7 +60,8 @@ struct Inner {
 
 /// What answers: the model catalog, or a replay of recordings (wire-format fixtures).
 enum Backend {
-    Model(Mutex<Model>),
+    /// Boxed: the model is far larger than the tape's handles, and there is one per mock.
+    Model(Box<Mutex<Model>>),
     Tape {
         recordings: Recordings,
         s3: S3Face,
@@ -116,7 +117,7 @@ impl MockCatalog {
         let model = Model::pristine()
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let listener = TcpListener::bind(addr).await?;
-        Self::launch(listener, |_| Ok(Backend::Model(Mutex::new(model))), false)
+        Self::launch(listener, |_| Ok(Backend::Model(Box::new(Mutex::new(model)))), false)
     }
 
     /// Starts a replay of `recordings` on `127.0.0.1` at a free port: wire-format fixtures

@@ -1,8 +1,11 @@
 //! MCP resources: a static table of URIs and a small table of URI templates, each read through
 //! the catalog with the caller's token. `resources/read` and the `get_resource` tool both go
 //! through [`read`], so they answer the same content. Reads are cached per caller for
-//! `QUILT_MCP_RESOURCE_CACHE_TTL` (0 disables), keyed by a hash of the token and the full URI,
-//! never shared across callers; a caller's own successful write forgets their cached reads.
+//! `QUILT_MCP_RESOURCE_CACHE_TTL` (0 disables), keyed by a hash of the token and the URI in its
+//! canonical spelling (a template's value decoded and encoded again, so `%61lice` and `alice`
+//! are one entry), never shared across callers; a caller's own successful write, or the
+//! registry refusing their token, forgets their cached reads. `auth://status` is never cached:
+//! its point is whether the catalog accepts the token now.
 //!
 //! Left out on purpose: `tabulator://buckets` (it needs Athena, which this server does not call
 //! yet: absent rather than broken) and `auth://filesystem/status` (this server keeps no files and
@@ -27,6 +30,8 @@ pub struct Resource {
     pub name: &'static str,
     pub title: &'static str,
     pub description: &'static str,
+    /// Read afresh every time, never from the cache.
+    pub fresh: bool,
     pub read: for<'a> fn(&'a Ctx) -> BoxFuture<'a, Result<Value, ToolError>>,
 }
 
@@ -37,6 +42,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "auth_status",
         title: "Authentication status",
         description: "Who the catalog says the caller is: user name, email, admin flag and role.",
+        fresh: true,
         read: |ctx| Box::pin(auth_status(ctx)),
     },
     Resource {
@@ -44,6 +50,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "catalog_info",
         title: "Catalog information",
         description: "The catalog this server works with: URLs, region, deployment and the caller's identity.",
+        fresh: false,
         read: |ctx| Box::pin(catalog_info(ctx)),
     },
     Resource {
@@ -51,6 +58,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "admin_users",
         title: "Users",
         description: "Every catalog user with status flags and roles (as admin_users_list). Needs catalog admin rights.",
+        fresh: false,
         read: |ctx| Box::pin(async move { to_json(users_list(ctx, 0).await) }),
     },
     Resource {
@@ -58,6 +66,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "admin_roles",
         title: "Roles",
         description: "Every role of the stack (as admin_roles_list). Needs catalog admin rights.",
+        fresh: false,
         read: |ctx| Box::pin(async move { to_json(roles_list(ctx).await) }),
     },
     Resource {
@@ -65,6 +74,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "admin_sso_config",
         title: "SSO configuration",
         description: "The catalog's SSO configuration text, when and by whom it was uploaded. Needs catalog admin rights.",
+        fresh: false,
         read: |ctx| Box::pin(async move { to_json(sso_config(ctx).await) }),
     },
     Resource {
@@ -72,6 +82,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "admin_tabulator_config",
         title: "Tabulator settings",
         description: "Whether Tabulator open query is on for the stack. Needs catalog admin rights.",
+        fresh: false,
         read: |ctx| Box::pin(async move { to_json(open_query(ctx).await) }),
     },
 ];
@@ -113,6 +124,22 @@ pub enum Target {
 }
 
 impl Target {
+    /// The URI in one spelling per resource: the cache's key.
+    fn canonical_uri(&self) -> String {
+        match self {
+            Target::Static(resource) => resource.uri.to_string(),
+            Target::Templated(template, value) => {
+                let (prefix, rest) = template.uri_template.split_once('{').unwrap_or_default();
+                let (_, suffix) = rest.split_once('}').unwrap_or_default();
+                format!("{prefix}{}{suffix}", crate::http::encode_component(value))
+            }
+        }
+    }
+
+    fn fresh(&self) -> bool {
+        matches!(self, Target::Static(resource) if resource.fresh)
+    }
+
     fn read<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<Value, ToolError>> {
         match self {
             Target::Static(resource) => (resource.read)(ctx),
@@ -171,10 +198,13 @@ pub async fn read(ctx: &Ctx, uri: &str) -> Result<Value, ReadError> {
     let target = resolve(uri)
         .filter(|_| ctx.state.config.resources_enabled)
         .ok_or(ReadError::Unknown)?;
+    if target.fresh() {
+        return target.read(ctx).await.map_err(ReadError::Failed);
+    }
     let caller = CallerKey::of(&ctx.caller.token);
     ctx.state
         .resource_cache
-        .get_or_fetch(caller, uri, || target.read(ctx))
+        .get_or_fetch(caller, &target.canonical_uri(), || target.read(ctx))
         .await
         .map_err(ReadError::Failed)
 }
@@ -217,8 +247,19 @@ async fn me(ctx: &Ctx) -> Result<Value, ToolError> {
     Ok(data.get("me").cloned().unwrap_or(Value::Null))
 }
 
+/// As [`me`], asked of the registry now: never from the read cache, since the point of
+/// `auth://status` is whether the token is accepted at this moment (it may have been revoked).
+async fn me_now(ctx: &Ctx) -> Result<Value, ToolError> {
+    let data = ctx
+        .state
+        .catalog
+        .graphql(ctx.on_behalf(), AUTH_STATUS, Value::Null)
+        .await?;
+    Ok(data.get("me").cloned().unwrap_or(Value::Null))
+}
+
 async fn auth_status(ctx: &Ctx) -> Result<Value, ToolError> {
-    let me = me(ctx).await?;
+    let me = me_now(ctx).await?;
     let catalog_url = &ctx.state.config.catalog_url;
     if me.is_null() {
         return Ok(json!({
@@ -303,5 +344,30 @@ mod tests {
         ] {
             assert!(resolve(unknown).is_none(), "{unknown}");
         }
+    }
+
+    #[test]
+    fn spellings_of_one_uri_share_one_canonical_form() {
+        let canonical = |uri: &str| resolve(uri).map(|t| t.canonical_uri());
+        let alice = Some("admin://users/alice".to_string());
+        for spelling in [
+            "admin://users/alice",
+            "admin://users/%61lice",
+            "admin://users/%61%6C%69%63%65",
+        ] {
+            assert_eq!(canonical(spelling), alice, "{spelling}");
+        }
+        assert_eq!(
+            canonical("admin://users/pipeline%2dbot"),
+            Some("admin://users/pipeline-bot".to_string())
+        );
+        assert_eq!(
+            canonical("tabulator://ex%61mple-data/tables"),
+            Some("tabulator://example-data/tables".to_string())
+        );
+        assert_eq!(
+            canonical("admin://users"),
+            Some("admin://users".to_string())
+        );
     }
 }

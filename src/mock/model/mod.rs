@@ -16,7 +16,7 @@ mod objects;
 mod packages;
 mod users;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
@@ -99,6 +99,9 @@ pub struct Model {
     pub sso: Option<Sso>,
     pub open_query: bool,
     pub sessions: HashMap<String, BrowsingSession>,
+    /// Users whose catalog tokens the registry now refuses (401), as after a revocation. The
+    /// S3 keys issued to them before still work, as STS keys outlive the session they came from.
+    pub revoked: BTreeSet<i64>,
     /// Feeds ids minted during the run (sessions, versions, users), so they never repeat.
     serial: u64,
 }
@@ -122,6 +125,7 @@ impl Model {
             sso: None,
             open_query: catalog.tabulator_open_query,
             sessions: HashMap::new(),
+            revoked: BTreeSet::new(),
             serial: 0,
         };
         for user in catalog.users {
@@ -187,6 +191,7 @@ impl Model {
     /// The user a token's `id` claim names, if the registry would accept them.
     pub fn caller(&self, id: Option<i64>) -> Result<&User, Refusal> {
         let user = id
+            .filter(|id| !self.revoked.contains(id))
             .and_then(|id| self.users.iter().find(|u| u.id == id))
             .ok_or(Refusal::Unauthenticated)?;
         if user.active {

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::catalog::browsing::revision_scope;
+use crate::catalog::browsing::{is_dot_segment, revision_scope};
 use crate::catalog::queries::PACKAGE_FILE;
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
 use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
@@ -140,6 +140,12 @@ async fn package_file_text(
         return Err(ToolError::invalid(
             "path",
             "name a file, e.g. `data/table.csv`",
+        ));
+    }
+    if path.split('/').any(is_dot_segment) {
+        return Err(ToolError::invalid(
+            "path",
+            "`.` and `..` segments are not allowed: name the file by its logical key as package_browse lists it",
         ));
     }
     let mut vars = package.variables();
