@@ -225,7 +225,8 @@ mod tests {
 
     #[test]
     fn failed_queries_say_what_to_do_next() {
-        let table = failed("TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.db.x' does not exist");
+        let table =
+            failed("TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.db.x' does not exist");
         assert!(table.contains("athena_tables_list"), "{table}");
         let schema = failed("SCHEMA_NOT_FOUND: line 1:15: Schema 'nope' does not exist");
         assert!(schema.contains("athena_databases_list"), "{schema}");

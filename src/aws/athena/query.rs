@@ -86,7 +86,10 @@ impl Drop for StopGuard {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let request = self.client.stop_query_execution().query_execution_id(&self.id);
+        let request = self
+            .client
+            .stop_query_execution()
+            .query_execution_id(&self.id);
         let id = self.id.clone();
         tracing::info!(execution_id = %id, "stopping an Athena query its caller no longer waits for");
         runtime.spawn(async move {

@@ -326,7 +326,11 @@ async fn athena_table_schema(
         table: info.name,
         table_type: info.table_type,
         columns: info.columns.into_iter().map(TableColumn::from).collect(),
-        partitions: info.partition_keys.into_iter().map(TableColumn::from).collect(),
+        partitions: info
+            .partition_keys
+            .into_iter()
+            .map(TableColumn::from)
+            .collect(),
         parameters,
         create_time: info.create_time,
     })

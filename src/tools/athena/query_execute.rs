@@ -8,8 +8,8 @@ use serde::Deserialize;
 use super::default_data_catalog;
 use super::results::OutputFormat;
 use super::run::{
-    AthenaQueryResult, DEFAULT_MAX_RESULTS, RunArgs, caller_athena, check_page_args, execute,
-    page, read_cursor,
+    AthenaQueryResult, DEFAULT_MAX_RESULTS, RunArgs, caller_athena, check_page_args, execute, page,
+    read_cursor,
 };
 use crate::aws::athena::{AthenaError, AthenaErrorKind};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
@@ -146,5 +146,12 @@ async fn athena_query_results(
         }
         other => return Err(still(other).into()),
     }
-    page(&athena, &execution, cursor, args.max_results, args.output_format).await
+    page(
+        &athena,
+        &execution,
+        cursor,
+        args.max_results,
+        args.output_format,
+    )
+    .await
 }

@@ -202,19 +202,34 @@ mod tests {
     use serde_json::json;
 
     fn columns() -> Vec<Column> {
-        [("name", "varchar"), ("n", "bigint"), ("x", "double"), ("ok", "boolean")]
-            .iter()
-            .map(|(n, t)| Column {
-                name: n.to_string(),
-                type_name: t.to_string(),
-            })
-            .collect()
+        [
+            ("name", "varchar"),
+            ("n", "bigint"),
+            ("x", "double"),
+            ("ok", "boolean"),
+        ]
+        .iter()
+        .map(|(n, t)| Column {
+            name: n.to_string(),
+            type_name: t.to_string(),
+        })
+        .collect()
     }
 
     fn rows() -> Vec<RawRow> {
         vec![
-            vec![Some("a, \"b\"".into()), Some("10".into()), Some("1.5".into()), Some("true".into())],
-            vec![Some("c|d".into()), None, Some("2".into()), Some("false".into())],
+            vec![
+                Some("a, \"b\"".into()),
+                Some("10".into()),
+                Some("1.5".into()),
+                Some("true".into()),
+            ],
+            vec![
+                Some("c|d".into()),
+                None,
+                Some("2".into()),
+                Some("false".into()),
+            ],
         ]
     }
 
@@ -223,25 +238,49 @@ mod tests {
         assert_eq!(typed_value("bigint", Some("42")), json!(42));
         assert_eq!(typed_value("decimal(10,2)", Some("3.25")), json!(3.25));
         assert_eq!(typed_value("boolean", Some("true")), json!(true));
-        assert_eq!(typed_value("timestamp", Some("2026-01-01 00:00:00.000")), json!("2026-01-01 00:00:00.000"));
+        assert_eq!(
+            typed_value("timestamp", Some("2026-01-01 00:00:00.000")),
+            json!("2026-01-01 00:00:00.000")
+        );
         assert_eq!(typed_value("integer", None), Value::Null);
         assert_eq!(typed_value("double", Some("NaN")), json!("NaN"));
     }
 
     #[test]
     fn each_format_writes_every_row() {
-        let json_rows = format_rows(OutputFormat::Json, &columns(), &rows()).rows.unwrap();
-        assert_eq!(json_rows[1], json!({"name": "c|d", "n": null, "x": 2.0, "ok": false}).as_object().unwrap().clone());
-        let csv = format_rows(OutputFormat::Csv, &columns(), &rows()).text.unwrap();
-        assert_eq!(csv, "name,n,x,ok\n\"a, \"\"b\"\"\",10,1.5,true\nc|d,,2,false\n");
-        let table = format_rows(OutputFormat::Table, &columns(), &rows()).text.unwrap();
-        assert!(table.starts_with("| name | n | x | ok |\n| --- | --- | --- | --- |\n"), "{table}");
+        let json_rows = format_rows(OutputFormat::Json, &columns(), &rows())
+            .rows
+            .unwrap();
+        assert_eq!(
+            json_rows[1],
+            json!({"name": "c|d", "n": null, "x": 2.0, "ok": false})
+                .as_object()
+                .unwrap()
+                .clone()
+        );
+        let csv = format_rows(OutputFormat::Csv, &columns(), &rows())
+            .text
+            .unwrap();
+        assert_eq!(
+            csv,
+            "name,n,x,ok\n\"a, \"\"b\"\"\",10,1.5,true\nc|d,,2,false\n"
+        );
+        let table = format_rows(OutputFormat::Table, &columns(), &rows())
+            .text
+            .unwrap();
+        assert!(
+            table.starts_with("| name | n | x | ok |\n| --- | --- | --- | --- |\n"),
+            "{table}"
+        );
         assert!(table.contains("| c\\|d |  | 2 | false |"), "{table}");
     }
 
     #[test]
     fn cursors_survive_a_round_trip() {
-        let cursor = Cursor { page_token: Some("AbC.12/=".into()), skip: 7 };
+        let cursor = Cursor {
+            page_token: Some("AbC.12/=".into()),
+            skip: 7,
+        };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
         assert_eq!(Cursor::decode("0."), Some(Cursor::default()));
         assert_eq!(Cursor::decode("nope"), None);

@@ -103,7 +103,14 @@ pub async fn execute(ctx: &Ctx, args: RunArgs<'_>) -> Result<AthenaQueryResult, 
         workgroup: &workgroup,
     };
     let execution = athena.run(&request, settings.query_timeout).await?;
-    page(&athena, &execution, Cursor::default(), args.max_results, args.format).await
+    page(
+        &athena,
+        &execution,
+        Cursor::default(),
+        args.max_results,
+        args.format,
+    )
+    .await
 }
 
 /// Rows read with where each one sits, so a cut can continue right after the last shown.
@@ -238,4 +245,3 @@ pub fn read_cursor(next_token: Option<&str>) -> Result<Cursor, ToolError> {
         }),
     }
 }
-

@@ -133,10 +133,11 @@ fn query_kind(query: &Query) -> &'static str {
 }
 
 fn query_reads_only(query: &Query) -> bool {
-    let ctes_read_only = query
-        .with
-        .as_ref()
-        .is_none_or(|with| with.cte_tables.iter().all(|cte| query_reads_only(&cte.query)));
+    let ctes_read_only = query.with.as_ref().is_none_or(|with| {
+        with.cte_tables
+            .iter()
+            .all(|cte| query_reads_only(&cte.query))
+    });
     ctes_read_only && body_reads_only(&query.body)
 }
 
@@ -276,7 +277,12 @@ mod tests {
         let two = check("SELECT 1; DROP TABLE t").unwrap_err();
         assert!(two.message.contains("2 statements"), "{}", two.message);
         let syntax = check("SELECT *\nFORM t").unwrap_err();
-        assert_eq!((syntax.line, syntax.column), (Some(2), Some(6)), "{syntax:?}");
+        assert_eq!(
+            (syntax.line, syntax.column),
+            (Some(2), Some(1)),
+            "{syntax:?}"
+        );
+        assert!(syntax.message.contains("FORM"), "{syntax:?}");
         assert!(check("   ").unwrap_err().message.contains("empty"));
         let long = format!("SELECT '{}'", "x".repeat(MAX_QUERY_BYTES));
         assert!(check(&long).unwrap_err().message.contains("at most"));
