@@ -20,7 +20,7 @@ use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 pub struct AthenaDatabasesListArgs {
     /// Only this data catalog; by default every catalog the caller can see.
     #[serde(default)]
-    pub data_catalog_name: Option<String>,
+    pub data_catalog_name: String,
 }
 
 /// A data catalog and its databases.
@@ -60,23 +60,22 @@ async fn athena_databases_list(
     args: AthenaDatabasesListArgs,
 ) -> Result<AthenaDatabasesList, ToolError> {
     let athena = caller_athena(ctx).await?;
-    let names: Vec<(String, Option<String>)> =
-        match args.data_catalog_name.as_deref().map(str::trim) {
-            Some(name) if !name.is_empty() => vec![(name.to_string(), None)],
-            _ => athena
-                .data_catalogs()
-                .await?
-                .items
-                .into_iter()
-                .map(|c| (c.name, c.catalog_type))
-                .collect(),
-        };
+    let names: Vec<(String, Option<String>)> = match Some(args.data_catalog_name.trim()) {
+        Some(name) if !name.is_empty() => vec![(name.to_string(), None)],
+        _ => athena
+            .data_catalogs()
+            .await?
+            .items
+            .into_iter()
+            .map(|c| (c.name, c.catalog_type))
+            .collect(),
+    };
     let mut catalogs = Vec::with_capacity(names.len());
     for (name, catalog_type) in names {
         let (databases, error) = match athena.databases(&name).await {
             Ok(listing) => (listing.items.into_iter().map(|d| d.name).collect(), None),
             // One catalog the caller may not read must not hide the others.
-            Err(e) if args.data_catalog_name.is_none() => (Vec::new(), Some(e.to_string())),
+            Err(e) if args.data_catalog_name.trim().is_empty() => (Vec::new(), Some(e.to_string())),
             Err(e) => return Err(e.into()),
         };
         catalogs.push(CatalogDatabases {
@@ -119,7 +118,7 @@ pub struct AthenaTablesListArgs {
     /// Only tables whose names match this SQL LIKE pattern (`%` any text, `_` one character,
     /// `*` also any text), e.g. `user_%`.
     #[serde(default)]
-    pub table_pattern: Option<String>,
+    pub table_pattern: String,
 }
 
 /// A table in a listing.
@@ -204,10 +203,7 @@ async fn athena_tables_list(
         ("data_catalog_name", &args.data_catalog_name),
     ])?;
     let (database, catalog) = (found[0], found[1]);
-    let expression = args
-        .table_pattern
-        .as_deref()
-        .map(str::trim)
+    let expression = Some(args.table_pattern.trim())
         .filter(|p| !p.is_empty())
         .map(like_to_regex);
     let athena = caller_athena(ctx).await?;

@@ -28,11 +28,11 @@ pub struct AthenaQueryExecuteArgs {
     pub query: String,
     /// The database unqualified table names refer to (athena_databases_list shows them).
     #[serde(default)]
-    pub database_name: Option<String>,
+    pub database_name: String,
     /// The Athena workgroup; by default the operator's, else one found for you (named in the
     /// result).
     #[serde(default)]
-    pub workgroup_name: Option<String>,
+    pub workgroup_name: String,
     /// The data catalog: `AwsDataCatalog` (Glue) or another athena_databases_list shows, such
     /// as the Tabulator catalog.
     #[serde(default = "default_data_catalog")]
@@ -67,12 +67,12 @@ async fn athena_query_execute(
     if catalog.is_empty() {
         return Err(ToolError::invalid("data_catalog_name", "must not be empty"));
     }
-    let database = args.database_name.as_deref().map(str::trim);
+    let database = Some(args.database_name.trim());
     let run = RunArgs {
         query: &args.query,
         catalog,
         database: database.filter(|d| !d.is_empty()),
-        workgroup: args.workgroup_name.as_deref(),
+        workgroup: Some(args.workgroup_name.as_str()),
         max_results: args.max_results,
         format: args.output_format,
     };
@@ -87,7 +87,7 @@ pub struct AthenaQueryResultsArgs {
     pub execution_id: String,
     /// The `next_token` of the previous page; none for the first page.
     #[serde(default)]
-    pub next_token: Option<String>,
+    pub next_token: String,
     /// Rows to return, 1 to 10000 (as in athena_query_execute).
     #[serde(default = "default_max_results")]
     #[schemars(range(min = 1, max = 10000))]
@@ -120,7 +120,7 @@ async fn athena_query_results(
         ));
     }
     check_page_args(args.max_results, args.output_format)?;
-    let cursor = read_cursor(args.next_token.as_deref())?;
+    let cursor = read_cursor(Some(args.next_token.as_str()))?;
     let athena = caller_athena(ctx).await?;
     let execution = athena.execution(id).await.map_err(|e| match e.kind {
         AthenaErrorKind::InvalidRequest(_) => ToolError::NotFound(format!(

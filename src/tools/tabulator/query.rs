@@ -82,10 +82,10 @@ pub struct TabulatorQueryExecuteArgs {
     pub query: String,
     /// A bucket (tabulator_list_buckets shows them) unqualified table names refer to.
     #[serde(default)]
-    pub database_name: Option<String>,
+    pub database_name: String,
     /// The Athena workgroup; by default the operator's, else one found for you.
     #[serde(default)]
-    pub workgroup_name: Option<String>,
+    pub workgroup_name: String,
     /// Rows to return, 1 to 10000 (up to 1000 kept within 16 KiB; see athena_query_execute).
     #[serde(default = "default_max_results")]
     #[schemars(range(min = 1, max = 10000))]
@@ -110,12 +110,12 @@ async fn tabulator_query_execute(
     args: TabulatorQueryExecuteArgs,
 ) -> Result<AthenaQueryResult, ToolError> {
     let catalog = tabulator_catalog(ctx).await?;
-    let database = args.database_name.as_deref().map(str::trim);
+    let database = Some(args.database_name.trim());
     let run = RunArgs {
         query: &args.query,
         catalog: &catalog,
         database: database.filter(|d| !d.is_empty()),
-        workgroup: args.workgroup_name.as_deref(),
+        workgroup: Some(args.workgroup_name.as_str()),
         max_results: args.max_results,
         format: args.output_format,
     };
@@ -133,7 +133,7 @@ pub struct TabulatorBucketQueryArgs {
     pub query: String,
     /// The Athena workgroup; by default the operator's, else one found for you.
     #[serde(default)]
-    pub workgroup_name: Option<String>,
+    pub workgroup_name: String,
     /// Rows to return, 1 to 10000 (up to 1000 kept within 16 KiB; see athena_query_execute).
     #[serde(default = "default_max_results")]
     #[schemars(range(min = 1, max = 10000))]
@@ -163,7 +163,7 @@ async fn tabulator_bucket_query(
         query: &args.query,
         catalog: &catalog,
         database: Some(&bucket),
-        workgroup: args.workgroup_name.as_deref(),
+        workgroup: Some(args.workgroup_name.as_str()),
         max_results: args.max_results,
         format: args.output_format,
     };
