@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::auth::JwtVerifier;
 use crate::aws::S3Factory;
+use crate::aws::athena::AthenaFactory;
 use crate::catalog::{CallerKey, CatalogClient};
 use crate::config::Config;
 use crate::tool_error::ToolError;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub catalog: CatalogClient,
     /// S3 settings shared by every call; each call signs with its caller's own credentials.
     pub s3: S3Factory,
+    /// Athena settings on the same HTTP client; each call signs with its caller's credentials.
+    pub athena: AthenaFactory,
     pub verifier: Arc<JwtVerifier>,
     pub resource_cache: ResourceCache,
     /// Each caller's `AuthStatus`, which decides whether the admin toolset is shown.
@@ -40,9 +43,11 @@ impl AppState {
             config.jwt_audience.as_deref(),
             config.jwt_leeway,
         ));
+        let s3 = S3Factory::new(&config);
         let state = Arc::new(AppState {
             catalog: CatalogClient::new(&config),
-            s3: S3Factory::new(&config),
+            athena: AthenaFactory::new(&config, &s3),
+            s3,
             resource_cache: ResourceCache::new(config.resource_cache_ttl),
             admin_status: crate::catalog::ReadCache::new(ADMIN_STATUS_TTL),
             verifier,

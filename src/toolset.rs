@@ -9,6 +9,7 @@ pub enum Toolset {
     Buckets,
     Packages,
     Search,
+    Athena,
     Tabulator,
     Admin,
 }
@@ -20,6 +21,7 @@ impl Toolset {
         Toolset::Buckets,
         Toolset::Packages,
         Toolset::Search,
+        Toolset::Athena,
         Toolset::Tabulator,
         Toolset::Admin,
     ];
@@ -31,6 +33,7 @@ impl Toolset {
             Toolset::Buckets => "buckets",
             Toolset::Packages => "packages",
             Toolset::Search => "search",
+            Toolset::Athena => "athena",
             Toolset::Tabulator => "tabulator",
             Toolset::Admin => "admin",
         }
@@ -45,7 +48,7 @@ impl Toolset {
     }
 
     fn bit(self) -> u8 {
-        // The discriminants are 0..6, well inside a u8's bits.
+        // The discriminants are 0..7, well inside a u8's bits.
         1 << (self as u8)
     }
 }

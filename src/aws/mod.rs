@@ -6,8 +6,10 @@
 //! (one connection pool), the operation timeout, retries, path-style addressing and the endpoint
 //! override. It holds no credentials provider, so nothing ever reads the task's environment,
 //! profile, container or instance credentials. Each tool call makes a light [`s3::CallerS3`]
-//! from it with the caller's keys and the catalog's region.
+//! from it with the caller's keys and the catalog's region. [`athena`] does the same for
+//! Athena, on the same HTTP client.
 
+pub mod athena;
 pub mod error;
 pub mod s3;
 

@@ -3,11 +3,12 @@
 //! The variables are read in groups, one file per concern: `auth` (multi-user mode, the JWT
 //! secret and claims), `catalog` (its URLs, timeouts and caches, the S3 endpoint), `server`
 //! (transport, address, origins), `limits` (rate, size and time limits) and `telemetry`
-//! (telemetry, logs, banner). envy fills each group's struct; its fields are the typed values
+//! (telemetry, logs, banner) and `athena` (workgroup, query timeout, writes). envy fills each group's struct; its fields are the typed values
 //! of `values` (and the groups' own), whose `Deserialize` checks the text, so a bad value gives
 //! one line naming the variable, the value and what is accepted. [`Config::from_vars`] then
 //! applies the rules that span variables. No code reads the environment after start-up.
 
+mod athena;
 mod auth;
 mod catalog;
 mod limits;
@@ -23,10 +24,12 @@ use std::time::Duration;
 use serde::de::{Deserialize, DeserializeOwned, Deserializer, Error as _};
 use serde_path_to_error::Segment;
 
+pub use athena::AthenaConfig;
 pub use auth::{DEFAULT_JWT_LEEWAY, JwtSecretSource, MAX_JWT_LEEWAY, Secret, is_aws_region};
 pub use server::Transport;
 pub use telemetry::{LogFormat, LogLevel, TelemetryLevel};
 
+use athena::AthenaEnv;
 use auth::AuthEnv;
 use catalog::CatalogEnv;
 use limits::LimitsEnv;
@@ -89,6 +92,8 @@ pub struct Config {
     pub toolsets: crate::toolset::Toolsets,
     /// `MCP_READ_ONLY`: every tool that may change something is gone for every caller.
     pub read_only: bool,
+    /// Athena: workgroup, query timeout, writes, endpoint (`ATHENA_*`).
+    pub athena: AthenaConfig,
 }
 
 /// A configuration error: printed as one line, then the process exits non-zero.
@@ -133,6 +138,8 @@ impl Config {
         let limits: LimitsEnv = read(&vars)?;
         let tools: ToolsEnv = read(&vars)?;
         let service_timeout = catalog.quilt_service_timeout.0;
+        let request_timeout = limits.request_timeout(service_timeout);
+        let athena = read::<AthenaEnv>(&vars)?.settings(request_timeout)?;
         Ok(Config {
             multiuser_mode: auth.quilt_multiuser_mode.0,
             catalog_url: urls.catalog,
@@ -159,7 +166,7 @@ impl Config {
             rate_limit_per_second: limits.mcp_rate_limit_per_second.0,
             rate_limit_burst: limits.mcp_rate_limit_burst.0,
             max_body_bytes: limits.max_body_bytes(),
-            request_timeout: limits.request_timeout(service_timeout),
+            request_timeout,
             shutdown_grace: limits.mcp_shutdown_grace.0,
             header_read_timeout: limits.mcp_header_read_timeout.0,
             log_level: telemetry.mcp_log_level,
@@ -169,6 +176,7 @@ impl Config {
             catalog_slot_wait: limits.catalog_slot_wait(),
             toolsets: tools.mcp_toolsets.0,
             read_only: tools.mcp_read_only.0,
+            athena,
         })
     }
 

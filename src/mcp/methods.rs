@@ -30,6 +30,9 @@ fn toolset_hint(toolset: Toolset) -> &'static str {
             "packages: packages_list, package_browse and package_file_text read packages; others create and change them"
         }
         Toolset::Search => "search: search_catalog finds packages and files by text",
+        Toolset::Athena => {
+            "athena: SQL over the data lake; athena_databases_list, then athena_query_execute"
+        }
         Toolset::Tabulator => "tabulator: a bucket's SQL tables over package files",
         Toolset::Admin => "admin: users, roles and stack settings (you are a catalog admin)",
     }

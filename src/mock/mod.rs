@@ -15,7 +15,9 @@
 //! - S3, for requests signed with SigV4 (`s3_face.rs`): ListObjectsV2, HeadObject, GetObject
 //!   (versions, ranges), PutObject (`If-None-Match`), with the permissions of the user the
 //!   signing key was issued to;
-//! - SSM `GetParameter` (`ssm.rs`).
+//! - SSM `GetParameter` (`ssm.rs`);
+//! - Athena's JSON 1.1 calls (`athena/`): queries run for real (SQLite) over the dataset's
+//!   Glue and Tabulator tables, per caller.
 //!
 //! The caller is the `id` claim of the bearer token (decoded, not verified: the server in
 //! front already verified it); an unknown id gets 401 and an inactive user 403, as from the
@@ -123,6 +125,7 @@
 //! [`record`] (`quilt-mcp record`) is a proxy to a real catalog that writes what passes through
 //! it in this format, with tokens and credentials redacted.
 
+mod athena;
 mod builtin;
 mod fault;
 mod graphql;
@@ -139,6 +142,7 @@ mod server;
 mod ssm;
 mod token;
 
+pub use athena::{AthenaStart, DEFAULT_DELAY as ATHENA_DEFAULT_DELAY, NEVER_FINISHES};
 pub use fault::{Fault, FaultBody};
 pub use record::Recorder;
 pub use recording::{RecordingError, Recordings};

@@ -22,6 +22,7 @@ use tracing::{debug, error, warn};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::MOCK_URL_PLACEHOLDER;
+use super::athena::{self, AthenaFace};
 use super::fault::{self, Fault, MockBody, Prepared};
 use super::matcher::{self, Incoming};
 use super::model::Model;
@@ -54,6 +55,7 @@ struct Inner {
     // never spans an `.await`, so blocking briefly is cheaper than an async lock.
     shared: Mutex<Shared>,
     ssm: SsmParameters,
+    athena: AthenaFace,
     /// Whether a request the mock does not support fails the test (see [`MockCatalog::set_strict`]).
     strict: AtomicBool,
 }
@@ -159,6 +161,7 @@ impl MockCatalog {
             url,
             shared: Mutex::new(Shared::default()),
             ssm: SsmParameters::default(),
+            athena: AthenaFace::default(),
             strict: AtomicBool::new(strict),
         });
         let (stop, stopped) = oneshot::channel();
@@ -207,6 +210,11 @@ impl MockCatalog {
     /// The SSM face's parameter store (`ssm.rs`).
     pub(super) fn ssm_store(&self) -> &SsmParameters {
         &self.inner.ssm
+    }
+
+    /// The Athena face's queries (`athena/`).
+    pub(super) fn athena_face(&self) -> &AthenaFace {
+        &self.inner.athena
     }
 
     /// Ends any fault.
@@ -488,6 +496,11 @@ fn answer_from_model(
     } else {
         &mut guard
     };
+    if let Some(action) = athena::action(parts) {
+        let key = seen.access_key.as_deref();
+        let (answer, supported) = athena::answer(&inner.athena, model, &action, key, body);
+        return (answer, "athena", supported);
+    }
     if let Some(key) = &seen.access_key {
         let s3 = s3_face::answer(model, key, parts, query, body);
         return (s3.answer, "s3", s3.supported);

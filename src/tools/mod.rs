@@ -3,6 +3,7 @@
 //! `tools/list` is generated from [`AREAS`] alone, in table order; nothing registers at run time.
 
 pub mod admin;
+pub mod athena;
 pub mod buckets;
 pub mod budget;
 pub mod navigation;
@@ -122,6 +123,7 @@ pub static AREAS: &[(Toolset, &[Tool])] = &[
     (buckets::TOOLSET, buckets::TOOLS),
     (packages::TOOLSET, packages::TOOLS),
     (search::TOOLSET, search::TOOLS),
+    (athena::TOOLSET, athena::TOOLS),
     (tabulator::TOOLSET, tabulator::TOOLS),
     (admin::TOOLSET, admin::TOOLS),
 ];

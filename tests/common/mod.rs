@@ -106,6 +106,8 @@ pub fn base_env(catalog: &str) -> Vec<(String, String)> {
         ("QUILT_REGISTRY_URL", catalog),
         // The recorded catalog answers S3 too (signed requests), so S3 never leaves loopback.
         ("AWS_ENDPOINT_URL_S3", catalog),
+        // And Athena (the model's Athena face).
+        ("AWS_ENDPOINT_URL_ATHENA", catalog),
         ("MCP_JWT_SECRET", SECRET),
         ("FASTMCP_HOST", "127.0.0.1"),
         ("FASTMCP_PORT", "0"),

@@ -1,6 +1,8 @@
 //! The tabulator toolset: a bucket's SQL tables over files inside its packages. `table_yaml.rs`
-//! writes a table's YAML from typed arguments; `tables.rs` holds the tools.
+//! writes a table's YAML from typed arguments; `tables.rs` holds the table tools, `query.rs`
+//! the query tools (over the athena toolset's flow).
 
+pub mod query;
 pub mod table_yaml;
 pub mod tables;
 
@@ -14,4 +16,7 @@ pub const TOOLS: &[Tool] = &[
     tables::TABULATOR_TABLE_CREATE,
     tables::TABULATOR_TABLE_DELETE,
     tables::TABULATOR_TABLE_RENAME,
+    query::TABULATOR_LIST_BUCKETS,
+    query::TABULATOR_QUERY_EXECUTE,
+    query::TABULATOR_BUCKET_QUERY,
 ];
