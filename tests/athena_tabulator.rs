@@ -68,3 +68,55 @@ fn an_agent_lists_tabulator_buckets_then_queries_a_bucket_table() {
         "{denied}"
     );
 }
+
+/// `resources/read` as `who`: the content's JSON.
+fn read(h: &Harness, who: i64, uri: &str) -> serde_json::Value {
+    let answer = h.rpc(&token(who), "resources/read", json!({ "uri": uri }));
+    let text = answer["result"]["contents"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"));
+    serde_json::from_str(text).unwrap()
+}
+
+#[test]
+fn the_tabulator_and_athena_resources_are_per_caller_and_cached() {
+    let h = Harness::start();
+    let bobs = read(&h, BOB, "tabulator://buckets");
+    assert_eq!(
+        bobs["buckets"],
+        json!(["example-data", "example-public"]),
+        "{bobs}"
+    );
+    let carols = read(&h, CAROL, "tabulator://buckets");
+    assert_eq!(carols["buckets"], json!(["example-public"]), "{carols}");
+    let athena = read(&h, CAROL, "athena://databases");
+    assert_eq!(athena["workgroup"], "QuiltUserAthena-example-stack");
+    assert!(
+        athena["how_to_query"]
+            .as_str()
+            .unwrap()
+            .contains("double quotes")
+    );
+    let tabulator = athena["catalogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["data_catalog"] == "quilt-example-stack-tabulator")
+        .unwrap();
+    assert_eq!(tabulator["databases"], json!(["example-public"]));
+    // A second read within the cache's lifetime asks Athena nothing.
+    let before = h
+        .mock()
+        .requests()
+        .iter()
+        .filter(|r| r.matched.as_deref() == Some("model:athena"))
+        .count();
+    assert_eq!(read(&h, CAROL, "athena://databases"), athena);
+    let after = h
+        .mock()
+        .requests()
+        .iter()
+        .filter(|r| r.matched.as_deref() == Some("model:athena"))
+        .count();
+    assert_eq!(before, after);
+}

@@ -91,9 +91,19 @@ fn auth_status_calls(h: &Harness) -> Vec<Option<i64>> {
         .collect()
 }
 
-fn read_status(h: &Harness, t: &str) -> Value {
-    let answer = h.rpc(t, "resources/read", json!({"uri": "auth://status"}));
+fn read_resource(h: &Harness, t: &str, uri: &str) -> Value {
+    let answer = h.rpc(t, "resources/read", json!({ "uri": uri }));
     serde_json::from_str(answer["result"]["contents"][0]["text"].as_str().unwrap()).unwrap()
+}
+
+/// `auth://status` is always asked afresh (its point is whether the token is accepted now);
+/// `auth://catalog/info` also asks who the caller is, and is cached.
+fn read_status(h: &Harness, t: &str) -> Value {
+    read_resource(h, t, "auth://status")
+}
+
+fn read_info(h: &Harness, t: &str) -> Value {
+    read_resource(h, t, "auth://catalog/info")
 }
 
 #[test]
@@ -104,15 +114,21 @@ fn resource_reads_are_cached_per_caller_and_never_across_callers() {
         ("QUILT_MCP_RESOURCE_CACHE_TTL", "300"),
     ]);
     let (alice, bob) = (token(ALICE), token(BOB));
-    assert_eq!(read_status(&h, &alice)["user"]["name"], "alice");
-    assert_eq!(read_status(&h, &alice)["user"]["name"], "alice");
+    assert_eq!(read_info(&h, &alice)["user"], "alice");
+    assert_eq!(read_info(&h, &alice)["user"], "alice");
     assert_eq!(auth_status_calls(&h), vec![Some(ALICE)]);
     assert_eq!(
-        read_status(&h, &bob)["user"]["name"],
+        read_info(&h, &bob)["user"],
         "bob",
         "bob never sees alice's cached read"
     );
     assert_eq!(auth_status_calls(&h), vec![Some(ALICE), Some(BOB)]);
+    // auth://status is never served from the cache.
+    assert_eq!(read_status(&h, &alice)["user"]["name"], "alice");
+    assert_eq!(
+        auth_status_calls(&h),
+        vec![Some(ALICE), Some(BOB), Some(ALICE)]
+    );
 }
 
 #[test]
@@ -122,7 +138,7 @@ fn resource_cache_ttl_zero_disables_it() {
         ("QUILT_MCP_RESOURCE_CACHE_TTL", "0"),
     ]);
     let alice = token(ALICE);
-    read_status(&h, &alice);
-    read_status(&h, &alice);
+    read_info(&h, &alice);
+    read_info(&h, &alice);
     assert_eq!(auth_status_calls(&h).len(), 2);
 }

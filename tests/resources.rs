@@ -35,7 +35,7 @@ fn resources_and_templates_are_listed() {
     let resources = h.rpc(&t, "resources/list", json!({}));
     assert_eq!(
         resources["result"]["resources"].as_array().unwrap().len(),
-        6
+        8
     );
     let templates = h.rpc(&t, "resources/templates/list", json!({}));
     snapshot_settings().bind(|| {
@@ -120,7 +120,6 @@ fn unknown_uris_and_unknown_names_are_32002_with_the_valid_uris() {
     for (who, uri) in [
         (ALICE, "admin://users/"),
         (ALICE, "admin://users/nobody"),
-        (ALICE, "tabulator://buckets"),
         (ALICE, "auth://filesystem/status"),
         (BOB, "tabulator://example-packages/tables"),
     ] {

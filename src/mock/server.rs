@@ -119,7 +119,11 @@ impl MockCatalog {
         let model = Model::pristine()
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let listener = TcpListener::bind(addr).await?;
-        Self::launch(listener, |_| Ok(Backend::Model(Box::new(Mutex::new(model)))), false)
+        Self::launch(
+            listener,
+            |_| Ok(Backend::Model(Box::new(Mutex::new(model)))),
+            false,
+        )
     }
 
     /// Starts a replay of `recordings` on `127.0.0.1` at a free port: wire-format fixtures

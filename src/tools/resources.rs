@@ -7,8 +7,9 @@
 //! registry refusing their token, forgets their cached reads. `auth://status` is never cached:
 //! its point is whether the catalog accepts the token now.
 //!
-//! Left out on purpose: `tabulator://buckets` (it needs Athena, which this server does not call
-//! yet: absent rather than broken) and `auth://filesystem/status` (this server keeps no files and
+//! `tabulator://buckets` and `athena://databases` read Athena with the caller's credentials.
+//!
+//! Left out on purpose: `auth://filesystem/status` (this server keeps no files and
 //! touches no filesystem for a caller; all it could report is its own container's paths, which
 //! would tell the agent nothing true about its work and would leak deployment details).
 
@@ -21,6 +22,8 @@ use crate::tools::admin::common::to_json;
 use crate::tools::admin::roles::roles_list;
 use crate::tools::admin::settings::{open_query, sso_config};
 use crate::tools::admin::users::{user_get, users_list};
+use crate::tools::athena::catalogs::athena_databases_overview;
+use crate::tools::tabulator::query::tabulator_buckets;
 use crate::tools::tabulator::tables::tables_list;
 use crate::tools::{Ctx, ToolError};
 
@@ -84,6 +87,20 @@ pub static RESOURCES: &[Resource] = &[
         description: "Whether Tabulator open query is on for the stack. Needs catalog admin rights.",
         fresh: false,
         read: |ctx| Box::pin(async move { to_json(open_query(ctx).await) }),
+    },
+    Resource {
+        uri: "tabulator://buckets",
+        name: "tabulator_buckets",
+        title: "Buckets queryable with Tabulator",
+        description: "The Tabulator data catalog and the buckets (databases) in it the caller can query (as tabulator_list_buckets).",
+        read: |ctx| Box::pin(async move { to_json(tabulator_buckets(ctx).await) }),
+    },
+    Resource {
+        uri: "athena://databases",
+        name: "athena_databases",
+        title: "Athena catalogs, databases and workgroup",
+        description: "The Athena data catalogs and databases the caller can see, the workgroup queries run in, and how to write a query for them.",
+        read: |ctx| Box::pin(async move { to_json(athena_databases_overview(ctx).await) }),
     },
 ];
 
@@ -338,7 +355,6 @@ mod tests {
             "admin://users/a/b",
             "admin://users/%zz",
             "admin://users/%20",
-            "tabulator://buckets",
             "tabulator:///tables",
             "nope://x",
         ] {

@@ -104,6 +104,26 @@ async fn athena_databases_list(
     Ok(result)
 }
 
+/// The `athena://databases` resource: the catalogs and databases, the workgroup, and how to
+/// write a query for them.
+#[derive(Debug, Serialize)]
+pub(crate) struct AthenaOverview {
+    #[serde(flatten)]
+    listed: AthenaDatabasesList,
+    how_to_query: &'static str,
+}
+
+/// What `athena://databases` reads.
+pub(crate) async fn athena_databases_overview(ctx: &Ctx) -> Result<AthenaOverview, ToolError> {
+    let args = AthenaDatabasesListArgs {
+        data_catalog_name: String::new(),
+    };
+    Ok(AthenaOverview {
+        listed: athena_databases_list(ctx, args).await?,
+        how_to_query: "athena_query_execute runs one read-only statement in Athena's Trino SQL: name tables as \"database\".\"table\" (or set database_name), quote identifiers with double quotes, never backticks; pass data_catalog_name for a catalog other than AwsDataCatalog (the Tabulator catalog holds one database per bucket). Add a LIMIT or a WHERE on partition columns: Athena bills $5 per TB scanned. More pages: athena_query_results with the execution_id and next_token.",
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /// Arguments of `athena_tables_list`.

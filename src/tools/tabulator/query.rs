@@ -59,6 +59,11 @@ async fn tabulator_list_buckets(
     ctx: &Ctx,
     _args: TabulatorListBucketsArgs,
 ) -> Result<TabulatorBuckets, ToolError> {
+    tabulator_buckets(ctx).await
+}
+
+/// The Tabulator buckets the caller can query (also the `tabulator://buckets` resource).
+pub(crate) async fn tabulator_buckets(ctx: &Ctx) -> Result<TabulatorBuckets, ToolError> {
     let catalog = tabulator_catalog(ctx).await?;
     let athena = caller_athena(ctx).await?;
     let listing = athena.databases(&catalog).await?;
