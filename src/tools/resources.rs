@@ -93,6 +93,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "tabulator_buckets",
         title: "Buckets queryable with Tabulator",
         description: "The Tabulator data catalog and the buckets (databases) in it the caller can query (as tabulator_list_buckets).",
+        fresh: false,
         read: |ctx| Box::pin(async move { to_json(tabulator_buckets(ctx).await) }),
     },
     Resource {
@@ -100,6 +101,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "athena_databases",
         title: "Athena catalogs, databases and workgroup",
         description: "The Athena data catalogs and databases the caller can see, the workgroup queries run in, and how to write a query for them.",
+        fresh: false,
         read: |ctx| Box::pin(async move { to_json(athena_databases_overview(ctx).await) }),
     },
 ];
