@@ -86,6 +86,8 @@ pub async fn run(port: u16, user: &str) -> Result<(), String> {
             ("QUILT_REGISTRY_URL", mock.url().as_str()),
             // The embedded catalog answers the S3 calls of the bucket tools too.
             ("AWS_ENDPOINT_URL_S3", mock.url().as_str()),
+            // And the Athena calls of the query tools, run over the dataset's tables.
+            ("AWS_ENDPOINT_URL_ATHENA", mock.url().as_str()),
             ("MCP_JWT_SECRET", secret.expose()),
             ("FASTMCP_HOST", "127.0.0.1"),
             ("FASTMCP_PORT", port.as_str()),

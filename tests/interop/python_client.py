@@ -37,6 +37,31 @@ KNOWN_ARGUMENTS: dict[str, Any] = {
     "name": "alice",
 }
 
+# Arguments for tools whose parameters mean something else than the same name elsewhere (an
+# Athena `query` is SQL, a search `query` is words), over the dataset's Athena and Tabulator
+# tables. They replace the generated arguments of that tool.
+TOOL_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "athena_query_execute": {
+        "query": "SELECT species, COUNT(*) AS n FROM example_public.iris GROUP BY species ORDER BY species",
+        "output_format": "json",
+    },
+    "athena_query_validate": {"query": "SELECT * FROM example_public.iris LIMIT 5"},
+    "athena_tables_list": {"database": "example_public"},
+    "athena_table_schema": {"database": "example_public", "table": "iris"},
+    "tabulator_bucket_query": {
+        "bucket_name": "example-data",
+        "query": "SELECT study, COUNT(*) AS n FROM rnaseq_samples GROUP BY study",
+    },
+    "tabulator_query_execute": {
+        "query": 'SELECT COUNT(*) AS n FROM "example-public"."penguins"',
+        "output_format": "csv",
+    },
+}
+
+# Tools whose arguments come from another tool's answer: athena_query_results continues the
+# execution id athena_query_execute answered (that tool is listed, and so called, before it).
+DERIVED: dict[str, Any] = {}
+
 # Read-only tools not called with generated arguments, with the reason. Each entry must say
 # why a call with generated arguments legitimately fails.
 SKIP_TOOLS: dict[str, str] = {}
@@ -152,11 +177,21 @@ async def check_tools(checks: Checks, client: Client, catalog_url: str) -> None:
         fuller = generated_arguments(tool.input_schema, True)
         if fuller != variants[0]:
             variants.append(fuller)
+        if tool.name in TOOL_ARGUMENTS:
+            variants = [TOOL_ARGUMENTS[tool.name]]
+        if tool.name == "athena_query_results":
+            if "execution_id" not in DERIVED:
+                checks.fail(f"tools/call {tool.name}", "athena_query_execute gave no execution_id to continue")
+                continue
+            variants = [{"execution_id": DERIVED["execution_id"], "max_results": 2}]
         for args in variants:
             label = f"tools/call {tool.name} {json.dumps(args, sort_keys=True)}"
             try:
-                if check_result(checks, label, await client.call_tool(tool.name, args)):
+                result = await client.call_tool(tool.name, args)
+                if check_result(checks, label, result):
                     succeeded.add(tool.name)
+                    if tool.name == "athena_query_execute":
+                        DERIVED["execution_id"] = result.structured_content.get("execution_id")
             except Exception as exc:  # noqa: BLE001 - any failure is a failed check
                 checks.fail(label, describe(exc))
     checks.expect(
