@@ -99,6 +99,39 @@ impl S3Factory {
     }
 }
 
+/// The region from the catalog's `config.json`, checked to be an AWS region name: the SDKs
+/// build the service's host name from it, so nothing else may go into it (a tampered
+/// `config.json` would otherwise steer signed requests elsewhere). `service` names the calls
+/// that will not be made, for the error.
+pub(crate) async fn catalog_region(
+    catalog: &crate::catalog::CatalogClient,
+    who: crate::catalog::OnBehalf<'_>,
+    service: &str,
+) -> Result<String, crate::catalog::CatalogError> {
+    use crate::catalog::{CatalogError, CatalogErrorKind};
+    let config = catalog.config_json(who.request_id).await?;
+    let region = config
+        .get("region")
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| {
+            let why = format!("config.json has no `region`, so {service} calls cannot be signed");
+            CatalogError::new("GET /config.json", CatalogErrorKind::NotJson(why))
+        })?;
+    if !crate::config::is_aws_region(region) {
+        let why = format!(
+            "config.json's `region` {:?} is not an AWS region name, so no {service} call is made",
+            crate::catalog::error::snippet(region)
+        );
+        return Err(CatalogError::new(
+            "GET /config.json",
+            CatalogErrorKind::NotJson(why),
+        ));
+    }
+    Ok(region.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

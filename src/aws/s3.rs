@@ -10,8 +10,7 @@ use aws_sdk_s3::primitives::{ByteStream, DateTime, DateTimeFormat};
 
 use crate::aws::S3Factory;
 use crate::aws::error::{S3Error, S3ErrorKind};
-use crate::catalog::{CatalogClient, CatalogError, CatalogErrorKind, OnBehalf};
-use crate::config::is_aws_region;
+use crate::catalog::{CatalogClient, CatalogError, OnBehalf};
 
 /// IAM action names, as an error message should name them.
 const LIST: &str = "s3:ListBucket";
@@ -137,27 +136,8 @@ impl CallerS3 {
         catalog: &CatalogClient,
         who: OnBehalf<'_>,
     ) -> Result<CallerS3, CatalogError> {
-        let config = catalog.config_json(who.request_id).await?;
-        let region = config
-            .get("region")
-            .and_then(serde_json::Value::as_str)
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| {
-                let why = "config.json has no `region`, so S3 calls cannot be signed".to_string();
-                CatalogError::new("GET /config.json", CatalogErrorKind::NotJson(why))
-            })?;
-        // The SDK builds S3's host name from the region: only a region name may go into it.
-        if !is_aws_region(region) {
-            let why = format!(
-                "config.json's `region` {:?} is not an AWS region name, so no S3 call is made",
-                crate::catalog::error::snippet(region)
-            );
-            return Err(CatalogError::new(
-                "GET /config.json",
-                CatalogErrorKind::NotJson(why),
-            ));
-        }
+        let region = crate::aws::catalog_region(catalog, who, "S3").await?;
+        let region = region.as_str();
         let credentials = catalog.credentials(who).await?;
         Ok(CallerS3 {
             client: factory.client_for(&credentials, region),

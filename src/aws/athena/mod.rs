@@ -18,9 +18,7 @@ use aws_sdk_athena::config::{
 };
 
 use crate::aws::S3Factory;
-use crate::catalog::{
-    AwsCredentials, CallerKey, CatalogClient, CatalogError, CatalogErrorKind, OnBehalf,
-};
+use crate::catalog::{AwsCredentials, CallerKey, CatalogClient, CatalogError, OnBehalf};
 use crate::config::{AthenaConfig, Config};
 use crate::ttl_map::TtlMap;
 
@@ -112,16 +110,8 @@ impl CallerAthena {
         who: OnBehalf<'_>,
     ) -> Result<CallerAthena, CatalogError> {
         let credentials = catalog.credentials(who).await?;
-        let config = catalog.config_json(who.request_id).await?;
-        let region = config
-            .get("region")
-            .and_then(serde_json::Value::as_str)
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| {
-                let why = "config.json has no `region`, so Athena calls cannot be signed".into();
-                CatalogError::new("GET /config.json", CatalogErrorKind::NotJson(why))
-            })?;
+        let region = crate::aws::catalog_region(catalog, who, "Athena").await?;
+        let region = region.as_str();
         Ok(CallerAthena {
             client: factory.client_for(&credentials, region),
             caller: CallerKey::of(who.token),
