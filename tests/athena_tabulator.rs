@@ -120,3 +120,56 @@ fn the_tabulator_and_athena_resources_are_per_caller_and_cached() {
         .count();
     assert_eq!(before, after);
 }
+
+#[test]
+fn a_catalog_without_tabulator_says_so_and_athena_still_works() {
+    let h = Harness::start();
+    // A stack without the analytics bucket: config.json names none, Athena lists no
+    // Tabulator catalog.
+    h.mock().with_model(|m| m.stack.tabulator = false).unwrap();
+    let listed = call_ok(&h, BOB, "athena_databases_list", json!({}));
+    let catalogs: Vec<&str> = listed["catalogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["data_catalog"].as_str().unwrap())
+        .collect();
+    assert_eq!(catalogs, ["AwsDataCatalog"], "{listed}");
+    let athena_sql = "SELECT COUNT(*) AS n FROM \"example_public\".\"iris\"";
+    let counted = call_ok(
+        &h,
+        BOB,
+        "athena_query_execute",
+        json!({ "query": athena_sql }),
+    );
+    assert_eq!(counted["rows"][0]["n"], 150);
+
+    let bucket_sql = "SELECT COUNT(*) AS n FROM penguins";
+    let refusals = [
+        ("tabulator_list_buckets", json!({})),
+        (
+            "tabulator_query_execute",
+            json!({ "query": bucket_sql, "database_name": "example-public" }),
+        ),
+        (
+            "tabulator_bucket_query",
+            json!({ "bucket_name": "example-public", "query": bucket_sql }),
+        ),
+    ];
+    for (tool, args) in refusals {
+        let error = call_fails(&h, BOB, tool, args);
+        assert!(
+            error.contains("no Tabulator data catalog") && error.contains("athena_databases_list"),
+            "{tool}: {error}"
+        );
+    }
+    let answer = h.rpc(
+        &token(BOB),
+        "resources/read",
+        json!({ "uri": "tabulator://buckets" }),
+    );
+    let error = answer.to_string();
+    assert!(error.contains("no Tabulator data catalog"), "{answer}");
+    // Nothing was started on a catalog that does not exist.
+    assert_eq!(h.mock().athena_starts().len(), 1);
+}

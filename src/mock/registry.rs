@@ -12,8 +12,13 @@ use super::model::{Model, Refusal, User, registry_time};
 use crate::http::{decode_path_lossy, encode_key_path};
 use crate::time::unix_now;
 
-/// How long the credentials the registry issues are valid.
-const CREDENTIALS_TTL_SECS: i64 = 12 * 3600;
+/// How long the credentials the registry issues are valid, unless a test shortens it
+/// ([`super::MockCatalog::set_credentials_ttl`]).
+pub(crate) const CREDENTIALS_TTL_SECS: i64 = 12 * 3600;
+
+/// What joins a session token to the time it dies: `mock-session-token-for-alice-until-<secs>`.
+/// The faces read it back to refuse expired credentials, as AWS does.
+const UNTIL: &str = "-until-";
 
 /// A JSON answer.
 pub(crate) fn json_answer(status: StatusCode, body: &Value) -> Prepared {
@@ -43,9 +48,7 @@ pub(crate) fn refusal(refusal: Refusal) -> Prepared {
 /// `GET /config.json`: public, the same for everyone.
 pub(crate) fn config_json(model: &Model, base_url: &str) -> Prepared {
     let stack = &model.stack;
-    json_answer(
-        StatusCode::OK,
-        &json!({
+    let mut config = json!({
             "region": stack.region,
             "apiGatewayEndpoint": format!("{base_url}/api-gateway"),
             "alwaysRequiresAuth": true,
@@ -62,23 +65,49 @@ pub(crate) fn config_json(model: &Model, base_url: &str) -> Prepared {
             "qurator": true,
             "stackVersion": stack.stack_version,
             "packageRoot": "",
-        }),
-    )
+    });
+    if !stack.tabulator {
+        // Stacks without the analytics bucket have no Tabulator data catalog.
+        if let Some(fields) = config.as_object_mut() {
+            fields.remove("analyticsBucket");
+        }
+    }
+    json_answer(StatusCode::OK, &config)
 }
 
-/// `GET /api/auth/get_credentials`: the caller's own temporary keys. The access key is fixed
-/// per user (so tests can tell callers apart); secret and session token are made up.
-pub(crate) fn credentials(user: &User) -> Prepared {
-    let expires = registry_time(unix_now() + CREDENTIALS_TTL_SECS);
+/// `GET /api/auth/get_credentials`: the caller's own temporary keys, valid for `ttl_secs`.
+/// The access key is fixed per user (so tests can tell callers apart); the secret is made up,
+/// and the session token carries its expiry, so the S3 and Athena faces can refuse it later.
+pub(crate) fn credentials(user: &User, ttl_secs: i64) -> Prepared {
+    let expires = unix_now() + ttl_secs;
     json_answer(
         StatusCode::OK,
         &json!({
             "AccessKeyId": user.access_key,
             "SecretAccessKey": format!("mock-secret-for-{}", user.name),
-            "SessionToken": format!("mock-session-token-for-{}", user.name),
-            "Expiration": expires,
+            "SessionToken": format!("mock-session-token-for-{}{UNTIL}{expires}", user.name),
+            "Expiration": registry_time(expires),
         }),
     )
+}
+
+/// Whether a signed request carries a session token this registry issued that has expired
+/// (the `X-Amz-Security-Token` header, or the query parameter of a presigned URL).
+pub(crate) fn session_token_expired(headers: &HeaderMap, query: &[(String, String)]) -> bool {
+    let header = headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok());
+    let presigned = query
+        .iter()
+        .find(|(name, _)| name == "X-Amz-Security-Token")
+        .map(|(_, value)| value.as_str());
+    let Some(token) = header.or(presigned) else {
+        return false;
+    };
+    let until = token
+        .rsplit_once(UNTIL)
+        .and_then(|(_, secs)| secs.parse::<i64>().ok());
+    until.is_some_and(|secs| secs <= unix_now())
 }
 
 fn not_found(what: &str) -> Prepared {

@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::{debug, error, warn};
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use super::MOCK_URL_PLACEHOLDER;
 use super::athena::{self, AthenaFace};
@@ -58,6 +58,8 @@ struct Inner {
     athena: AthenaFace,
     /// Whether a request the mock does not support fails the test (see [`MockCatalog::set_strict`]).
     strict: AtomicBool,
+    /// How long issued credentials live, in seconds (see [`MockCatalog::set_credentials_ttl`]).
+    credentials_ttl_secs: AtomicI64,
 }
 
 /// What answers: the model catalog, or a replay of recordings (wire-format fixtures).
@@ -167,6 +169,7 @@ impl MockCatalog {
             ssm: SsmParameters::default(),
             athena: AthenaFace::default(),
             strict: AtomicBool::new(strict),
+            credentials_ttl_secs: AtomicI64::new(registry::CREDENTIALS_TTL_SECS),
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(serve(listener, Arc::clone(&inner), stopped));
@@ -195,6 +198,15 @@ impl MockCatalog {
     /// panics), always on for a replay. Permission refusals are answers, never unmatched.
     pub fn set_strict(&self, strict: bool) {
         self.inner.strict.store(strict, Ordering::Relaxed);
+    }
+
+    /// How long the credentials the registry issues from now on are valid (12 hours unless
+    /// set). S3 and Athena refuse a request signed with them once they have expired.
+    pub fn set_credentials_ttl(&self, ttl: Duration) {
+        let secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        self.inner
+            .credentials_ttl_secs
+            .store(secs, Ordering::Relaxed);
     }
 
     /// Runs `f` on the model (for tests that inspect or arrange the catalog's state directly).
@@ -500,12 +512,22 @@ fn answer_from_model(
     } else {
         &mut guard
     };
+    let expired =
+        seen.access_key.is_some() && registry::session_token_expired(&parts.headers, query);
     if let Some(action) = athena::action(parts) {
+        if expired {
+            return (athena::expired_token(), "athena", true);
+        }
         let key = seen.access_key.as_deref();
         let (answer, supported) = athena::answer(&inner.athena, model, &action, key, body);
         return (answer, "athena", supported);
     }
     if let Some(key) = &seen.access_key {
+        if expired {
+            let message = "The provided token has expired.";
+            let refused = super::s3::error(StatusCode::BAD_REQUEST, "ExpiredToken", message);
+            return (refused, "s3", true);
+        }
         let s3 = s3_face::answer(model, key, parts, query, body);
         return (s3.answer, "s3", s3.supported);
     }
@@ -561,7 +583,8 @@ fn answer_from_model(
             )
         }
         ("GET", "/api/auth/get_credentials") => {
-            (registry::credentials(&caller), "credentials", true)
+            let ttl = inner.credentials_ttl_secs.load(Ordering::Relaxed);
+            (registry::credentials(&caller, ttl), "credentials", true)
         }
         ("GET", "/api/search") => {
             let (answer, supported) = search::answer(model, &caller, query);

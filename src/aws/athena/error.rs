@@ -35,8 +35,9 @@ pub enum AthenaErrorKind {
     QueryCancelled(String),
     /// The query did not finish within `ATHENA_QUERY_TIMEOUT` (seconds) and was stopped.
     QueryTimedOut(u64),
-    /// The caller's temporary credentials ran out while the query was running.
-    CredentialsExpired,
+    /// The caller's temporary credentials ran out while the query was running and no fresh
+    /// ones could be had (`why`); `stopped` tells whether the query was stopped.
+    CredentialsExpired { why: String, stopped: bool },
 }
 
 /// A failed Athena call: which API action, for which query or object, and why.
@@ -194,9 +195,14 @@ impl fmt::Display for AthenaError {
                 f,
                 "query {target} did not finish within {secs} s (ATHENA_QUERY_TIMEOUT) and was stopped so it costs nothing more; narrow it (a WHERE on partition columns, a LIMIT) and run it again"
             ),
-            AthenaErrorKind::CredentialsExpired => write!(
+            AthenaErrorKind::CredentialsExpired { why, stopped } => write!(
                 f,
-                "this catalog user's temporary credentials expired while query {target} was running, so it was stopped; retry (fresh credentials are fetched on the next call)"
+                "this catalog user's temporary AWS credentials ran out while query {target} was running, and no fresh ones could be had ({why}); {}; check that your catalog token is still valid, then run the query again",
+                match stopped {
+                    true => "the query was stopped so it costs nothing more",
+                    false =>
+                        "stopping the query failed too, so it may run on until Athena's own limit",
+                }
             ),
         }
     }

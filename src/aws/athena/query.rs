@@ -3,6 +3,7 @@
 //! caller's credentials run out, or when the tool call is dropped because the client went
 //! away; then its results, one page at a time, with the header row Athena adds left out.
 
+use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
@@ -10,6 +11,7 @@ use tokio::time::Instant;
 
 use super::CallerAthena;
 use super::error::{AthenaError, AthenaErrorKind};
+use crate::catalog::CatalogError;
 
 const START: &str = "athena:StartQueryExecution";
 const GET: &str = "athena:GetQueryExecution";
@@ -21,6 +23,9 @@ const STOP: &str = "athena:StopQueryExecution";
 /// long one costs four requests a second at most (no busy polling).
 const FIRST_POLL: Duration = Duration::from_millis(25);
 const LAST_POLL: Duration = Duration::from_millis(200);
+/// Credentials this close to their expiry are replaced before the next request of a running
+/// query: long enough for that request, and for a stop if no fresh ones come.
+const RENEW_BEFORE_SECS: i64 = 5;
 /// The most rows Athena returns per GetQueryResults page.
 pub const MAX_PAGE_ROWS: i32 = 1000;
 
@@ -100,28 +105,66 @@ impl Drop for StopGuard {
     }
 }
 
+/// Fresh credentials from `renew`, or why there are none: the registry refused or failed, or
+/// it issued credentials that are about to expire too.
+async fn renewed<R, Fut>(renew: &R) -> Result<CallerAthena, String>
+where
+    R: Fn() -> Fut,
+    Fut: Future<Output = Result<CallerAthena, CatalogError>>,
+{
+    match renew().await {
+        Ok(fresh) if !fresh.expires_soon() => Ok(fresh),
+        Ok(_) => Err("the registry issued credentials that expire within seconds".into()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
 impl CallerAthena {
     /// Starts `request` and waits up to `timeout` for it to end. A query still running then
     /// is stopped, and so is one whose tool call is dropped.
-    pub async fn run(
-        &self,
+    ///
+    /// The caller's temporary credentials may run out while the query runs (the registry can
+    /// issue short-lived ones). Before they do, `renew` fetches fresh ones and polling goes on
+    /// with them (and `self` keeps them, for reading the results); if none can be had, the
+    /// query is stopped while the old ones still sign.
+    pub async fn run<R, Fut>(
+        &mut self,
         request: &QueryRequest<'_>,
         timeout: Duration,
-    ) -> Result<Execution, AthenaError> {
+        renew: R,
+    ) -> Result<Execution, AthenaError>
+    where
+        R: Fn() -> Fut,
+        Fut: Future<Output = Result<CallerAthena, CatalogError>>,
+    {
         let id = self.start(request).await?;
         let mut guard = StopGuard {
             client: self.client().clone(),
             id: id.clone(),
             armed: true,
         };
+        let fail = |kind| Err(AthenaError::new(GET, id.clone(), kind));
         let deadline = Instant::now() + timeout;
         let mut pause = FIRST_POLL;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             tokio::time::sleep(pause.min(left)).await;
             pause = (pause * 2).min(LAST_POLL);
+            if self.expires_soon() {
+                match renewed(&renew).await {
+                    Ok(fresh) => {
+                        *self = fresh;
+                        guard.client = self.client().clone();
+                    }
+                    Err(why) => {
+                        guard.disarm();
+                        // Signed with the old credentials, which still hold for a few seconds.
+                        let stopped = self.stop(&id).await.is_ok();
+                        return fail(AthenaErrorKind::CredentialsExpired { why, stopped });
+                    }
+                }
+            }
             let execution = self.execution(&id).await?;
-            let fail = |kind| Err(AthenaError::new(GET, id.clone(), kind));
             match execution.state.as_str() {
                 "SUCCEEDED" => {
                     guard.disarm();
@@ -139,16 +182,18 @@ impl CallerAthena {
                 }
                 _ => {}
             }
-            let expired = self.credentials_expire_at() <= crate::time::unix_now();
-            if expired || Instant::now() >= deadline {
+            if Instant::now() >= deadline {
                 guard.disarm();
                 self.stop(&id).await?;
-                return match expired {
-                    true => fail(AthenaErrorKind::CredentialsExpired),
-                    false => fail(AthenaErrorKind::QueryTimedOut(timeout.as_secs())),
-                };
+                return fail(AthenaErrorKind::QueryTimedOut(timeout.as_secs()));
             }
         }
+    }
+
+    /// Whether the credentials die within [`RENEW_BEFORE_SECS`]: the next request might be
+    /// refused.
+    fn expires_soon(&self) -> bool {
+        self.credentials_expire_at() - RENEW_BEFORE_SECS <= crate::time::unix_now()
     }
 
     /// StartQueryExecution with a fresh client request token: a retry by the SDK cannot start

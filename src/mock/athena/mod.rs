@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use super::MockCatalog;
 use engine::Outcome;
 
-pub(crate) use protocol::{action, answer};
+pub(crate) use protocol::{action, answer, expired_token};
 
 /// How long a query is reported queued and running by default.
 pub const DEFAULT_DELAY: Duration = Duration::from_millis(40);

@@ -40,6 +40,14 @@ fn error(code: &str, message: &str) -> Prepared {
     )
 }
 
+/// Athena's refusal of a request signed with expired temporary credentials.
+pub(crate) fn expired_token() -> Prepared {
+    error(
+        "ExpiredTokenException",
+        "The security token included in the request is expired",
+    )
+}
+
 /// The action named by `X-Amz-Target: AmazonAthena.<Action>`, when the request is Athena's.
 pub(crate) fn action(parts: &Parts) -> Option<String> {
     let target = parts.headers.get("x-amz-target")?.to_str().ok()?;

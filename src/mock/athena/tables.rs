@@ -79,10 +79,11 @@ pub(crate) fn tabulator_catalog(model: &Model) -> String {
 
 /// The data catalogs: (name, type).
 pub(crate) fn catalogs(model: &Model) -> Vec<(String, &'static str)> {
-    vec![
-        (GLUE_CATALOG.to_string(), "GLUE"),
-        (tabulator_catalog(model), "LAMBDA"),
-    ]
+    let mut catalogs = vec![(GLUE_CATALOG.to_string(), "GLUE")];
+    if model.stack.tabulator {
+        catalogs.push((tabulator_catalog(model), "LAMBDA"));
+    }
+    catalogs
 }
 
 /// The catalog named `name` (any case), as its canonical name, if there is one.

@@ -40,6 +40,9 @@ pub struct Stack {
     pub region: String,
     pub stack_prefix: String,
     pub stack_version: String,
+    /// Whether the stack has an analytics bucket (and so a Tabulator data catalog), named in
+    /// `config.json`; tests turn it off to model a catalog without Tabulator.
+    pub tabulator: bool,
 }
 
 /// A bucket as the catalog configures it.
@@ -116,6 +119,7 @@ impl Model {
                 region: catalog.config.region,
                 stack_prefix: catalog.config.stack_prefix,
                 stack_version: catalog.config.stack_version,
+                tabulator: true,
             },
             roles: catalog.roles.into_iter().map(Role::from_file).collect(),
             users: Vec::new(),

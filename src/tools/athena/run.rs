@@ -94,7 +94,7 @@ pub async fn execute(ctx: &Ctx, args: RunArgs<'_>) -> Result<AthenaQueryResult, 
     let checked = sql::check(args.query).map_err(|p| ToolError::invalid("query", p.message))?;
     let settings = ctx.state.athena.settings();
     sql::gate(&checked, settings.allow_writes).map_err(|m| ToolError::invalid("query", m))?;
-    let athena = caller_athena(ctx).await?;
+    let mut athena = caller_athena(ctx).await?;
     let workgroup = athena.workgroup(&ctx.state.athena, args.workgroup).await?;
     let request = QueryRequest {
         sql: args.query,
@@ -102,7 +102,8 @@ pub async fn execute(ctx: &Ctx, args: RunArgs<'_>) -> Result<AthenaQueryResult, 
         database: args.database,
         workgroup: &workgroup,
     };
-    let execution = athena.run(&request, settings.query_timeout).await?;
+    let renew = || CallerAthena::connect(&ctx.state.athena, &ctx.state.catalog, ctx.on_behalf());
+    let execution = athena.run(&request, settings.query_timeout, renew).await?;
     page(
         &athena,
         &execution,
