@@ -14,7 +14,9 @@
 //! "after" memory reading, `BENCH_STARTS` [20] cold starts, `BENCH_SLOW_CALLS` [200] calls held
 //! by a `BENCH_SLOW_CATALOG_MS` [2000] catalog while `BENCH_HEALTH_CONNECTIONS` [2] connections
 //! poll `/health`, `BENCH_BURST_CALLS` [1000] tool calls sent at once to the same slow catalog
-//! (the bounded catalog concurrency), `BENCH_TELEMETRY` [true] adds the telemetry-on row, `BENCH_OUTPUT` [the
+//! (the bounded catalog concurrency), `BENCH_TELEMETRY` [true] adds the telemetry-on row,
+//! `BENCH_QUERIES` [40] Athena queries `BENCH_QUERY_CONCURRENCY` [4] at a time, each
+//! `BENCH_QUERY_MS` [500] long at the embedded catalog's Athena face, `BENCH_OUTPUT` [the
 //! target directory's `bench-load.md`] is where the table is written too.
 
 mod catalog;
@@ -50,6 +52,9 @@ pub struct Settings {
     pub slow_latency: Duration,
     pub health_connections: usize,
     pub telemetry: bool,
+    pub queries: usize,
+    pub query_concurrency: usize,
+    pub query_time: Duration,
     pub output: PathBuf,
 }
 
@@ -85,6 +90,9 @@ impl Settings {
             slow_latency: millis("BENCH_SLOW_CATALOG_MS", 2000)?,
             health_connections: setting("BENCH_HEALTH_CONNECTIONS", 2)?.max(1),
             telemetry: setting("BENCH_TELEMETRY", true)?,
+            queries: setting("BENCH_QUERIES", 40)?.max(1),
+            query_concurrency: setting("BENCH_QUERY_CONCURRENCY", 4)?.max(1),
+            query_time: millis("BENCH_QUERY_MS", 500)?,
             output: setting("BENCH_OUTPUT", default_output)?,
         })
     }
@@ -183,6 +191,7 @@ fn table(s: &Settings, r: &Results) -> Table {
     );
     t.load(&label, &r.health_slow.summary, note);
     burst_row(&mut t, s, r);
+    athena_row(&mut t, &r.athena);
     resources_rows(&mut t, s, r);
     model_rows(&mut t, r);
     aims(&mut t, r, ratio);
@@ -255,6 +264,36 @@ fn burst_row(t: &mut Table, s: &Settings, r: &Results) {
             burst.failed,
             r.burst_peak.threads,
             megabytes(r.burst_peak.rss)
+        ),
+    );
+}
+
+/// Athena queries through the whole stack: the server's CPU per query and how soon after a
+/// query ends its answer arrives.
+fn athena_row(t: &mut Table, a: &run::AthenaRow) {
+    let at = |q: f64| {
+        let rank = (q * a.lags.len() as f64).ceil() as usize;
+        a.lags
+            .get(rank.clamp(1, a.lags.len().max(1)) - 1)
+            .copied()
+            .unwrap_or_default()
+    };
+    let answered = a.lags.len().max(1) as f64;
+    t.value(
+        &format!(
+            "{} × athena_query_execute, {} at a time, each query {} at the Athena face",
+            a.queries,
+            a.concurrent,
+            millis(a.query_time)
+        ),
+        format!(
+            "{:.0} µs server CPU per query; answer {} (p50), {} (p99), {} (max) after the query ended; {} failed; {:.1} s in all",
+            a.cpu.as_secs_f64() * 1e6 / answered,
+            millis(at(0.5)),
+            millis(at(0.99)),
+            millis(a.lags.last().copied().unwrap_or_default()),
+            a.failed,
+            a.wall.as_secs_f64()
         ),
     );
 }

@@ -11,6 +11,10 @@ use quilt_mcp::mock::MockCatalog;
 use serde_json::json;
 use tokio::runtime::Runtime;
 
+mod athena;
+
+pub use athena::AthenaRow;
+
 use crate::Settings;
 use crate::catalog::{Cost, MemoCatalog};
 use crate::client::{self, Plan, Summary, Template};
@@ -73,6 +77,8 @@ pub struct Results {
     pub burst_peak: ProcSample,
     /// The embedded catalog's own cost per request, measured apart.
     pub model_costs: Vec<Cost>,
+    /// Queries through the whole stack to the embedded catalog's Athena face.
+    pub athena: AthenaRow,
 }
 
 /// The bench's fixtures: the load generator's runtime, the embedded catalog and the memo in
@@ -84,6 +90,9 @@ pub struct Bench {
     mock: Option<MockCatalog>,
     memo: MemoCatalog,
     mock_url: String,
+    /// The embedded catalog itself, for Athena: its queries are stateful, so the memo (which
+    /// replays answers) stays out of their way.
+    athena_url: String,
     secret: String,
     token: String,
     /// A data scientist's token (bob): no admin tools.
@@ -121,6 +130,7 @@ impl Bench {
             driver: runtime(2)?,
             mock_runtime,
             mock_url: memo.url(),
+            athena_url: mock.url(),
             mock: Some(mock),
             memo,
             secret,
@@ -146,6 +156,7 @@ impl Bench {
             ("MCP_LOG_LEVEL", level),
             ("MCP_LOG_FORMAT", "json"),
             ("MCP_OPTIMIZATION_ENABLED", "false"),
+            ("AWS_ENDPOINT_URL_ATHENA", self.athena_url.as_str()),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -304,6 +315,8 @@ impl Bench {
         self.bulk(&server, sampler, &mut r)?;
         (r.health_slow, r.slow_calls, r.slow_peak) = self.slow_catalog(&server)?;
         (r.burst, r.burst_peak) = self.burst(&server)?;
+        let s = &self.settings;
+        r.athena = self.athena(&server, s.queries, s.query_concurrency, s.query_time)?;
         Ok(r)
     }
 

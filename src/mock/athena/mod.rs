@@ -58,12 +58,14 @@ impl Execution {
     }
 }
 
-/// A start the face saw: the execution id, the access key that signed it, the SQL.
+/// A start the face saw: the execution id, the access key that signed it, the SQL, and when
+/// (the query ends the face's delay after that: the bench measures the answer's lag from it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AthenaStart {
     pub execution_id: String,
     pub access_key: String,
     pub sql: String,
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]

@@ -141,6 +141,7 @@ fn start(face: &AthenaFace, model: &Model, user: &User, key: &str, input: &Value
     state.serial += 1;
     let id = format!("{:08x}-mock-4000-8000-{:012x}", state.serial, state.serial);
     let now = crate::time::unix_now() as f64;
+    let started = tokio::time::Instant::now();
     state.executions.insert(
         id.clone(),
         Execution {
@@ -149,7 +150,7 @@ fn start(face: &AthenaFace, model: &Model, user: &User, key: &str, input: &Value
             catalog: catalog.to_string(),
             database: database.to_string(),
             workgroup: workgroup.to_string(),
-            started: tokio::time::Instant::now(),
+            started,
             submitted_unix: now,
             outcome,
             cancelled: false,
@@ -162,6 +163,7 @@ fn start(face: &AthenaFace, model: &Model, user: &User, key: &str, input: &Value
         execution_id: id.clone(),
         access_key: key.to_string(),
         sql: sql.to_string(),
+        at: started.into_std(),
     });
     ok(json!({ "QueryExecutionId": id }))
 }
