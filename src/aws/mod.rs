@@ -69,20 +69,10 @@ impl S3Factory {
 
     /// An S3 client signing with `credentials` (the caller's) in `region`.
     pub fn client_for(&self, credentials: &AwsCredentials, region: &str) -> aws_sdk_s3::Client {
-        let expires = u64::try_from(credentials.expires_at)
-            .ok()
-            .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
-        let keys = Credentials::new(
-            credentials.access_key_id.clone(),
-            credentials.secret_access_key.clone(),
-            Some(credentials.session_token.clone()),
-            expires,
-            CREDENTIALS_SOURCE,
-        );
         let config = self
             .base
             .to_builder()
-            .credentials_provider(keys)
+            .credentials_provider(signing_keys(credentials))
             .region(Region::new(region.to_string()))
             .build();
         aws_sdk_s3::Client::from_conf(config)
@@ -97,6 +87,21 @@ impl S3Factory {
     pub fn base_config(&self) -> &aws_sdk_s3::Config {
         &self.base
     }
+}
+
+/// The caller's credentials as the SDKs take them (S3 and Athena share the type), with their
+/// expiry, so the SDK knows when they die.
+pub(crate) fn signing_keys(credentials: &AwsCredentials) -> Credentials {
+    let expires = u64::try_from(credentials.expires_at)
+        .ok()
+        .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
+    Credentials::new(
+        credentials.access_key_id.clone(),
+        credentials.secret_access_key.clone(),
+        Some(credentials.session_token.clone()),
+        expires,
+        CREDENTIALS_SOURCE,
+    )
 }
 
 /// The region from the catalog's `config.json`, checked to be an AWS region name: the SDKs

@@ -11,11 +11,9 @@ pub mod catalogs;
 pub mod error;
 pub mod query;
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use aws_sdk_athena::config::{
-    BehaviorVersion, Credentials, Region, retry::RetryConfig, timeout::TimeoutConfig,
-};
+use aws_sdk_athena::config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 
 use crate::aws::S3Factory;
 use crate::catalog::{AwsCredentials, CallerKey, CatalogClient, CatalogError, OnBehalf};
@@ -24,8 +22,6 @@ use crate::ttl_map::TtlMap;
 
 pub use error::{AthenaError, AthenaErrorKind};
 
-/// The name the SDK shows for where a call's credentials came from.
-const CREDENTIALS_SOURCE: &str = "quilt-catalog-get-credentials";
 /// How long a caller's discovered workgroup is kept, and how many callers are kept.
 const WORKGROUP_TTL: Duration = Duration::from_secs(300);
 const WORKGROUP_ENTRIES: usize = 2_000;
@@ -73,20 +69,10 @@ impl AthenaFactory {
     }
 
     fn client_for(&self, credentials: &AwsCredentials, region: &str) -> aws_sdk_athena::Client {
-        let expires = u64::try_from(credentials.expires_at)
-            .ok()
-            .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
-        let keys = Credentials::new(
-            credentials.access_key_id.clone(),
-            credentials.secret_access_key.clone(),
-            Some(credentials.session_token.clone()),
-            expires,
-            CREDENTIALS_SOURCE,
-        );
         let config = self
             .base
             .to_builder()
-            .credentials_provider(keys)
+            .credentials_provider(crate::aws::signing_keys(credentials))
             .region(Region::new(region.to_string()))
             .build();
         aws_sdk_athena::Client::from_conf(config)
