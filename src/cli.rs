@@ -183,6 +183,12 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let open_files = crate::server::raise_open_files_limit();
+    tracing::info!(
+        open_files_limit = open_files,
+        max_connections = config.max_connections,
+        "connection limits"
+    );
     tracing::info!(address = %addr, "Listening on http://{addr}");
     if !config.skip_banner {
         eprintln!(

@@ -99,7 +99,12 @@ fn run_async(
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(task) {
+    let outcome = runtime.block_on(task);
+    // Catalog calls run on blocking threads that cannot be cancelled; one still waiting on a
+    // slow catalog must not keep the process past its grace period (its request has had its
+    // answer). Dropping the runtime would wait for them.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");

@@ -1,7 +1,8 @@
 //! The router and the stack: which path goes where, and the order of the layers.
 //!
 //! Outermost first: request-id (so every later log line has the id), telemetry (sees every
-//! answer, refusals included), limits (body size, request time). Then the router: health and
+//! answer, refusals included), drain (shutdown without lost requests), limits (body size,
+//! request time). Then the router: health and
 //! protected-resource metadata answer without authentication; `/mcp` goes through origin
 //! checks, auth and the per-user rate limit to the MCP service.
 
@@ -17,6 +18,7 @@ use tower::{Service, ServiceBuilder, ServiceExt};
 
 use crate::http::{BoxFuture, HttpResponse, error_response, json_response};
 use crate::layers::auth::{AuthLayer, public_base};
+use crate::layers::drain::DrainLayer;
 use crate::layers::limits::LimitsLayer;
 use crate::layers::origin::{OriginLayer, OriginPolicy};
 use crate::layers::rate_limit::{RateLimitLayer, RateLimiter};
@@ -29,8 +31,8 @@ use crate::state::AppState;
 /// The whole application as one cloneable service, as hyper serves it.
 pub type App = BoxCloneService<Request<Incoming>, HttpResponse, Infallible>;
 
-/// Builds the stack for `state`.
-pub fn app(state: Arc<AppState>) -> App {
+/// Builds the stack for `state`; `drain` applies the server's shutdown phase to requests.
+pub fn app(state: Arc<AppState>, drain: DrainLayer) -> App {
     let config = &state.config;
     let mcp = ServiceBuilder::new()
         .layer(OriginLayer::new(OriginPolicy {
@@ -56,6 +58,7 @@ pub fn app(state: Arc<AppState>) -> App {
             enabled: config.telemetry_enabled,
             level: config.telemetry_level,
         })
+        .layer(drain)
         .layer(LimitsLayer {
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,

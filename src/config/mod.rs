@@ -77,8 +77,12 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
-    /// A client that has not sent a request's headers by then is disconnected.
+    /// A client that has not sent a request's headers by then is disconnected (a new
+    /// connection that sends nothing at all, too).
     pub header_read_timeout: Duration,
+    /// Client connections open at once (`MCP_MAX_CONNECTIONS`); the server keeps it below the
+    /// open-file limit.
+    pub max_connections: usize,
     pub log_level: LogLevel,
     pub log_format: LogFormat,
     /// How often the SSM parameter is read again (and the least time between forced reads).
@@ -169,6 +173,7 @@ impl Config {
             request_timeout,
             shutdown_grace: limits.mcp_shutdown_grace.0,
             header_read_timeout: limits.mcp_header_read_timeout.0,
+            max_connections: limits.max_connections(),
             log_level: telemetry.mcp_log_level,
             log_format: telemetry.mcp_log_format,
             jwt_secret_refresh: auth.mcp_jwt_secret_refresh_seconds.0,

@@ -3,6 +3,7 @@
 //! answers itself and never calls `inner`.
 
 pub mod auth;
+pub mod drain;
 pub mod limits;
 pub mod origin;
 pub mod rate_limit;
