@@ -251,3 +251,48 @@ fn upstream_arguments_without_a_meaning_here_are_refused_or_noted() {
     ));
     assert!(denied.contains("s3:ListBucket"), "{denied}");
 }
+
+#[test]
+fn hostile_patterns_get_a_clear_error_not_seconds_of_cpu() {
+    let h = Harness::start();
+    let t = token(ALICE);
+    // 1,000 long keys: `*` then a long literal costs about pattern × key steps on each.
+    h.mock()
+        .with_model(|model| {
+            for i in 1..=1000 {
+                let key = format!("raw/long/{}{i:04}.txt", "a".repeat(1000));
+                model.put_object(
+                    "example-data",
+                    &key,
+                    Bytes::from_static(b"x"),
+                    None,
+                    Default::default(),
+                );
+            }
+        })
+        .expect("the model catalog");
+    let create = |include: String| {
+        h.call_tool(
+            &t,
+            "package_create_from_s3",
+            json!({
+                "source_bucket": "example-data", "package_name": "team/hostile",
+                "source_prefix": "raw/long/", "include_patterns": [include], "dry_run": true,
+            }),
+        )
+    };
+    let huge = create(format!("*[{}", "x".repeat(100_000)));
+    assert_eq!(huge["isError"], true, "{huge}");
+    let text = huge["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("include_patterns") && text.contains("longer than"),
+        "{text}"
+    );
+    let costly = create(format!("*{}b", "a".repeat(500)));
+    assert_eq!(costly["isError"], true, "{costly}");
+    let text = costly["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("cost too much"), "{text}");
+    // A plain pattern over the same listing still works.
+    let plain = ok(&create("*0001.txt".into()));
+    assert_eq!(plain["objects_selected"], 1, "{plain}");
+}

@@ -14,7 +14,7 @@ use crate::http::encode_key_path;
 use crate::tools::buckets::objects::caller_s3;
 use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
 use crate::tools::navigation::links::bucket_name;
-use crate::tools::packages::glob::glob;
+use crate::tools::packages::glob::{Budget, Glob};
 use crate::tools::packages::push::{NewEntry, Pushed, construct_entry, push};
 use crate::tools::packages::revision::{MAX_FLAT_ENTRIES, PackageRef};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
@@ -125,6 +125,9 @@ async fn discover(
     include: &[String],
     exclude: &[String],
 ) -> Result<(Vec<Found>, usize), ToolError> {
+    let include = compile("include_patterns", include)?;
+    let exclude = compile("exclude_patterns", exclude)?;
+    let mut budget = Budget::default();
     let (mut found, mut listed, mut token) = (Vec::new(), 0usize, None::<String>);
     loop {
         let request = ListRequest {
@@ -146,8 +149,7 @@ async fn discover(
             if relative.is_empty() || relative.ends_with('/') {
                 continue;
             }
-            let included = include.is_empty() || include.iter().any(|g| glob(g, relative));
-            if included && !exclude.iter().any(|g| glob(g, relative)) {
+            if selected(&include, &exclude, relative, &mut budget)? {
                 found.push(Found {
                     relative: relative.to_string(),
                     key: object.key.clone(),
@@ -160,6 +162,46 @@ async fn discover(
             None => return Ok((found, listed)),
         }
     }
+}
+
+/// The most patterns of each kind.
+const MAX_PATTERNS: usize = 100;
+
+/// Compiles the globs of argument `name`, or says which one is refused and why.
+fn compile(name: &str, patterns: &[String]) -> Result<Vec<Glob>, ToolError> {
+    if patterns.len() > MAX_PATTERNS {
+        let why = format!("at most {MAX_PATTERNS} patterns, not {}", patterns.len());
+        return Err(ToolError::invalid(name, why));
+    }
+    patterns
+        .iter()
+        .map(|p| Glob::new(p).map_err(|why| ToolError::invalid(name, why)))
+        .collect()
+}
+
+/// Whether `relative` is kept: matched by an include (or there are none) and by no exclude.
+fn selected(
+    include: &[Glob],
+    exclude: &[Glob],
+    relative: &str,
+    budget: &mut Budget,
+) -> Result<bool, ToolError> {
+    let costly = |_| {
+        ToolError::Failed(
+            "include_patterns and exclude_patterns cost too much to match over this listing (many `*` over long keys); use fewer wildcards or a narrower source_prefix"
+                .into(),
+        )
+    };
+    let mut any = |globs: &[Glob]| -> Result<bool, ToolError> {
+        for glob in globs {
+            if glob.matches(relative, budget).map_err(costly)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    let included = include.is_empty() || any(include)?;
+    Ok(included && !any(exclude)?)
 }
 
 impl Found {
