@@ -59,10 +59,11 @@ pub fn app(state: Arc<AppState>, drain: DrainLayer) -> App {
             level: config.telemetry_level,
         })
         .layer(drain)
-        .layer(LimitsLayer {
-            max_body_bytes: config.max_body_bytes,
-            request_timeout: config.request_timeout,
-        })
+        .layer(LimitsLayer::new(
+            config.max_body_bytes,
+            config.request_timeout,
+            config.body_memory_bytes,
+        ))
         .service(router);
     BoxCloneService::new(stack)
 }

@@ -178,3 +178,71 @@ fn a_shutdown_ends_by_its_grace_and_answers_what_still_waits() {
     assert!(body.contains("shutting down"), "{body}");
     h.mock().clear_fault();
 }
+
+/// Sends the head of a POST /mcp declaring `length` body bytes and `sent` of them, then stalls.
+fn stalled_post(addr: std::net::SocketAddr, length: usize, sent: usize) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nAuthorization: Bearer {}\r\nContent-Length: {length}\r\n\r\n",
+        token(ALICE)
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&vec![b' '; sent]).unwrap();
+    stream
+}
+
+/// The status line of the answer on `stream`, read within `limit`.
+fn status_line(stream: &mut TcpStream, limit: Duration) -> String {
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).unwrap();
+    line
+}
+
+#[test]
+fn a_stalled_body_is_answered_at_its_read_deadline() {
+    let h = Harness::start_with(&[("MCP_BODY_READ_TIMEOUT", "1")]);
+    let started = Instant::now();
+    let mut stalled = stalled_post(h.addr, 1000, 10);
+    let line = status_line(&mut stalled, Duration::from_secs(5));
+    assert!(line.starts_with("HTTP/1.1 408"), "{line}");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+}
+
+#[test]
+fn bodies_in_flight_share_one_memory_budget() {
+    let h = Harness::start_with(&[
+        ("MCP_BODY_MEMORY_BYTES", "1048576"),
+        ("MCP_BODY_READ_TIMEOUT", "10"),
+    ]);
+    // The first stalled body holds 600 KiB of the 1 MiB budget; the second does not fit.
+    let first = stalled_post(h.addr, 600 * 1024, 1);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut second = stalled_post(h.addr, 600 * 1024, 1);
+    let line = status_line(&mut second, Duration::from_secs(5));
+    assert!(line.starts_with("HTTP/1.1 503"), "{line}");
+    // Small requests still fit beside it.
+    let listed = h.rpc(&token(ALICE), "tools/list", json!({}));
+    assert!(listed["result"]["tools"].is_array(), "{listed}");
+    drop(first);
+}
+
+#[test]
+fn a_body_of_millions_of_tiny_values_is_refused_before_parsing() {
+    let h = Harness::start();
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"bucket_list","arguments":{{"x":[{}[]]}}}}}}"#,
+        "[],".repeat(500_000)
+    );
+    let answer = h.post_raw(
+        &[
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("authorization", &format!("Bearer {}", token(ALICE))),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(answer.status, 400);
+    assert!(answer.text.contains("JSON values"), "{}", answer.text);
+}

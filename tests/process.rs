@@ -320,6 +320,57 @@ fn sigterm_exits_by_the_grace_period_while_a_catalog_call_hangs() {
     assert!(body.contains("shutting down"), "{body}");
 }
 
+#[test]
+fn four_bodies_of_tiny_nested_values_keep_memory_bounded() {
+    let (proc, addr) = Proc::start(&closed_port_url(), &[]);
+    let pid = proc.child.id();
+    // 8 MiB less a little of `[[],[],…]`: before the value budget, four of these at once
+    // peaked at 1,382 MiB.
+    let inner = "[],".repeat((8 * 1024 * 1024 - 200) / 3);
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"bucket_list","arguments":{{"x":[{inner}[]]}}}}}}"#
+    );
+    let body = std::sync::Arc::new(body);
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        std::thread::spawn(move || {
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(rss_kib_of(pid), std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let attacks: Vec<_> = (0..4)
+        .map(|_| {
+            let (body, url) = (body.clone(), format!("http://{addr}/mcp"));
+            std::thread::spawn(move || {
+                let mut response = client()
+                    .post(&url)
+                    .header("authorization", &format!("Bearer {}", token(ALICE)))
+                    .send(body.as_bytes())
+                    .expect("an answer");
+                let status = response.status().as_u16();
+                (status, response.body_mut().read_to_string().unwrap())
+            })
+        })
+        .collect();
+    for attack in attacks {
+        let (status, text) = attack.join().unwrap();
+        assert_eq!(status, 400, "{text}");
+        assert!(text.contains("JSON values"), "{text}");
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    sampler.join().unwrap();
+    let peak_mib = peak.load(std::sync::atomic::Ordering::Relaxed) / 1024;
+    let after_mib = rss_kib_of(pid) / 1024;
+    eprintln!("four hostile bodies: RSS peak {peak_mib} MiB, {after_mib} MiB a second after");
+    assert!(peak_mib < 256, "peak {peak_mib} MiB");
+    assert!(after_mib < 64, "after {after_mib} MiB");
+}
+
 fn rss_kib_of(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status

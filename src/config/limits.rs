@@ -30,6 +30,8 @@ pub(super) struct LimitsEnv {
     pub mcp_catalog_max_in_flight: WholeNumber<1>,
     pub mcp_catalog_slot_wait_ms: WholeNumber<0>,
     pub mcp_max_connections: WholeNumber<1>,
+    pub mcp_body_memory_bytes: WholeNumber<1024>,
+    pub mcp_body_read_timeout: Seconds<1>,
 }
 
 impl Default for LimitsEnv {
@@ -44,6 +46,8 @@ impl Default for LimitsEnv {
             mcp_catalog_max_in_flight: WholeNumber(DEFAULT_CATALOG_MAX_IN_FLIGHT),
             mcp_catalog_slot_wait_ms: WholeNumber(500),
             mcp_max_connections: WholeNumber(DEFAULT_MAX_CONNECTIONS),
+            mcp_body_memory_bytes: WholeNumber(64 * 1024 * 1024),
+            mcp_body_read_timeout: Seconds::new(30),
         }
     }
 }
@@ -77,6 +81,11 @@ impl LimitsEnv {
     /// Open client connections at once; a limit beyond the address space is no limit.
     pub fn max_connections(&self) -> usize {
         usize::try_from(self.mcp_max_connections.0).unwrap_or(usize::MAX)
+    }
+
+    /// Request body bytes held in memory at once, over all requests.
+    pub fn body_memory_bytes(&self) -> usize {
+        usize::try_from(self.mcp_body_memory_bytes.0).unwrap_or(usize::MAX)
     }
 
     /// The body limit in bytes; a limit beyond the address space is no limit.

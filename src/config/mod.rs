@@ -75,6 +75,11 @@ pub struct Config {
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
     pub max_body_bytes: usize,
+    /// Request body bytes held at once over all requests (`MCP_BODY_MEMORY_BYTES`): past it,
+    /// a request waits briefly, then is answered 503.
+    pub body_memory_bytes: usize,
+    /// How long a request's body may take to arrive (`MCP_BODY_READ_TIMEOUT`).
+    pub body_read_timeout: Duration,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
     /// A client that has not sent a request's headers by then is disconnected (a new
@@ -170,6 +175,8 @@ impl Config {
             rate_limit_per_second: limits.mcp_rate_limit_per_second.0,
             rate_limit_burst: limits.mcp_rate_limit_burst.0,
             max_body_bytes: limits.max_body_bytes(),
+            body_memory_bytes: limits.body_memory_bytes(),
+            body_read_timeout: limits.mcp_body_read_timeout.0,
             request_timeout,
             shutdown_grace: limits.mcp_shutdown_grace.0,
             header_read_timeout: limits.mcp_header_read_timeout.0,

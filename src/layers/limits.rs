@@ -1,20 +1,52 @@
-//! Limits: refuse a declared body larger than the limit (413) before reading a byte of it, and
-//! bound how long a request may take (504). Bodies without a declared length are bounded again
-//! where they are read (`mcp::transport`), with the same limit.
+//! Limits: refuse a declared body larger than the limit (413) before reading a byte of it,
+//! bound the body bytes all requests hold at once (503 past a short wait), and bound how long a
+//! request may take (504). Bodies without a declared length are bounded again where they are
+//! read (`mcp::transport`), with the same limit and a read deadline.
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::{Request, StatusCode, header};
+use http::{HeaderValue, Method, Request, StatusCode, header};
+use tokio::sync::Semaphore;
 use tower::{Layer, Service};
 
 use crate::http::{BoxFuture, HttpResponse, error_response};
 
+/// How long a request waits for room in the body memory budget before it is answered 503.
+const BODY_MEMORY_WAIT: Duration = Duration::from_secs(2);
+
 /// Body size and request time limits.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct LimitsLayer {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// The body memory budget, in KiB: each request holds what its body may take (its declared
+    /// length, else the body limit) until it is answered.
+    pub body_memory: Arc<Semaphore>,
+}
+
+impl LimitsLayer {
+    /// The limits, with a body memory budget of `body_memory_bytes`.
+    pub fn new(max_body_bytes: usize, request_timeout: Duration, body_memory_bytes: usize) -> Self {
+        let kib = (body_memory_bytes / 1024).clamp(1, Semaphore::MAX_PERMITS);
+        LimitsLayer {
+            max_body_bytes,
+            request_timeout,
+            body_memory: Arc::new(Semaphore::new(kib)),
+        }
+    }
+
+    /// The KiB of the budget a request with this method and declared length holds.
+    fn reservation(&self, method: &Method, declared: Option<u64>) -> u32 {
+        if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
+            return 0;
+        }
+        let bytes = declared.map_or(self.max_body_bytes as u64, |len| {
+            len.min(self.max_body_bytes as u64)
+        });
+        u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
+    }
 }
 
 impl<S> Layer<S> for LimitsLayer {
@@ -22,7 +54,7 @@ impl<S> Layer<S> for LimitsLayer {
     fn layer(&self, inner: S) -> Self::Service {
         LimitsService {
             inner,
-            limits: *self,
+            limits: self.clone(),
         }
     }
 }
@@ -42,6 +74,18 @@ pub fn payload_too_large(max_body_bytes: usize) -> HttpResponse {
     )
 }
 
+/// The answer when request bodies in flight already hold the whole body memory budget.
+fn body_memory_busy() -> HttpResponse {
+    let mut response = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "server busy: request bodies in flight fill this server's memory budget; retry in 1 s",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
 impl<S, B> Service<Request<B>> for LimitsService<S>
 where
     S: Service<Request<B>, Response = HttpResponse>,
@@ -57,7 +101,7 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let limits = self.limits;
+        let limits = self.limits.clone();
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -66,8 +110,21 @@ where
         if declared.is_some_and(|len| len > limits.max_body_bytes as u64) {
             return Box::pin(async move { Ok(payload_too_large(limits.max_body_bytes)) });
         }
+        let reserve = limits.reservation(req.method(), declared);
+        // The inner future is lazy: nothing of the body is read until the room is held.
+        let memory = limits.body_memory.clone();
         let inner = self.inner.call(req);
         Box::pin(async move {
+            let _held = if reserve == 0 {
+                None
+            } else {
+                let wait =
+                    tokio::time::timeout(BODY_MEMORY_WAIT, memory.acquire_many_owned(reserve));
+                match wait.await {
+                    Ok(Ok(permit)) => Some(permit),
+                    _ => return Ok(body_memory_busy()),
+                }
+            };
             match tokio::time::timeout(limits.request_timeout, inner).await {
                 Ok(result) => result,
                 Err(_) => {
@@ -96,10 +153,7 @@ mod tests {
     use tower::{ServiceBuilder, ServiceExt, service_fn};
 
     fn layer() -> LimitsLayer {
-        LimitsLayer {
-            max_body_bytes: 10,
-            request_timeout: Duration::from_secs(5),
-        }
+        LimitsLayer::new(10, Duration::from_secs(5), 1024 * 1024)
     }
 
     #[tokio::test]

@@ -18,6 +18,7 @@ use crate::identity::Caller;
 use crate::identity::RequestId;
 use crate::layers::limits::payload_too_large;
 use crate::layers::telemetry::McpCallInfo;
+use crate::mcp::json_budget;
 use crate::mcp::jsonrpc::{self, INVALID_REQUEST, Message, RpcError};
 use crate::mcp::methods::{self, Answer, SUPPORTED_PROTOCOL_VERSIONS};
 use crate::state::AppState;
@@ -115,13 +116,37 @@ where
     };
     let (parts, body) = req.into_parts();
     let max = state.config.max_body_bytes;
-    let bytes = match Limited::new(body, max).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return payload_too_large(max),
-        Err(_) => {
+    // A body that stalls would hold its bytes (and a share of the body memory budget) until
+    // the request timeout: it gets its own, shorter deadline.
+    let read = tokio::time::timeout(
+        state.config.body_read_timeout,
+        Limited::new(body, max).collect(),
+    );
+    let bytes = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return payload_too_large(max),
+        Ok(Err(_)) => {
             return error_response(StatusCode::BAD_REQUEST, "could not read the request body");
         }
+        Err(_) => {
+            let message = format!(
+                "the request body did not arrive within {} s (MCP_BODY_READ_TIMEOUT)",
+                state.config.body_read_timeout.as_secs()
+            );
+            return error_response(StatusCode::REQUEST_TIMEOUT, &message);
+        }
     };
+    if !json_budget::within(&bytes, json_budget::MAX_VALUES) {
+        let message = format!(
+            "the request holds more than {} JSON values; no MCP request needs that many",
+            json_budget::MAX_VALUES
+        );
+        return rpc_error_response(
+            StatusCode::BAD_REQUEST,
+            &Value::Null,
+            &RpcError::new(INVALID_REQUEST, message),
+        );
+    }
     let message = match jsonrpc::decode(&bytes) {
         Ok(message) => message,
         Err(e) => return rpc_error_response(StatusCode::BAD_REQUEST, &e.id, &e.error),
