@@ -5,7 +5,8 @@
 # Usage: tests/interop/run.sh [QUILT_MCP_BINARY]     (default target/debug/quilt-mcp)
 #
 # Clients, each ending in its own `N passed, N failed` line:
-#   python-sdk   tests/interop/python_client.py with the official `mcp` package (requirements.txt)
+#   python-sdk   tests/interop/python_client.py with the official `mcp` package (requirements.txt),
+#                in its legacy, 2026-07-28 and auto modes
 #   conformance  the official suite @modelcontextprotocol/conformance (conformance.sh)
 #   inspector    the MCP Inspector CLI (inspector.sh)
 # Then one PASS/FAIL line per client and `N passed, N failed` over the clients; exit 1 if any
