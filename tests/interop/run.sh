@@ -7,12 +7,16 @@
 # Clients, each ending in its own `N passed, N failed` line:
 #   python-sdk   tests/interop/python_client.py with the official `mcp` package (requirements.txt),
 #                in its legacy, 2026-07-28 and auto modes
-#   conformance  the official suite @modelcontextprotocol/conformance (conformance.sh)
+#   conformance  the official suite @modelcontextprotocol/conformance 0.1.16, its generic
+#                scenarios (conformance.sh)
+#   conformance-2026  the suite's 0.2.0-alpha.12 with --requirements 2026-07-28 and the
+#                expected failures in conformance-2026-expected-failures.yaml (conformance_2026.sh)
 #   inspector    the MCP Inspector CLI (inspector.sh)
 # Then one PASS/FAIL line per client and `N passed, N failed` over the clients; exit 1 if any
 # failed. Needs python3 (3.11) with pip, npm, and network to PyPI and npm on the first run.
 # Installs go to INTEROP_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/quilt-mcp-interop)
-# and are reused. INTEROP_CLIENTS picks clients (default "python-sdk conformance inspector").
+# and are reused. INTEROP_CLIENTS picks clients (default "python-sdk conformance conformance-2026
+# inspector").
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=tests/interop/lib.sh
@@ -20,7 +24,7 @@ source "$HERE/lib.sh"
 
 BIN="${1:-target/debug/quilt-mcp}"
 [[ -x "$BIN" ]] || { interop_log "no executable at $BIN (run cargo build first)"; exit 2; }
-CLIENTS="${INTEROP_CLIENTS:-python-sdk conformance inspector}"
+CLIENTS="${INTEROP_CLIENTS:-python-sdk conformance conformance-2026 inspector}"
 mkdir -p "$INTEROP_CACHE"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/quilt-mcp-interop.XXXXXX")"
@@ -82,6 +86,7 @@ run_client() {
       "$py" "$HERE/python_client.py" "$URL" "$TOKEN" "$CATALOG"
       ;;
     conformance) bash "$HERE/conformance.sh" "$URL" "$TOKEN" ;;
+    conformance-2026) bash "$HERE/conformance_2026.sh" "$URL" "$TOKEN" ;;
     inspector) bash "$HERE/inspector.sh" "$URL" "$TOKEN" ;;
     *) interop_log "unknown client $1"; return 2 ;;
   esac
