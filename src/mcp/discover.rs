@@ -11,6 +11,7 @@ use crate::mcp::transport::RequestContext;
 /// How long a client may keep a cacheable result, and whether it may share it between callers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CacheHint {
+    /// How long the result may be reused, in milliseconds.
     pub ttl_ms: u64,
     /// `"public"` (the same for every caller) or `"private"` (depends on the caller).
     pub scope: &'static str,
@@ -96,6 +97,7 @@ pub fn decorate(answer: Answer, hint: Option<CacheHint>) -> Answer {
 /// Appends `extra`'s members to an encoded JSON object.
 fn splice(encoded: &str, extra: &Map<String, Value>) -> String {
     let members = serde_json::to_string(extra).unwrap_or_else(|_| "{}".into());
+    // A map always encodes as `{…}`, so the braces are one byte each at both ends.
     let members = &members[1..members.len() - 1];
     let body = encoded.trim_end();
     let Some(open) = body.strip_suffix('}') else {

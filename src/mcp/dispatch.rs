@@ -42,7 +42,9 @@ pub struct Reply {
 /// A JSON-RPC answer: a value, or text encoded once and shared.
 #[derive(Debug)]
 pub enum Body {
+    /// A JSON-RPC message to encode.
     Value(Value),
+    /// A JSON-RPC message already encoded (a shared `tools/list`).
     Encoded(String),
 }
 

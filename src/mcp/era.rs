@@ -114,7 +114,9 @@ pub struct ModernRequest {
 /// Why a modern request is refused before its method runs, with the HTTP status it gets.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Refusal {
+    /// The HTTP status (400 for every envelope refusal).
     pub status: u16,
+    /// The JSON-RPC error to answer with.
     pub error: RpcError,
 }
 
