@@ -88,11 +88,15 @@ impl<'a> HeaderView<'a> {
 /// Decides the era: modern when the params carry a modern `_meta` key, when the method is
 /// `server/discover` (modern only), or when the header names a modern revision. A modern
 /// request that then lacks its `_meta` is refused by [`check_modern`], as the spec asks.
+/// An `initialize` without modern `_meta` selects legacy semantics whatever its headers say.
 pub fn era_of(headers: &HeaderView, method: &str, params: &Value) -> Era {
     let meta = params.get("_meta").and_then(Value::as_object);
     let modern_meta = meta.is_some_and(|m| {
         m.contains_key(META_PROTOCOL_VERSION) || m.contains_key(META_CLIENT_CAPABILITIES)
     });
+    if method == "initialize" && !modern_meta {
+        return Era::Legacy;
+    }
     let modern_header =
         matches!(headers.protocol_version, Some(Ok(v)) if MODERN_VERSIONS.contains(&v.trim()));
     if modern_meta || method == "server/discover" || modern_header {
@@ -316,6 +320,14 @@ mod tests {
         let modern_header = http("2026-07-28", "tools/list", None);
         assert_eq!(
             era_of(&modern_header, "tools/list", &json!({})),
+            Era::Modern
+        );
+        assert_eq!(
+            era_of(&modern_header, "initialize", &json!({})),
+            Era::Legacy
+        );
+        assert_eq!(
+            era_of(&none, "initialize", &meta("2026-07-28")),
             Era::Modern
         );
     }
