@@ -113,3 +113,34 @@ fn a_loopback_host_with_a_port_is_accepted_in_both_eras() {
     let ping = json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" });
     assert_eq!(post_with(&h, ALICE, &evil, &ping).status, 403);
 }
+
+#[test]
+fn a_legacy_unsupported_version_is_named_first_as_before() {
+    let h = Harness::start_without_mock(&closed_port_url(), &[]);
+    let bad = [("mcp-protocol-version", "1999-01-01")];
+    // Whatever else is wrong, 2025-11-25 names the version first: a body that is not JSON, a
+    // notification, a narrowing header that names nothing.
+    let bearer = format!("Bearer {}", token(ALICE));
+    let garbage = h.post_raw(&[("authorization", &bearer), bad[0]], b"{not json");
+    assert_eq!(garbage.status, 400);
+    assert_eq!(garbage.json()["error"]["code"], -32600, "{}", garbage.text);
+    let note = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+    let answer = post_with(&h, ALICE, &bad, &note);
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    let ping = json!({ "jsonrpc": "2.0", "id": 5, "method": "ping" });
+    let narrowed = [bad[0], ("x-mcp-toolsets", "no-such-toolset")];
+    let answer = post_with(&h, ALICE, &narrowed, &ping);
+    assert_eq!(answer.status, 400);
+    let message = answer.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.contains("MCP-Protocol-Version"), "{message}");
+    assert_eq!(answer.json()["id"], 5);
+    // A modern header with a body that is not JSON is a parse error, not a version refusal.
+    let modern = h.post_raw(
+        &[("authorization", &bearer), ("mcp-protocol-version", MODERN)],
+        b"{",
+    );
+    assert_eq!(modern.json()["error"]["code"], -32700, "{}", modern.text);
+}

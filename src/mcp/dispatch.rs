@@ -104,6 +104,20 @@ pub async fn answer(ctx: &RequestContext, headers: &HeaderView<'_>, message: Mes
     reply
 }
 
+/// The 2025-11-25 refusal of an `MCP-Protocol-Version` header naming a revision we do not
+/// negotiate (400, -32600), if the header does.
+pub fn legacy_version_refusal(headers: &HeaderView<'_>) -> Option<RpcError> {
+    let version = headers.protocol_version?.unwrap_or("<not text>");
+    if SUPPORTED_PROTOCOL_VERSIONS.contains(&version) {
+        return None;
+    }
+    let message = format!(
+        "unsupported MCP-Protocol-Version {version:?}; supported: {}",
+        SUPPORTED_PROTOCOL_VERSIONS.join(", ")
+    );
+    Some(RpcError::new(INVALID_REQUEST, message))
+}
+
 /// 2025-11-25 and earlier, exactly as before the modern era: an unsupported
 /// `MCP-Protocol-Version` is a 400, method errors are answered with 200.
 async fn legacy(
@@ -113,16 +127,8 @@ async fn legacy(
     method: &str,
     params: Value,
 ) -> Reply {
-    if let Some(version) = headers.protocol_version {
-        let version = version.unwrap_or("<not text>");
-        if !SUPPORTED_PROTOCOL_VERSIONS.contains(&version) {
-            let message = format!(
-                "unsupported MCP-Protocol-Version {version:?}; supported: {}",
-                SUPPORTED_PROTOCOL_VERSIONS.join(", ")
-            );
-            let error = RpcError::new(INVALID_REQUEST, message);
-            return Reply::error(Outcome::BadRequest, id, &error);
-        }
+    if let Some(error) = legacy_version_refusal(headers) {
+        return Reply::error(Outcome::BadRequest, id, &error);
     }
     match methods::handle(ctx, Era::Legacy, method, params).await {
         Ok(answer) => Reply::result(id, answer),

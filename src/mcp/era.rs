@@ -85,6 +85,13 @@ impl<'a> HeaderView<'a> {
     }
 }
 
+impl HeaderView<'_> {
+    /// True when `MCP-Protocol-Version` names a modern revision.
+    pub fn names_modern_version(&self) -> bool {
+        matches!(self.protocol_version, Some(Ok(v)) if MODERN_VERSIONS.contains(&v.trim()))
+    }
+}
+
 /// Decides the era: modern when the params carry a modern `_meta` key, when the method is
 /// `server/discover` (modern only), or when the header names a modern revision. A modern
 /// request that then lacks its `_meta` is refused by [`check_modern`], as the spec asks.

@@ -20,7 +20,7 @@ use crate::identity::RequestId;
 use crate::layers::limits::payload_too_large;
 use crate::layers::telemetry::McpCallInfo;
 use crate::mcp::dispatch::{self, Body, Outcome, Reply};
-use crate::mcp::era::HeaderView;
+use crate::mcp::era::{Era, HeaderView, era_of};
 use crate::mcp::jsonrpc::{self, INVALID_REQUEST, Message, RpcError};
 use crate::state::AppState;
 use crate::tools::{Narrowing, ToolView};
@@ -100,15 +100,34 @@ where
             return error_response(StatusCode::BAD_REQUEST, "could not read the request body");
         }
     };
+    let headers = HeaderView::from_http(&parts.headers);
     let message = match jsonrpc::decode(&bytes) {
         Ok(message) => message,
-        Err(e) => return rpc_error_response(StatusCode::BAD_REQUEST, &e.id, &e.error),
+        Err(e) => {
+            // As before the modern era, a legacy client's unsupported version is named first.
+            let legacy = (!headers.names_modern_version())
+                .then(|| dispatch::legacy_version_refusal(&headers))
+                .flatten();
+            return rpc_error_response(
+                StatusCode::BAD_REQUEST,
+                &e.id,
+                legacy.as_ref().unwrap_or(&e.error),
+            );
+        }
     };
     // The id to answer any refusal under, read before anything else can fail.
-    let id = match &message {
-        Message::Request { id, .. } => id.clone(),
-        _ => Value::Null,
+    let (id, era) = match &message {
+        Message::Request { id, method, params } => (id.clone(), era_of(&headers, method, params)),
+        _ if headers.names_modern_version() => (Value::Null, Era::Modern),
+        _ => (Value::Null, Era::Legacy),
     };
+    // A legacy message with an unsupported MCP-Protocol-Version is refused before the narrowing
+    // headers are read, notifications included, as before the modern era.
+    if era == Era::Legacy
+        && let Some(error) = dispatch::legacy_version_refusal(&headers)
+    {
+        return rpc_error_response(StatusCode::BAD_REQUEST, &id, &error);
+    }
     let narrowing = match Narrowing::from_headers(&parts.headers) {
         Ok(narrowing) => narrowing,
         Err(message) => {
@@ -138,7 +157,7 @@ where
         view: ToolView::new(&state.config, &narrowing),
         state,
     };
-    let reply = dispatch::answer(&ctx, &HeaderView::from_http(&parts.headers), message).await;
+    let reply = dispatch::answer(&ctx, &headers, message).await;
     http_reply(reply)
 }
 
