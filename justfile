@@ -25,7 +25,8 @@ demo:
 fuzz cases="100000":
     PROPTEST_CASES={{cases}} cargo test --release --test properties
 
-# Real MCP clients (Python SDK, conformance suite, Inspector CLI) against the demo server.
+# Real MCP clients (Python SDK, conformance suites 0.1.16 and 2026-07-28, TypeScript SDK v2,
+# Inspector CLI) against the demo server.
 interop:
     cargo build
     bash tests/interop/run.sh target/debug/quilt-mcp

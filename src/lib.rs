@@ -10,7 +10,14 @@
 //! - [`layers`]: the tower layers, one per file: request id, telemetry, limits, origin, auth,
 //!   rate limit.
 //! - [`auth`]: verifies the caller's catalog JWT.
-//! - [`mcp`]: JSON-RPC decoding, the Streamable HTTP rules, and the MCP methods.
+//! - [`mcp`]: JSON-RPC decoding, the Streamable HTTP rules, and the MCP methods. Two protocol
+//!   eras share `POST /mcp`: a request carrying the 2026-07-28 `_meta` is served statelessly
+//!   under 2026-07-28, anything else under 2025-11-25 as before. `mcp::transport` only frames
+//!   HTTP; the one transport-agnostic entry is `mcp::dispatch::answer(ctx, headers, message)
+//!   -> Reply`, which decides the era (`mcp::era`: `_meta`, mirrored headers, versions and
+//!   their error codes), answers the method (`mcp::methods`) and adds the modern result fields
+//!   and `server/discover` (`mcp::discover`). A stdio transport calls the same entry with
+//!   `HeaderView::NONE` and maps `Reply::outcome` to nothing (HTTP maps it to 200/202/400/404).
 //! - [`tools`]: the static tool table: one folder per area (navigation, buckets, packages,
 //!   search, tabulator, admin), each declaring its toolset, one file per tool or small family;
 //!   `tools::resources` is the resource table, served by the same handlers.

@@ -1,10 +1,11 @@
-//! Property tests over the two decoders that face the network: JSON-RPC messages and bearer
-//! tokens. They stand in for cargo-fuzz, which needs a nightly toolchain this project's machines
+//! Property tests over the decoders that face the network: JSON-RPC messages, the 2026-07-28
+//! envelope (`_meta` and the mirrored headers) and bearer tokens. They stand in for cargo-fuzz, which needs a nightly toolchain this project's machines
 //! cannot install. `just fuzz` runs them with many more cases.
 
 use proptest::prelude::*;
 use quilt_mcp::auth::{AuthError, JwtVerifier, sign_token};
 use quilt_mcp::config::Secret;
+use quilt_mcp::mcp::era::{self, HEADER_MISMATCH, HeaderView, UNSUPPORTED_VERSION};
 use quilt_mcp::mcp::jsonrpc::{self, INVALID_PARAMS, INVALID_REQUEST, Message, PARSE_ERROR};
 use serde_json::{Value, json};
 
@@ -36,6 +37,41 @@ fn any_json() -> impl Strategy<Value = Value> {
             .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
+}
+
+/// Params of a would-be modern request: `_meta` with the two modern keys holding anything, and
+/// a name or URI of any shape.
+fn modern_params() -> impl Strategy<Value = Value> {
+    (
+        any_json(),
+        any_json(),
+        prop_oneof![Just(json!("2026-07-28")), any_json()],
+    )
+        .prop_map(|(capabilities, name, version)| {
+            json!({
+                "_meta": {
+                    era::META_PROTOCOL_VERSION: version,
+                    era::META_CLIENT_CAPABILITIES: capabilities,
+                },
+                "name": name,
+                "uri": name,
+            })
+        })
+}
+
+/// A header value as `HeaderView` shows it: absent, not text, or any text (base64 sentinels
+/// included).
+fn header_text() -> impl Strategy<Value = Option<Result<String, ()>>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(Err(()))),
+        ".{0,30}".prop_map(|t| Some(Ok(t))),
+        "[A-Za-z0-9+/=!]{0,24}".prop_map(|t| Some(Ok(format!("=?base64?{t}?=")))),
+    ]
+}
+
+fn as_view(header: &Option<Result<String, ()>>) -> Option<Result<&str, ()>> {
+    header.as_ref().map(|r| r.as_deref().map_err(|_| ()))
 }
 
 fn verifier() -> JwtVerifier {
@@ -92,5 +128,26 @@ proptest! {
         let result = verifier().verify(&tampered);
         prop_assert!(result.is_err());
         prop_assert!(!matches!(result, Err(AuthError::TokenExpired)));
+    }
+
+    #[test]
+    fn the_2026_envelope_check_never_panics(
+        params in modern_params(),
+        method in prop_oneof![Just("tools/call".to_string()), Just("resources/read".to_string()), ".{0,12}"],
+        version in header_text(),
+        mcp_method in header_text(),
+        name in header_text(),
+    ) {
+        let headers = HeaderView {
+            http: true,
+            protocol_version: as_view(&version),
+            method: as_view(&mcp_method),
+            name: as_view(&name),
+        };
+        prop_assert_eq!(era::era_of(&headers, &method, &params), era::Era::Modern);
+        if let Err(refusal) = era::check_modern(&headers, &method, &params) {
+            prop_assert_eq!(refusal.status, 400);
+            prop_assert!([INVALID_PARAMS, HEADER_MISMATCH, UNSUPPORTED_VERSION].contains(&refusal.error.code), "{}", refusal.error);
+        }
     }
 }

@@ -1,17 +1,18 @@
 //! The MCP methods we serve, each from static tables. Every method works without a prior
-//! `initialize`: the server keeps no session.
+//! `initialize`: the server keeps no session. The era a request speaks changes only a few
+//! answers here (capabilities, the resource-not-found code); its envelope is `mcp::dispatch`'s.
 
 use serde_json::{Value, json};
 
-use crate::mcp::jsonrpc::{INTERNAL_ERROR, RESOURCE_NOT_FOUND, RpcError};
+use crate::mcp::era::{self, Era};
+use crate::mcp::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, RESOURCE_NOT_FOUND, RpcError};
 use crate::mcp::transport::RequestContext;
 use crate::tools::resources::{self, ReadError};
 use crate::tools::view::{AdminStatus, admin_status};
 use crate::tools::{self, ToolError, Toolset};
 
-/// Protocol revisions we speak; the first is offered when a client asks for another.
-pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] =
-    &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+/// Handshake-era revisions we speak; the first is offered when a client asks for another.
+pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] = era::LEGACY_VERSIONS;
 
 /// The name clients see in `serverInfo` and `/health`.
 pub const SERVER_NAME: &str = "quilt-mcp-server";
@@ -39,7 +40,7 @@ fn toolset_hint(toolset: Toolset) -> &'static str {
 }
 
 /// The instructions for this caller: the toolsets they have, each with a hint.
-async fn instructions(ctx: &RequestContext) -> String {
+pub(crate) async fn instructions(ctx: &RequestContext) -> String {
     let admin = ctx.view.may_show_admin() && admin_status(ctx).await == AdminStatus::Admin;
     let mut text = INSTRUCTIONS.to_string();
     let shown = ctx.view.toolsets(admin);
@@ -53,15 +54,42 @@ async fn instructions(ctx: &RequestContext) -> String {
     text
 }
 
-/// Answers one request.
-pub async fn handle(ctx: &RequestContext, method: &str, params: Value) -> Result<Answer, RpcError> {
+/// The server's identity: `serverInfo` in `initialize`, and in every modern result's `_meta`.
+pub fn server_info() -> Value {
+    json!({ "name": SERVER_NAME, "title": "Quilt MCP server", "version": env!("CARGO_PKG_VERSION") })
+}
+
+/// What we offer. 2026-07-28 has no `resources/subscribe` (subscriptions moved to
+/// `subscriptions/listen`, which we do not offer), and declares `prompts` because we answer
+/// `prompts/list` (with none).
+pub fn capabilities(ctx: &RequestContext, era: Era) -> Value {
+    let mut capabilities = json!({ "tools": { "listChanged": false } });
+    if ctx.state.config.resources_enabled {
+        capabilities["resources"] = match era {
+            Era::Legacy => json!({ "subscribe": false, "listChanged": false }),
+            Era::Modern => json!({ "listChanged": false }),
+        };
+    }
+    if era == Era::Modern {
+        capabilities["prompts"] = json!({ "listChanged": false });
+    }
+    capabilities
+}
+
+/// Answers one request of `era` (modern requests have passed `mcp::era::check_modern`).
+pub async fn handle(
+    ctx: &RequestContext,
+    era: Era,
+    method: &str,
+    params: Value,
+) -> Result<Answer, RpcError> {
     match method {
         // Encoded once per set of visible tools: tens of kilobytes, and clients ask often.
         "tools/list" => {
             let admin = ctx.view.may_show_admin() && admin_status(ctx).await == AdminStatus::Admin;
             Ok(Answer::Encoded(tools::list_json(&ctx.view, admin)))
         }
-        _ => value_of(ctx, method, params).await.map(Answer::Value),
+        _ => value_of(ctx, era, method, params).await.map(Answer::Value),
     }
 }
 
@@ -72,15 +100,25 @@ pub enum Answer {
     Encoded(std::sync::Arc<str>),
 }
 
-async fn value_of(ctx: &RequestContext, method: &str, params: Value) -> Result<Value, RpcError> {
+async fn value_of(
+    ctx: &RequestContext,
+    era: Era,
+    method: &str,
+    params: Value,
+) -> Result<Value, RpcError> {
     match method {
         "initialize" => Ok(initialize(ctx, &params).await),
         "ping" => Ok(json!({})),
         "tools/call" => tools_call(ctx, &params).await,
         "resources/list" => Ok(resources_list(ctx)),
         "resources/templates/list" => Ok(resource_templates_list(ctx)),
-        "resources/read" => resources_read(ctx, &params).await,
+        "resources/read" => resources_read(ctx, era, &params).await,
         "prompts/list" => Ok(json!({ "prompts": [] })),
+        // Modern servers declare `prompts`, so a prompt name is a parameter that names nothing.
+        "prompts/get" if era == Era::Modern => {
+            let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+            Err(RpcError::invalid_params(format!("unknown prompt: {name}")))
+        }
         _ => Err(RpcError::method_not_found(method)),
     }
 }
@@ -90,14 +128,10 @@ async fn initialize(ctx: &RequestContext, params: &Value) -> Value {
     let version = requested
         .filter(|v| SUPPORTED_PROTOCOL_VERSIONS.contains(v))
         .unwrap_or(SUPPORTED_PROTOCOL_VERSIONS[0]);
-    let mut capabilities = json!({ "tools": { "listChanged": false } });
-    if ctx.state.config.resources_enabled {
-        capabilities["resources"] = json!({ "subscribe": false, "listChanged": false });
-    }
     json!({
         "protocolVersion": version,
-        "capabilities": capabilities,
-        "serverInfo": { "name": SERVER_NAME, "title": "Quilt MCP server", "version": env!("CARGO_PKG_VERSION") },
+        "capabilities": capabilities(ctx, Era::Legacy),
+        "serverInfo": server_info(),
         "instructions": instructions(ctx).await,
     })
 }
@@ -164,13 +198,18 @@ fn resource_templates_list(ctx: &RequestContext) -> Value {
     json!({ "resourceTemplates": listed })
 }
 
-async fn resources_read(ctx: &RequestContext, params: &Value) -> Result<Value, RpcError> {
+async fn resources_read(ctx: &RequestContext, era: Era, params: &Value) -> Result<Value, RpcError> {
     let Some(uri) = params.get("uri").and_then(Value::as_str) else {
         return Err(RpcError::invalid_params("resources/read needs a `uri`"));
     };
+    // 2026-07-28 MUST NOT emit -32002: an unknown URI is an invalid parameter there.
+    let code = match era {
+        Era::Legacy => RESOURCE_NOT_FOUND,
+        Era::Modern => INVALID_PARAMS,
+    };
     let not_found = |message: String| {
         let (known, templates) = resources::known_uris();
-        RpcError::new(RESOURCE_NOT_FOUND, message)
+        RpcError::new(code, message)
             .with_data(json!({ "uri": uri, "available": known, "templates": templates }))
     };
     match resources::read(ctx, uri).await {

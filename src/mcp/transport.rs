@@ -1,6 +1,7 @@
 //! Stateless Streamable HTTP: one JSON-RPC message per `POST /mcp`, answered with one JSON
 //! document. No session ids, no server-sent streams (GET and DELETE get 405), every method
-//! served without a prior `initialize`.
+//! served without a prior `initialize`. This file is only the HTTP framing: the body is
+//! decoded here and answered by `mcp::dispatch`, which serves both protocol eras.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -18,9 +19,10 @@ use crate::identity::Caller;
 use crate::identity::RequestId;
 use crate::layers::limits::payload_too_large;
 use crate::layers::telemetry::McpCallInfo;
+use crate::mcp::dispatch::{self, Body, Outcome, Reply};
+use crate::mcp::era::{Era, HeaderView, era_of};
 use crate::mcp::json_budget;
 use crate::mcp::jsonrpc::{self, INVALID_REQUEST, Message, RpcError};
-use crate::mcp::methods::{self, Answer, SUPPORTED_PROTOCOL_VERSIONS};
 use crate::state::AppState;
 use crate::tools::{Narrowing, ToolView};
 
@@ -79,20 +81,6 @@ where
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    if let Some(version) = req.headers().get("mcp-protocol-version") {
-        let version = version.to_str().unwrap_or("<not text>");
-        if !SUPPORTED_PROTOCOL_VERSIONS.contains(&version) {
-            let message = format!(
-                "unsupported MCP-Protocol-Version {version:?}; supported: {}",
-                SUPPORTED_PROTOCOL_VERSIONS.join(", ")
-            );
-            return rpc_error_response(
-                StatusCode::BAD_REQUEST,
-                &Value::Null,
-                &RpcError::new(INVALID_REQUEST, message),
-            );
-        }
-    }
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -104,16 +92,6 @@ where
         );
     }
 
-    let narrowing = match Narrowing::from_headers(req.headers()) {
-        Ok(narrowing) => narrowing,
-        Err(message) => {
-            return rpc_error_response(
-                StatusCode::BAD_REQUEST,
-                &Value::Null,
-                &RpcError::new(INVALID_REQUEST, message),
-            );
-        }
-    };
     let (parts, body) = req.into_parts();
     let max = state.config.max_body_bytes;
     // A body that stalls would hold its bytes (and a share of the body memory budget) until
@@ -147,27 +125,51 @@ where
             &RpcError::new(INVALID_REQUEST, message),
         );
     }
+    let headers = HeaderView::from_http(&parts.headers);
     let message = match jsonrpc::decode(&bytes) {
         Ok(message) => message,
-        Err(e) => return rpc_error_response(StatusCode::BAD_REQUEST, &e.id, &e.error),
-    };
-    let (id, method, params) = match message {
-        Message::Request { id, method, params } => (id, method, params),
-        Message::Notification { method } => {
-            let mut response = empty_response(StatusCode::ACCEPTED);
-            response
-                .extensions_mut()
-                .insert(McpCallInfo { method, tool: None });
-            return response;
+        Err(e) => {
+            // As before the modern era, a legacy client's unsupported version is named first.
+            let legacy = (!headers.names_modern_version())
+                .then(|| dispatch::legacy_version_refusal(&headers))
+                .flatten();
+            return rpc_error_response(
+                StatusCode::BAD_REQUEST,
+                &e.id,
+                legacy.as_ref().unwrap_or(&e.error),
+            );
         }
-        Message::Response => return empty_response(StatusCode::ACCEPTED),
+    };
+    // The id to answer any refusal under, read before anything else can fail.
+    let (id, era) = match &message {
+        Message::Request { id, method, params } => (id.clone(), era_of(&headers, method, params)),
+        _ if headers.names_modern_version() => (Value::Null, Era::Modern),
+        _ => (Value::Null, Era::Legacy),
+    };
+    // A legacy message with an unsupported MCP-Protocol-Version is refused before the narrowing
+    // headers are read, notifications included, as before the modern era.
+    if era == Era::Legacy
+        && let Some(error) = dispatch::legacy_version_refusal(&headers)
+    {
+        return rpc_error_response(StatusCode::BAD_REQUEST, &id, &error);
+    }
+    let narrowing = match Narrowing::from_headers(&parts.headers) {
+        Ok(narrowing) => narrowing,
+        Err(message) => {
+            let error = RpcError::new(INVALID_REQUEST, message);
+            return rpc_error_response(StatusCode::BAD_REQUEST, &id, &error);
+        }
     };
 
-    // The auth layer always runs before us; a missing caller is a wiring bug, answered, not panicked on.
+    // The auth layer always runs before us; a missing caller is a wiring bug, answered, not
+    // panicked on (a notification or response still needs no caller).
     let (Some(caller), Some(request_id)) = (
         parts.extensions.get::<Caller>(),
         parts.extensions.get::<RequestId>(),
     ) else {
+        if !matches!(message, Message::Request { .. }) {
+            return empty_response(StatusCode::ACCEPTED);
+        }
         let error = RpcError::new(
             jsonrpc::INTERNAL_ERROR,
             "request reached MCP without authentication",
@@ -180,23 +182,29 @@ where
         view: ToolView::new(&state.config, &narrowing),
         state,
     };
-    let tool = (method == "tools/call")
-        .then(|| {
-            params
-                .get("name")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .flatten();
-    let mut response = match methods::handle(&ctx, &method, params).await {
-        Ok(Answer::Value(result)) => json_response(StatusCode::OK, &jsonrpc::success(&id, result)),
-        Ok(Answer::Encoded(result)) => {
-            encoded_json_response(StatusCode::OK, jsonrpc::success_encoded(&id, &result))
-        }
-        Err(error) => json_response(StatusCode::OK, &jsonrpc::failure(&id, &error)),
+    let reply = dispatch::answer(&ctx, &headers, message).await;
+    http_reply(reply)
+}
+
+/// Frames a [`Reply`] as HTTP: its outcome is the status, its body one JSON document.
+fn http_reply(reply: Reply) -> HttpResponse {
+    let status = match reply.outcome {
+        Outcome::Answered => StatusCode::OK,
+        Outcome::Accepted => StatusCode::ACCEPTED,
+        Outcome::BadRequest => StatusCode::BAD_REQUEST,
+        Outcome::NotFound => StatusCode::NOT_FOUND,
     };
-    response
-        .extensions_mut()
-        .insert(McpCallInfo { method, tool });
+    let mut response = match reply.body {
+        None => empty_response(status),
+        Some(Body::Value(value)) => json_response(status, &value),
+        Some(Body::Encoded(text)) => encoded_json_response(status, text),
+    };
+    // A client's response carries no method and is not an MCP call to count.
+    if let Some(method) = reply.method {
+        response.extensions_mut().insert(McpCallInfo {
+            method,
+            tool: reply.tool,
+        });
+    }
     response
 }

@@ -7,8 +7,14 @@
 NODE_VERSION=22.23.3
 # shellcheck disable=SC2034
 CONFORMANCE_VERSION=0.1.16
+# The pre-release that scores the 2026-07-28 requirements (`--requirements 2026-07-28`).
+# shellcheck disable=SC2034
+CONFORMANCE_2026_VERSION=0.2.0-alpha.12
 # shellcheck disable=SC2034
 INSPECTOR_VERSION=2.12.0
+# The TypeScript SDK v2 client (its `versionNegotiation` modes speak 2026-07-28).
+# shellcheck disable=SC2034
+TS_SDK_VERSION=2.4.0
 
 INTEROP_CACHE="${INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quilt-mcp-interop}"
 

@@ -3,9 +3,12 @@ requirements.txt) over Streamable HTTP, the way a Python agent would.
 
 Usage: python_client.py URL TOKEN CATALOG_URL
 
-It discovers the tools from tools/list and calls every tool whose annotations say
-readOnlyHint=true, with arguments generated from the tool's inputSchema. It prints one line
-per check and ends with `N passed, N failed`. It exits 1 if any check failed.
+In each of the SDK's modes (`legacy`: the initialize handshake; `2026-07-28`: stateless,
+versioned per request; `auto`: probes server/discover and stays modern against us), it discovers
+the tools from tools/list and calls every tool whose annotations say readOnlyHint=true, with
+arguments generated from the tool's inputSchema, then reads every resource. It prints one line
+per check (prefixed by the mode) and ends with `N passed, N failed`. It exits 1 if any check
+failed.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import warnings
 from typing import Any
 
 import httpx2
-from mcp import Client
+from mcp import Client, types
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
@@ -68,6 +71,10 @@ SKIP_TOOLS: dict[str, str] = {}
 
 # The versions an `initialize` may negotiate with this SDK (legacy era).
 LEGACY_VERSIONS = {"2025-11-25", "2025-06-18", "2025-03-26"}
+# The stateless revision the modern modes speak.
+MODERN_VERSION = "2026-07-28"
+# The SDK's modes, each a whole session, and the version each must end up speaking.
+MODES: dict[str, set[str]] = {"legacy": LEGACY_VERSIONS, MODERN_VERSION: {MODERN_VERSION}, "auto": {MODERN_VERSION}}
 
 # Seconds allowed for one connection and the calls made on it.
 TIMEOUT = 60
@@ -79,14 +86,16 @@ class Checks:
     def __init__(self) -> None:
         self.passed = 0
         self.failed = 0
+        # The mode of the session under way, printed before each check's name.
+        self.prefix = ""
 
     def ok(self, name: str, detail: str = "") -> None:
         self.passed += 1
-        print(f"ok   {name}" + (f": {detail}" if detail else ""), flush=True)
+        print(f"ok   {self.prefix}{name}" + (f": {detail}" if detail else ""), flush=True)
 
     def fail(self, name: str, detail: str) -> None:
         self.failed += 1
-        print(f"FAIL {name}: {detail}", flush=True)
+        print(f"FAIL {self.prefix}{name}: {detail}", flush=True)
 
     def expect(self, name: str, condition: bool, detail: str) -> None:
         if condition:
@@ -243,41 +252,42 @@ async def check_resources(checks: Checks, client: Client) -> None:
         checks.ok(name, f"{contents[0].mime_type}, {len(text or '')} chars")
 
 
-async def session_checks(checks: Checks, url: str, token: str, catalog_url: str) -> None:
-    """The main session: initialize (legacy handshake), ping, tools and resources."""
+async def session_checks(checks: Checks, url: str, token: str, catalog_url: str, mode: str) -> None:
+    """One session in `mode`: its version and server identity, ping (legacy only: 2026-07-28
+    removed it), tools and resources."""
     KNOWN_ARGUMENTS["catalog_url"] = catalog_url
+    DERIVED.clear()
     http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
-    async with http, Client(streamable_http_client(url, http_client=http), mode="legacy") as client:
+    async with http, Client(streamable_http_client(url, http_client=http), mode=mode) as client:
+        if mode == MODERN_VERSION:
+            # A pinned session sends no handshake (the SDK adopts a local stand-in), so ask the
+            # server itself, and adopt its answer: identity and capabilities come from it.
+            raw = await client.session.send_discover(MODERN_VERSION)
+            found = types.DiscoverResult.model_validate(raw)
+            checks.expect(
+                "server/discover lists 2026-07-28, with caching hints",
+                MODERN_VERSION in found.supported_versions and found.cache_scope in ("public", "private") and found.ttl_ms is not None,
+                f"{raw!r}",
+            )
+            client.session.adopt(found)
         version = client.protocol_version
         info = client.server_info
         checks.expect(
-            "initialize negotiates a legacy-era version",
-            version in LEGACY_VERSIONS,
+            f"the session speaks {' or '.join(sorted(MODES[mode]))}",
+            version in MODES[mode],
             f"protocolVersion {version!r}",
         )
-        checks.expect("initialize names the server", info is not None and bool(info.name), f"serverInfo {info!r}")
+        checks.expect("the server names itself", info is not None and bool(info.name), f"serverInfo {info!r}")
         caps = client.server_capabilities
-        checks.expect("initialize declares tools and resources", caps.tools is not None and caps.resources is not None, str(caps))
-        with warnings.catch_warnings():
-            # The SDK warns that ping is gone in 2026-07-28; this session is legacy-era.
-            warnings.simplefilter("ignore")
-            await client.send_ping()
-        checks.ok("ping")
+        checks.expect("the server declares tools and resources", caps.tools is not None and caps.resources is not None, str(caps))
+        if version in LEGACY_VERSIONS:
+            with warnings.catch_warnings():
+                # The SDK warns that ping is gone in 2026-07-28; this session is legacy-era.
+                warnings.simplefilter("ignore")
+                await client.send_ping()
+            checks.ok("ping")
         await check_tools(checks, client, catalog_url)
         await check_resources(checks, client)
-
-
-async def auto_mode_check(checks: Checks, url: str, token: str) -> None:
-    """The SDK's default mode probes `server/discover` (2026-07-28) first and must fall back to
-    `initialize` against a legacy-era server."""
-    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
-    async with http, Client(streamable_http_client(url, http_client=http)) as client:
-        tools = await client.list_tools()
-        checks.expect(
-            "default mode (auto) falls back to initialize and lists tools",
-            client.protocol_version in LEGACY_VERSIONS and bool(tools.tools),
-            f"protocolVersion {client.protocol_version!r}",
-        )
 
 
 async def refused_check(checks: Checks, url: str, token: str | None, name: str) -> None:
@@ -310,17 +320,18 @@ async def refused_check(checks: Checks, url: str, token: str | None, name: str) 
 
 async def main(url: str, token: str, catalog_url: str) -> int:
     checks = Checks()
-    steps = [
-        ("session", session_checks(checks, url, token, catalog_url)),
-        ("auto mode", auto_mode_check(checks, url, token)),
-        ("wrong token", refused_check(checks, url, token + "x", "a wrong token is refused with 401")),
-        ("no token", refused_check(checks, url, None, "a missing token is refused with 401")),
+    steps = [(f"[{mode}] ", "session", session_checks(checks, url, token, catalog_url, mode)) for mode in MODES]
+    steps += [
+        ("", "wrong token", refused_check(checks, url, token + "x", "a wrong token is refused with 401")),
+        ("", "no token", refused_check(checks, url, None, "a missing token is refused with 401")),
     ]
-    for label, step in steps:
+    for prefix, label, step in steps:
+        checks.prefix = prefix
         try:
             await asyncio.wait_for(step, TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - a crash in a step is one failed check
             checks.fail(f"{label} ran to the end", describe(exc))
+    checks.prefix = ""
     print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
     return 1 if checks.failed else 0
 

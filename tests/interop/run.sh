@@ -5,13 +5,20 @@
 # Usage: tests/interop/run.sh [QUILT_MCP_BINARY]     (default target/debug/quilt-mcp)
 #
 # Clients, each ending in its own `N passed, N failed` line:
-#   python-sdk   tests/interop/python_client.py with the official `mcp` package (requirements.txt)
-#   conformance  the official suite @modelcontextprotocol/conformance (conformance.sh)
+#   python-sdk   tests/interop/python_client.py with the official `mcp` package (requirements.txt),
+#                in its legacy, 2026-07-28 and auto modes
+#   conformance  the official suite @modelcontextprotocol/conformance 0.1.16, its generic
+#                scenarios (conformance.sh)
+#   conformance-2026  the suite's 0.2.0-alpha.12 with --requirements 2026-07-28 and the
+#                expected failures in conformance-2026-expected-failures.yaml (conformance_2026.sh)
+#   typescript-sdk  tests/interop/ts_client.mjs with the TypeScript SDK v2 client
+#                (@modelcontextprotocol/client), pinned to 2026-07-28 and in auto mode
 #   inspector    the MCP Inspector CLI (inspector.sh)
 # Then one PASS/FAIL line per client and `N passed, N failed` over the clients; exit 1 if any
 # failed. Needs python3 (3.11) with pip, npm, and network to PyPI and npm on the first run.
 # Installs go to INTEROP_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/quilt-mcp-interop)
-# and are reused. INTEROP_CLIENTS picks clients (default "python-sdk conformance inspector").
+# and are reused. INTEROP_CLIENTS picks clients (default "python-sdk conformance conformance-2026
+# typescript-sdk inspector").
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=tests/interop/lib.sh
@@ -19,7 +26,7 @@ source "$HERE/lib.sh"
 
 BIN="${1:-target/debug/quilt-mcp}"
 [[ -x "$BIN" ]] || { interop_log "no executable at $BIN (run cargo build first)"; exit 2; }
-CLIENTS="${INTEROP_CLIENTS:-python-sdk conformance inspector}"
+CLIENTS="${INTEROP_CLIENTS:-python-sdk conformance conformance-2026 typescript-sdk inspector}"
 mkdir -p "$INTEROP_CACHE"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/quilt-mcp-interop.XXXXXX")"
@@ -81,6 +88,13 @@ run_client() {
       "$py" "$HERE/python_client.py" "$URL" "$TOKEN" "$CATALOG"
       ;;
     conformance) bash "$HERE/conformance.sh" "$URL" "$TOKEN" ;;
+    conformance-2026) bash "$HERE/conformance_2026.sh" "$URL" "$TOKEN" ;;
+    typescript-sdk)
+      local node sdk="$INTEROP_CACHE/ts-client-$TS_SDK_VERSION"
+      node="$(ensure_node)" || return 1
+      npm_install "$sdk" "@modelcontextprotocol/client@$TS_SDK_VERSION" || return 1
+      INTEROP_TS_SDK="$sdk" timeout 300 "$node" "$HERE/ts_client.mjs" "$URL" "$TOKEN"
+      ;;
     inspector) bash "$HERE/inspector.sh" "$URL" "$TOKEN" ;;
     *) interop_log "unknown client $1"; return 2 ;;
   esac
