@@ -246,3 +246,28 @@ fn a_body_of_millions_of_tiny_values_is_refused_before_parsing() {
     assert_eq!(answer.status, 400);
     assert!(answer.text.contains("JSON values"), "{}", answer.text);
 }
+
+#[test]
+fn only_a_single_chunked_transfer_encoding_is_served() {
+    let h = Harness::start();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let send = |encoding: &str| {
+        let mut stream = TcpStream::connect(h.addr).unwrap();
+        let request = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nAuthorization: Bearer {}\r\nTransfer-Encoding: {encoding}\r\nConnection: close\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+            h.addr,
+            token(ALICE),
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        status_line(&mut stream, Duration::from_secs(5))
+    };
+    assert!(send("chunked").starts_with("HTTP/1.1 200"));
+    for refused in ["gzip, chunked", "chunked, chunked", "identity, chunked"] {
+        let line = send(refused);
+        assert!(
+            line.starts_with("HTTP/1.1 501") || line.starts_with("HTTP/1.1 400"),
+            "{refused}: {line}"
+        );
+    }
+}

@@ -74,6 +74,29 @@ pub fn payload_too_large(max_body_bytes: usize) -> HttpResponse {
     )
 }
 
+/// A refusal of any `Transfer-Encoding` but a single `chunked`. hyper frames `gzip, chunked`
+/// as chunked and hands on the compressed bytes, and a repeated `chunked` is how requests are
+/// smuggled past proxies that read it differently: neither is served.
+fn transfer_encoding_refusal(headers: &http::HeaderMap) -> Option<HttpResponse> {
+    let codings: Vec<String> = headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
+        .map(|coding| coding.trim().to_ascii_lowercase())
+        .collect();
+    match codings.as_slice() {
+        [] => None,
+        [only] if only == "chunked" => None,
+        _ => Some(error_response(
+            StatusCode::NOT_IMPLEMENTED,
+            &format!(
+                "Transfer-Encoding {:?} is not supported: send the body with Content-Length or a single `chunked`",
+                codings.join(", ")
+            ),
+        )),
+    }
+}
+
 /// The answer when request bodies in flight already hold the whole body memory budget.
 fn body_memory_busy() -> HttpResponse {
     let mut response = error_response(
@@ -109,6 +132,9 @@ where
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|len| len > limits.max_body_bytes as u64) {
             return Box::pin(async move { Ok(payload_too_large(limits.max_body_bytes)) });
+        }
+        if let Some(refusal) = transfer_encoding_refusal(req.headers()) {
+            return Box::pin(async move { Ok(refusal) });
         }
         let reserve = limits.reservation(req.method(), declared);
         // The inner future is lazy: nothing of the body is read until the room is held.

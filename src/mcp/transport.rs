@@ -119,10 +119,11 @@ where
             "the request holds more than {} JSON values; no MCP request needs that many",
             json_budget::MAX_VALUES
         );
+        // Declined before parsing, so a parse error.
         return rpc_error_response(
             StatusCode::BAD_REQUEST,
             &Value::Null,
-            &RpcError::new(INVALID_REQUEST, message),
+            &RpcError::new(jsonrpc::PARSE_ERROR, message),
         );
     }
     let headers = HeaderView::from_http(&parts.headers);
