@@ -13,6 +13,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use tower::ServiceExt;
+
+use crate::identity::ClientAddr;
 use crate::routes;
 use crate::state::AppState;
 
@@ -40,7 +43,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _peer) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(pair) => pair,
                     Err(e) => {
                         // Out of file descriptors and the like: wait a moment rather than spin.
@@ -50,7 +53,14 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let service = TowerToHyperService::new(app.clone());
+                // Each request learns its connection's address (API-key lookups are limited by it).
+                let client = ClientAddr(peer.ip());
+                let service = TowerToHyperService::new(app.clone().map_request(
+                    move |mut req: http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(client);
+                        req
+                    },
+                ));
                 let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {
