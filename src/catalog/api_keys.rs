@@ -103,9 +103,12 @@ impl ApiKeyJudge {
             .await
     }
 
-    /// Drops the kept verdict on a key (the registry refused it since).
+    /// Drops a kept acceptance of a key the registry has refused since. A refusal, kept or
+    /// being fetched (its own lookup's 401 lands here too), stays.
     pub fn forget(&self, key: CallerKey) {
-        self.verdicts.remove(&key);
+        if let Some(Verdict::Accepted(_)) = self.verdicts.get(&key) {
+            self.verdicts.remove(&key);
+        }
     }
 }
 
