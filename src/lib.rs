@@ -40,7 +40,8 @@
 //! 2. [`config`], [`auth`] (with the secret refresher's signal), [`catalog`], [`tool_error`].
 //! 3. [`secret`], [`layers`], [`aws`], [`state`].
 //! 4. [`tools`] (with the resources and the request context), then [`mcp`], [`routes`],
-//!    [`server`], and the commands: [`cli`], [`demo`], [`mock`].
+//!    [`server`] and [`stdio`] (MCP on standard input and output, for one local user), and the
+//!    commands: [`cli`], [`demo`], [`mock`].
 
 pub mod auth;
 pub mod aws;
@@ -61,6 +62,7 @@ pub mod routes;
 pub mod secret;
 pub mod server;
 pub mod state;
+pub mod stdio;
 pub mod time;
 pub mod tool_error;
 pub mod tools;

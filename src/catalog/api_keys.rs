@@ -119,9 +119,12 @@ struct Me {
     email: String,
 }
 
-/// One `AuthStatus` call with the key. A 401 or 403, or no `me`, is a refusal; any other
-/// failure says nothing about the key.
-async fn ask_registry(catalog: &CatalogClient, who: OnBehalf<'_>) -> Result<Verdict, CatalogError> {
+/// Who the registry says a credential (API key or JWT) belongs to: one `AuthStatus` call with
+/// it. A 401 or 403, or no `me`, is a refusal; any other failure says nothing about it.
+pub async fn ask_registry(
+    catalog: &CatalogClient,
+    who: OnBehalf<'_>,
+) -> Result<Verdict, CatalogError> {
     let data = match catalog
         .graphql(who, AUTH_STATUS, serde_json::Value::Null)
         .await
