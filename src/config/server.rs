@@ -131,6 +131,7 @@ mod tests {
             Transport::Http
         );
         assert_eq!(Transport::Http.name(), "http");
-        assert!(Transport::parse("stdio").is_err());
+        assert_eq!(Transport::parse("STDIO").unwrap(), Transport::Stdio);
+        assert!(Transport::parse("sse").is_err());
     }
 }
