@@ -5,7 +5,8 @@
 # Usage: tests/interop/run.sh [QUILT_MCP_BINARY]     (default target/debug/quilt-mcp)
 #
 # Clients, each ending in its own `N passed, N failed` line:
-#   python-sdk   tests/interop/python_client.py with the official `mcp` package (requirements.txt)
+#   python-sdk   tests/interop/python_client.py with the official `mcp` package (requirements.txt),
+#                over HTTP and, spawning the binary, over stdio
 #   conformance  the official suite @modelcontextprotocol/conformance (conformance.sh)
 #   inspector    the MCP Inspector CLI (inspector.sh)
 # Then one PASS/FAIL line per client and `N passed, N failed` over the clients; exit 1 if any
@@ -78,7 +79,7 @@ run_client() {
     python-sdk)
       local py
       py="$(python_env)" || return 1
-      "$py" "$HERE/python_client.py" "$URL" "$TOKEN" "$CATALOG"
+      "$py" "$HERE/python_client.py" "$URL" "$TOKEN" "$CATALOG" "$(realpath "$BIN")"
       ;;
     conformance) bash "$HERE/conformance.sh" "$URL" "$TOKEN" ;;
     inspector) bash "$HERE/inspector.sh" "$URL" "$TOKEN" ;;
