@@ -192,3 +192,80 @@ fn rate_limits_apply_per_resolved_user() {
         "another user has their own bucket"
     );
 }
+
+#[test]
+fn logs_name_a_key_by_its_fingerprint_only() {
+    use quilt_mcp::catalog::CallerKey;
+    use quilt_mcp::identity::CallerToken;
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mock = rt.block_on(quilt_mcp::mock::MockCatalog::start()).unwrap();
+    let key = mock
+        .with_model(|m| {
+            m.users
+                .iter()
+                .find(|u| u.id == ALICE)
+                .unwrap()
+                .api_key
+                .clone()
+        })
+        .unwrap();
+    let made_up = format!("qk_{}", uuid::Uuid::new_v4().simple());
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let vars = with_overrides(
+        base_env(&mock.url()),
+        &[
+            ("MCP_API_KEYS", "true"),
+            ("MCP_LOG_LEVEL", "trace"),
+            ("MCP_LOG_FORMAT", "json"),
+            ("FASTMCP_PORT", &port.to_string()),
+        ],
+    );
+    let mut server = Command::new(env!("CARGO_BIN_EXE_quilt-mcp"))
+        .arg("serve")
+        .env_clear()
+        .envs(vars)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let ping = |token: &str| {
+        client()
+            .post(&url)
+            .header("authorization", &format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .send(PING)
+            .map(|r| r.status().as_u16())
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ping(&key).is_err() {
+        assert!(Instant::now() < deadline, "the server never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(ping(&key).unwrap(), 200);
+    assert_eq!(ping(&made_up).unwrap(), 401);
+    let _ = server.kill();
+    let mut logs = String::new();
+    server
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let _ = server.wait();
+    rt.block_on(mock.shutdown());
+    for token in [&key, &made_up] {
+        assert!(!logs.contains(token.as_str()), "a key in the logs");
+        let fingerprint = CallerKey::of(&CallerToken::new(token)).fingerprint();
+        assert!(
+            logs.contains(&fingerprint),
+            "no fingerprint {fingerprint} in the logs"
+        );
+    }
+}
