@@ -8,8 +8,9 @@
 //!
 //! Permissions are the dataset's: a user's *active* role grants `read` or `write` per bucket;
 //! admins may administer users, roles, SSO and Tabulator settings. The caller is the `id` claim
-//! of the bearer token (S3: the access key the registry issued); an id the dataset does not
-//! know is refused with 401, an inactive user with 403, as the registry does.
+//! of the bearer token, or the owner of a Quilt API key (S3: the access key the registry
+//! issued); an id or key the dataset does not know is refused with 401, an inactive user with
+//! 403, as the registry does.
 
 mod dataset;
 mod objects;
