@@ -269,3 +269,22 @@ fn logs_name_a_key_by_its_fingerprint_only() {
         );
     }
 }
+
+#[test]
+fn a_key_accepted_before_is_judged_again_even_when_its_address_is_limited() {
+    let h = keys_on(&[("MCP_API_KEY_CACHE_SECONDS", "1")]);
+    let key = key_of(&h, BOB);
+    assert_eq!(ping(&h, &key).status, 200);
+    std::thread::sleep(Duration::from_millis(1100));
+    // Made-up keys from the same address use up its lookups...
+    let flood = |n: usize| -> Vec<u16> {
+        (0..n)
+            .map(|_| ping(&h, &format!("qk_{}", uuid::Uuid::new_v4().simple())).status)
+            .collect()
+    };
+    let statuses = flood(quilt_mcp::layers::api_key::UNKNOWN_KEYS_BURST as usize + 5);
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    // ...but a key the registry accepted before is still asked about, its verdict expired.
+    assert_eq!(ping(&h, &key).status, 200);
+    assert_eq!(calls_with(&h, &key), 2);
+}

@@ -63,11 +63,18 @@ pub enum JudgeError {
     Catalog(CatalogError),
 }
 
+/// How long a key the registry accepted is remembered as one (its hash only), so asking again
+/// when its verdict expires is not charged to its address's lookup limit.
+const KNOWN_FOR: Duration = Duration::from_secs(24 * 3600);
+
 /// The kept verdicts, one per key hash.
 #[derive(Debug)]
 pub struct ApiKeyJudge {
     ttl: Duration,
     verdicts: TtlMap<CallerKey, Verdict, JudgeError>,
+    /// Keys accepted before: behind a load balancer every client shares one address, and a
+    /// busy deployment's real keys must not spend the lookups meant to stop made-up ones.
+    known: TtlMap<CallerKey, ()>,
 }
 
 impl ApiKeyJudge {
@@ -76,12 +83,14 @@ impl ApiKeyJudge {
         ApiKeyJudge {
             ttl,
             verdicts: TtlMap::new(MAX_VERDICTS, ttl),
+            known: TtlMap::new(MAX_VERDICTS, KNOWN_FOR),
         }
     }
 
     /// The kept verdict on `token`, or the registry's, asked once for all concurrent callers.
-    /// `admit` runs only when a registry call is about to be made (never for a kept verdict):
-    /// it may refuse with the seconds to wait, which then answers every caller waiting on it.
+    /// `admit` runs only when a registry call is about to be made for a key not accepted
+    /// before (never for a kept verdict): it may refuse with the seconds to wait, which then
+    /// answers every caller waiting on it.
     pub async fn judge(
         &self,
         catalog: &CatalogClient,
@@ -89,18 +98,23 @@ impl ApiKeyJudge {
         request_id: &RequestId,
         admit: impl FnOnce() -> Result<(), u64>,
     ) -> Result<Verdict, JudgeError> {
+        let key = CallerKey::of(token);
         let who = OnBehalf { token, request_id };
         let ttl = self.ttl;
         let ask = || async move {
-            admit().map_err(JudgeError::Limited)?;
+            if self.known.get(&key).is_none() {
+                admit().map_err(JudgeError::Limited)?;
+            }
             let verdict = ask_registry(catalog, who)
                 .await
                 .map_err(JudgeError::Catalog)?;
+            match verdict {
+                Verdict::Accepted(_) => self.known.insert(key, ()),
+                Verdict::Refused => self.known.remove(&key),
+            }
             Ok((verdict, ttl))
         };
-        self.verdicts
-            .get_or_fetch_for(CallerKey::of(token), ask)
-            .await
+        self.verdicts.get_or_fetch_for(key, ask).await
     }
 
     /// Drops a kept acceptance of a key the registry has refused since. A refusal, kept or
@@ -108,6 +122,7 @@ impl ApiKeyJudge {
     pub fn forget(&self, key: CallerKey) {
         if let Some(Verdict::Accepted(_)) = self.verdicts.get(&key) {
             self.verdicts.remove(&key);
+            self.known.remove(&key);
         }
     }
 }
