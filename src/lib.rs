@@ -7,9 +7,10 @@
 //!
 //! - [`server`]: accepts connections (HTTP/1.1 and h2c) and shuts down gracefully.
 //! - [`routes`]: builds the stack and sends each path to its handler.
-//! - [`layers`]: the tower layers, one per file: request id, telemetry, limits, origin, auth,
-//!   rate limit.
-//! - [`auth`]: verifies the caller's catalog JWT.
+//! - [`layers`]: the tower layers, one per file: request id, telemetry, limits, origin, auth
+//!   (with `api_key`, the door for Quilt API keys when `MCP_API_KEYS` is on), rate limit.
+//! - [`auth`]: verifies the caller's catalog JWT (an API key is judged by the registry instead:
+//!   `catalog::api_keys`).
 //! - [`mcp`]: JSON-RPC decoding, the Streamable HTTP rules, and the MCP methods.
 //! - [`tools`]: the static tool table: one folder per area (navigation, buckets, packages,
 //!   search, tabulator, admin), each declaring its toolset, one file per tool or small family;
