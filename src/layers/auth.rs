@@ -1,4 +1,5 @@
-//! Authentication: every request that reaches this layer must carry a valid catalog JWT.
+//! Authentication: every request that reaches this layer must carry a valid catalog JWT, or,
+//! with `MCP_API_KEYS` on, a Quilt API key the registry accepts (see [`super::api_key`]).
 //! A refusal is answered here (401 with a `WWW-Authenticate` challenge) and never reaches the
 //! inner service; a verified [`Caller`] rides in the request's extensions to the tools.
 //! When the secret comes from SSM, a signature failure first waits for a forced read of the
