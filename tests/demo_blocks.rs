@@ -277,15 +277,47 @@ fn the_claude_code_and_inspector_lines_name_a_working_url_and_header() {
     );
     assert_eq!(flag_value(inspector, "--cli"), url);
     assert_eq!(flag_value(inspector, "--header"), header);
-    // Run it only where it can run: Node ≥ 22.19 (npx fetches the Inspector).
-    let node_ok = Command::new("node")
-        .args(["-e", "const [a,b]=process.versions.node.split('.').map(Number);process.exit(a>22||(a===22&&b>=19)?0:1)"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if node_ok {
-        let answer = shell_json(&format!("{inspector} --format json -q"));
-        assert!(answer.to_string().contains("bucket_list"), "{answer}");
-    } else {
-        eprintln!("Node 22.19+ is not installed here: the Inspector line was checked, not run");
+    // Run its arguments where the pinned Inspector and a Node new enough for it are
+    // installed: the interop cache (`just interop` puts them there) holds both.
+    match cached_inspector() {
+        Some((node, cli)) => {
+            let args = inspector
+                .strip_prefix("npx -y @modelcontextprotocol/inspector@2.12.0 ")
+                .unwrap();
+            let home = std::env::temp_dir().join(format!("demo-inspector-{}", std::process::id()));
+            std::fs::create_dir_all(&home).unwrap();
+            let line = format!(
+                "HOME={} {node} {cli} {args} --format json -q",
+                home.display()
+            );
+            let answer = shell_json(&line);
+            let _ = std::fs::remove_dir_all(&home);
+            assert!(answer.to_string().contains("bucket_list"), "{answer}");
+        }
+        None => {
+            eprintln!("no Inspector 2.12.0 with Node 22.19+ here: its line was checked, not run")
+        }
     }
+}
+
+/// Node ≥ 22.19 and the Inspector 2.12.0 CLI from the interop cache, when both are there.
+fn cached_inspector() -> Option<(String, String)> {
+    let home = std::env::var("HOME").ok()?;
+    let cache =
+        std::env::var("INTEROP_CACHE").unwrap_or(format!("{home}/.cache/quilt-mcp-interop"));
+    let cli = format!(
+        "{cache}/inspector-2.12.0/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js"
+    );
+    let check = "const [a,b]=process.versions.node.split('.').map(Number);process.exit(a>22||(a===22&&b>=19)?0:1)";
+    let candidates = [
+        "node".to_string(),
+        format!("{cache}/node-22.23.3/node_modules/.bin/node"),
+    ];
+    let node = candidates.into_iter().find(|node| {
+        Command::new(node)
+            .args(["-e", check])
+            .status()
+            .is_ok_and(|s| s.success())
+    })?;
+    std::path::Path::new(&cli).exists().then_some((node, cli))
 }
