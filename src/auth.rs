@@ -33,6 +33,10 @@ pub enum AuthError {
     InvalidClaims(String),
     InvalidIssuer,
     InvalidAudience,
+    /// A Quilt API key while `MCP_API_KEYS` is off.
+    ApiKeysOff,
+    /// A Quilt API key the registry does not accept (unknown, expired, revoked or inactive).
+    ApiKeyRefused,
 }
 
 impl AuthError {
@@ -46,6 +50,8 @@ impl AuthError {
             AuthError::InvalidClaims(_) => "invalid_claims",
             AuthError::InvalidIssuer => "invalid_issuer",
             AuthError::InvalidAudience => "invalid_audience",
+            AuthError::ApiKeysOff => "invalid_token",
+            AuthError::ApiKeyRefused => "invalid_token",
         }
     }
 }
@@ -66,6 +72,12 @@ impl fmt::Display for AuthError {
             AuthError::InvalidClaims(why) => write!(f, "the token's claims are not valid: {why}"),
             AuthError::InvalidIssuer => f.write_str("the token was issued by another issuer"),
             AuthError::InvalidAudience => f.write_str("the token is meant for another audience"),
+            AuthError::ApiKeysOff => f.write_str(
+                "this server does not accept Quilt API keys (MCP_API_KEYS is off); send a catalog JWT",
+            ),
+            AuthError::ApiKeyRefused => f.write_str(
+                "the catalog does not accept this API key (unknown, expired or revoked)",
+            ),
         }
     }
 }
@@ -151,28 +163,7 @@ impl JwtVerifier {
 
     /// Checks an `Authorization` header value and returns the caller.
     pub fn verify_header(&self, header: Option<&[u8]>) -> Result<Caller, AuthError> {
-        let Some(header) = header else {
-            return Err(AuthError::MissingToken);
-        };
-        if header.len() > MAX_TOKEN_BYTES {
-            return Err(AuthError::InvalidToken(format!(
-                "longer than {MAX_TOKEN_BYTES} bytes"
-            )));
-        }
-        let text =
-            std::str::from_utf8(header).map_err(|_| AuthError::InvalidToken("not text".into()))?;
-        // `Bearer ` with nothing after it often arrives trimmed to `Bearer`.
-        if text.trim().eq_ignore_ascii_case("bearer") {
-            return Err(AuthError::MissingToken);
-        }
-        let token = match text.split_once(' ') {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-            _ => return Err(AuthError::InvalidToken("expected `Bearer <token>`".into())),
-        };
-        if token.is_empty() {
-            return Err(AuthError::MissingToken);
-        }
-        self.verify(token)
+        self.verify(bearer_token(header)?)
     }
 
     /// Verifies a bare token.
@@ -207,6 +198,40 @@ impl JwtVerifier {
         Err(last)
     }
 }
+
+/// The token of an `Authorization: Bearer <token>` value, checked for size and form only.
+pub fn bearer_token(header: Option<&[u8]>) -> Result<&str, AuthError> {
+    let Some(header) = header else {
+        return Err(AuthError::MissingToken);
+    };
+    if header.len() > MAX_TOKEN_BYTES {
+        return Err(AuthError::InvalidToken(format!(
+            "longer than {MAX_TOKEN_BYTES} bytes"
+        )));
+    }
+    let text =
+        std::str::from_utf8(header).map_err(|_| AuthError::InvalidToken("not text".into()))?;
+    // `Bearer ` with nothing after it often arrives trimmed to `Bearer`.
+    if text.trim().eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::MissingToken);
+    }
+    let token = match text.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => return Err(AuthError::InvalidToken("expected `Bearer <token>`".into())),
+    };
+    if token.is_empty() {
+        return Err(AuthError::MissingToken);
+    }
+    Ok(token)
+}
+
+/// Whether `token` is a Quilt API key rather than a JWT: keys are opaque and start `qk_`.
+pub fn is_api_key(token: &str) -> bool {
+    token.starts_with(API_KEY_PREFIX)
+}
+
+/// How every Quilt API key starts.
+pub const API_KEY_PREFIX: &str = "qk_";
 
 fn map_error(kind: &ErrorKind) -> AuthError {
     match kind {

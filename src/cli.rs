@@ -8,6 +8,8 @@ use crate::state::AppState;
 pub enum Command {
     /// Serve MCP (the default, as the container runs it).
     Serve,
+    /// Serve MCP on standard input and output for one local user (also `FASTMCP_TRANSPORT=stdio`).
+    Stdio,
     /// The embedded catalog in-process and the server on 127.0.0.1:`port` wired to it, with a
     /// token for the dataset user named `user`.
     Demo { port: u16, user: String },
@@ -46,6 +48,10 @@ usage: quilt-mcp [COMMAND]
 
 commands:
   serve          serve MCP over HTTP (default); configured by environment variables
+  stdio          serve MCP on standard input and output for one local user (as does serve with
+                 FASTMCP_TRANSPORT=stdio): needs QUILT_CATALOG_URL and QUILT_API_KEY (qk_…) or
+                 QUILT_MCP_TOKEN (a catalog JWT); QUILT_REGISTRY_URL is read from the catalog's
+                 config.json when unset; logs go to standard error
   demo [--port N] [--as USER]
                  run the server on 127.0.0.1:N (default 8000) against the embedded catalog (a
                  model of a Quilt catalog with its own dataset), and print a token for USER
@@ -95,6 +101,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let rest = args.get(1..).unwrap_or_default();
     match args.first().map(String::as_str) {
         None | Some("serve") => Ok(Command::Serve),
+        Some("stdio") => Ok(Command::Stdio),
         Some("demo") => {
             let (mut chosen, mut user) = (8000, "alice".to_string());
             for (flag, value) in flags(rest, &["--port", "--as"])? {
@@ -228,6 +235,7 @@ mod tests {
     #[test]
     fn commands_and_flags() {
         assert_eq!(parse(&args(&[])), Ok(Command::Serve));
+        assert_eq!(parse(&args(&["stdio"])), Ok(Command::Stdio));
         let demo = |port: u16, user: &str| Command::Demo {
             port,
             user: user.into(),

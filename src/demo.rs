@@ -18,6 +18,8 @@ struct DemoUser {
     id: i64,
     name: String,
     about: String,
+    /// The user's Quilt API key, as the embedded catalog knows it.
+    api_key: String,
 }
 
 /// Looks `name` up in the running model; an unknown name lists the ones there are.
@@ -52,6 +54,7 @@ fn demo_user(mock: &MockCatalog, name: &str) -> Result<DemoUser, String> {
                 id: u.id,
                 name: u.name.clone(),
                 about,
+                api_key: u.api_key.clone(),
             }
         });
         (user, names)
@@ -111,10 +114,18 @@ pub async fn run(port: u16, user: &str) -> Result<(), String> {
             )
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!(
-        "{}",
-        instructions(addr, &mock.url(), &token, &user.name, &user.about)
-    );
+    // Printed commands name this very binary, so they run as printed.
+    let exe = std::env::current_exe()
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|_| "quilt-mcp".into());
+    let printed = Printed {
+        addr,
+        catalog: mock.url(),
+        token,
+        api_key: user.api_key.clone(),
+        exe,
+    };
+    println!("{}", instructions(&printed, &user.name, &user.about));
     tracing::info!(address = %addr, catalog = %mock.url(), "Listening on http://{addr}");
     let grace = config.shutdown_grace;
     let state = AppState::new(config, &secret);
@@ -123,17 +134,52 @@ pub async fn run(port: u16, user: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// What the demo prints: the token, a curl line, and client configurations.
-pub fn instructions(
-    addr: SocketAddr,
-    catalog: &str,
-    token: &str,
-    user: &str,
-    about: &str,
-) -> String {
+/// What the demo's printed commands are made of.
+pub struct Printed {
+    /// Where the demo server listens.
+    pub addr: SocketAddr,
+    /// The embedded catalog's URL (catalog, registry, S3 and Athena at once).
+    pub catalog: String,
+    /// The demo user's signed catalog token.
+    pub token: String,
+    /// The demo user's Quilt API key.
+    pub api_key: String,
+    /// This binary's path.
+    pub exe: String,
+}
+
+/// The port the printed second server (`MCP_API_KEYS=true`) listens on: the next one.
+pub fn api_key_server_port(addr: SocketAddr) -> u16 {
+    addr.port().wrapping_add(1).max(1)
+}
+
+/// What the demo prints: the token and API key, and a block per client, each as it runs.
+pub fn instructions(p: &Printed, user: &str, about: &str) -> String {
+    let Printed {
+        addr,
+        catalog,
+        token,
+        api_key,
+        exe,
+    } = p;
     let url = format!("http://{addr}/mcp");
+    let keys_port = api_key_server_port(*addr);
+    // The second server verifies no demo JWT: its secret is any fresh value, never printed
+    // elsewhere; API keys are judged by the embedded catalog.
+    let keys_secret = uuid::Uuid::new_v4().simple();
+    let list = r#"'{"jsonrpc":"2.0","id":1,"method":"tools/list"}'"#;
     let desktop = json!({
-        "mcpServers": { "quilt": { "type": "http", "url": url, "headers": { "Authorization": format!("Bearer {token}") } } }
+        "mcpServers": { "quilt": {
+            "command": exe,
+            "args": ["stdio"],
+            "env": {
+                "QUILT_CATALOG_URL": catalog,
+                "QUILT_MCP_TOKEN": token,
+                // The embedded catalog answers S3 and Athena too.
+                "AWS_ENDPOINT_URL_S3": catalog,
+                "AWS_ENDPOINT_URL_ATHENA": catalog,
+            },
+        } }
     });
     let desktop = serde_json::to_string_pretty(&desktop).unwrap_or_default();
     format!(
@@ -146,17 +192,23 @@ Another user: quilt-mcp demo --as bob (a data scientist), carol (read-only), dav
 Token (valid {DEMO_TOKEN_HOURS} h):
   QUILT_MCP_TOKEN={token}
 
+API key of `{user}` (a Quilt API key, as quilt3.api_keys creates them; the embedded catalog knows one per user):
+  QUILT_API_KEY={api_key}
+
+A second server that also takes API keys (MCP_API_KEYS=true), on the same embedded catalog, and a call with the key:
+  MCP_API_KEYS=true QUILT_CATALOG_URL={catalog} QUILT_REGISTRY_URL={catalog} AWS_ENDPOINT_URL_S3={catalog} AWS_ENDPOINT_URL_ATHENA={catalog} MCP_JWT_SECRET={keys_secret} FASTMCP_PORT={keys_port} {exe} serve
+  curl -s http://127.0.0.1:{keys_port}/mcp -H \"Authorization: Bearer {api_key}\" -H 'Content-Type: application/json' -d {list}
+
 List the tools:
-  curl -s {url} -H \"Authorization: Bearer {token}\" -H 'Content-Type: application/json' \\
-    -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}}'
+  curl -s {url} -H \"Authorization: Bearer {token}\" -H 'Content-Type: application/json' -d {list}
 
 Claude Code:
   claude mcp add --transport http quilt {url} --header \"Authorization: Bearer {token}\"
 
-MCP Inspector (CLI):
-  npx @modelcontextprotocol/inspector --cli {url} --transport http --header \"Authorization: Bearer {token}\" --method tools/list
+MCP Inspector (CLI; needs Node.js 22.19 or later, see node --version: on older Node npx picks an old Inspector that cannot send headers):
+  npx -y @modelcontextprotocol/inspector@2.12.0 --cli {url} --transport http --header \"Authorization: Bearer {token}\" --method tools/list
 
-Claude Desktop and other clients (mcpServers JSON):
+Claude Desktop (claude_desktop_config.json; Desktop runs local servers over stdio, so this runs `quilt-mcp stdio` with the token in env):
 {desktop}
 
 Press Ctrl-C to stop.

@@ -46,6 +46,11 @@ pub struct Caller {
     pub token: CallerToken,
 }
 
+/// The address the request's connection comes from (the peer of the TCP connection; behind
+/// a load balancer, the balancer's), put in the extensions by the server per connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// This request's id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestId(pub String);

@@ -7,9 +7,11 @@
 //!
 //! - [`server`]: accepts connections (HTTP/1.1 and h2c) and shuts down gracefully.
 //! - [`routes`]: builds the stack and sends each path to its handler.
-//! - [`layers`]: the tower layers, one per file: request id, telemetry, limits, origin, auth,
-//!   rate limit.
-//! - [`auth`]: verifies the caller's catalog JWT.
+//! - [`layers`]: the tower layers, one per file: request id, telemetry, drain (shutdown),
+//!   limits, origin, auth (with `api_key`, the door for Quilt API keys when `MCP_API_KEYS` is
+//!   on), rate limit.
+//! - [`auth`]: verifies the caller's catalog JWT (an API key is judged by the registry instead:
+//!   `catalog::api_keys`).
 //! - [`mcp`]: JSON-RPC decoding, the Streamable HTTP rules, and the MCP methods. Two protocol
 //!   eras share `POST /mcp`: a request carrying the 2026-07-28 `_meta` is served statelessly
 //!   under 2026-07-28, anything else under 2025-11-25 as before. `mcp::transport` only frames
@@ -47,7 +49,8 @@
 //! 2. [`config`], [`auth`] (with the secret refresher's signal), [`catalog`], [`tool_error`].
 //! 3. [`secret`], [`layers`], [`aws`], [`state`].
 //! 4. [`tools`] (with the resources and the request context), then [`mcp`], [`routes`],
-//!    [`server`], and the commands: [`cli`], [`demo`], [`mock`].
+//!    [`server`] and [`stdio`] (MCP on standard input and output, for one local user), and the
+//!    commands: [`cli`], [`demo`], [`mock`].
 
 pub mod auth;
 pub mod aws;
@@ -68,6 +71,7 @@ pub mod routes;
 pub mod secret;
 pub mod server;
 pub mod state;
+pub mod stdio;
 pub mod time;
 pub mod tool_error;
 pub mod tools;

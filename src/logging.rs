@@ -29,17 +29,32 @@ const KEPT_BYTES: usize = 4 * 1024;
 /// The most verbose level the AWS SDK's crates (targets `aws_*`) may log at.
 const AWS_SDK_LEVEL: LevelFilter = LevelFilter::INFO;
 
-/// Installs the global subscriber; a second call (tests) is ignored.
+/// Installs the global subscriber, writing to standard output; a second call (tests) is ignored.
 pub fn init(level: &str, format: LogFormat) {
+    init_on(level, format, false);
+}
+
+/// As [`init`], writing to standard error: under the stdio transport, standard output carries
+/// protocol messages and nothing else.
+pub fn init_stderr(level: &str, format: LogFormat) {
+    init_on(level, format, true);
+}
+
+fn init_on(level: &str, format: LogFormat, stderr: bool) {
     let level: LevelFilter = level.parse().unwrap_or(LevelFilter::INFO);
     let filter = Targets::new().with_default(level);
     let hold_aws = filter_fn(aws_sdk_held);
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Text => false,
+        LogFormat::Auto if stderr => !std::io::stderr().is_terminal(),
         LogFormat::Auto => !std::io::stdout().is_terminal(),
     };
-    let writer = BoundedStdout { json };
+    let writer = BoundedStdout { json, stderr };
+    let terminal = match stderr {
+        true => std::io::stderr().is_terminal(),
+        false => std::io::stdout().is_terminal(),
+    };
     let result = if json {
         let layer = tracing_subscriber::fmt::layer()
             .json()
@@ -57,7 +72,7 @@ pub fn init(level: &str, format: LogFormat) {
         let layer = tracing_subscriber::fmt::layer()
             .fmt_fields(EscapedFields)
             .with_target(false)
-            .with_ansi(std::io::stdout().is_terminal())
+            .with_ansi(terminal)
             .with_writer(writer);
         tracing_subscriber::registry()
             .with(layer)
@@ -103,10 +118,11 @@ fn write_escaped(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
     Ok(())
 }
 
-/// Standard output, one formatted line per write, cut past [`MAX_LINE_BYTES`].
+/// Standard output (or error), one formatted line per write, cut past [`MAX_LINE_BYTES`].
 #[derive(Clone, Copy, Debug)]
 struct BoundedStdout {
     json: bool,
+    stderr: bool,
 }
 
 impl<'a> MakeWriter<'a> for BoundedStdout {
@@ -119,16 +135,22 @@ impl<'a> MakeWriter<'a> for BoundedStdout {
 impl Write for BoundedStdout {
     // The fmt layer formats a whole event, then writes it with one `write_all`.
     fn write(&mut self, line: &[u8]) -> io::Result<usize> {
-        let mut stdout = io::stdout().lock();
+        let mut out: Box<dyn Write> = match self.stderr {
+            true => Box::new(io::stderr().lock()),
+            false => Box::new(io::stdout().lock()),
+        };
         match bounded_line(line, self.json) {
-            Some(cut) => stdout.write_all(cut.as_bytes())?,
-            None => stdout.write_all(line)?,
+            Some(cut) => out.write_all(cut.as_bytes())?,
+            None => out.write_all(line)?,
         }
         Ok(line.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        io::stdout().flush()
+        match self.stderr {
+            true => io::stderr().flush(),
+            false => io::stdout().flush(),
+        }
     }
 }
 

@@ -68,6 +68,8 @@ fn main() -> ExitCode {
             );
             ExitCode::from(2)
         }
+        Command::Stdio => stdio(),
+        Command::Serve if quilt_mcp::stdio::requested_by_env() => stdio(),
         Command::Serve => {
             let config = match Config::from_env() {
                 Ok(config) => config,
@@ -78,6 +80,44 @@ fn main() -> ExitCode {
             };
             let (level, format) = (config.log_level, config.log_format);
             run_async(level.as_str(), format, cli::serve(config))
+        }
+    }
+}
+
+/// MCP on standard input and output: logs on standard error, and a start-up failure (no
+/// credential, a refused one, no catalog) is one line there and exit 1.
+fn stdio() -> ExitCode {
+    let setup = match quilt_mcp::stdio::setup(std::env::vars()) {
+        Ok(setup) => setup,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (level, format) = (setup.config.log_level, setup.config.log_format);
+    quilt_mcp::logging::init_stderr(level.as_str(), format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = runtime.block_on(quilt_mcp::stdio::run(
+        setup,
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+    ));
+    // A read of standard input may still sit on the blocking pool; do not wait for it.
+    runtime.shutdown_background();
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
         }
     }
 }

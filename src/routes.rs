@@ -17,6 +17,7 @@ use tower::util::BoxCloneService;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
 use crate::http::{BoxFuture, HttpResponse, error_response, json_response};
+use crate::layers::api_key::ApiKeyGate;
 use crate::layers::auth::{AuthLayer, public_base};
 use crate::layers::drain::DrainLayer;
 use crate::layers::limits::LimitsLayer;
@@ -39,10 +40,10 @@ pub fn app(state: Arc<AppState>, drain: DrainLayer) -> App {
             allowed_origins: config.allowed_origins.clone(),
             loopback: config.bound_to_loopback(),
         }))
-        .layer(AuthLayer::new(
-            state.verifier.clone(),
-            config.public_url.as_deref(),
-        ))
+        .layer(
+            AuthLayer::new(state.verifier.clone(), config.public_url.as_deref())
+                .with_api_keys(ApiKeyGate::for_state(&state)),
+        )
         .layer(RateLimitLayer::new(Arc::new(RateLimiter::new(
             config.rate_limit_per_second,
             config.rate_limit_burst,

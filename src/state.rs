@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::auth::JwtVerifier;
 use crate::aws::S3Factory;
 use crate::aws::athena::AthenaFactory;
+use crate::catalog::api_keys::ApiKeyJudge;
 use crate::catalog::{CallerKey, CatalogClient};
 use crate::config::Config;
 use crate::tool_error::ToolError;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub resource_cache: ResourceCache,
     /// Each caller's `AuthStatus`, which decides whether the admin toolset is shown.
     pub admin_status: crate::catalog::ReadCache,
+    /// The registry's kept verdicts on Quilt API keys, when `MCP_API_KEYS` is on.
+    pub api_keys: Option<ApiKeyJudge>,
 }
 
 impl AppState {
@@ -50,6 +53,9 @@ impl AppState {
             s3,
             resource_cache: ResourceCache::new(config.resource_cache_ttl),
             admin_status: crate::catalog::ReadCache::new(ADMIN_STATUS_TTL),
+            api_keys: config
+                .api_keys
+                .then(|| ApiKeyJudge::new(config.api_key_ttl)),
             verifier,
             config,
         });
@@ -60,6 +66,10 @@ impl AppState {
             if let Some(state) = weak.upgrade() {
                 state.resource_cache.forget(caller);
                 state.admin_status.forget(caller);
+                // A key the registry now refuses is judged again on its next request.
+                if let Some(judge) = &state.api_keys {
+                    judge.forget(caller);
+                }
             }
         });
         state

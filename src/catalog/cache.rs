@@ -25,6 +25,12 @@ impl CallerKey {
     pub fn of(token: &CallerToken) -> Self {
         CallerKey(Sha256::digest(token.expose().as_bytes()).into())
     }
+
+    /// The first 8 hex digits of the hash: enough to tell keys apart in a log, useless to
+    /// anyone reading it.
+    pub fn fingerprint(&self) -> String {
+        self.0[..4].iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// Per-caller coalescing cache of read-only results, keyed by (caller, operation and variables).

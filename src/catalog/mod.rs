@@ -5,6 +5,7 @@
 //! tokio's blocking pool, so a slow catalog never stalls the async workers that answer other
 //! requests and `/health`.
 
+pub mod api_keys;
 pub mod browsing;
 pub mod cache;
 pub mod credentials;

@@ -26,6 +26,10 @@ pub(super) struct AuthEnv {
     /// This server's URL as clients reach it (behind the load balancer): the protected-resource
     /// metadata names it, never a request's own `Host`.
     pub mcp_public_url: Option<HttpUrl>,
+    /// Accept Quilt API keys (`qk_…`) as bearer tokens, judged by the registry.
+    pub mcp_api_keys: Flag,
+    /// How long the registry's verdict on one API key is kept, refusals included.
+    pub mcp_api_key_cache_seconds: Seconds<1>,
 }
 
 /// The clock skew allowed on `exp`, `nbf` and `iat` unless `MCP_JWT_LEEWAY_SECONDS` says
@@ -51,6 +55,11 @@ impl Default for AuthEnv {
             mcp_jwt_secret_refresh_seconds: Seconds::new(300),
             mcp_jwt_leeway_seconds: Seconds(DEFAULT_JWT_LEEWAY),
             mcp_public_url: None,
+            // Off: the deployment reference's JWT-only behaviour.
+            mcp_api_keys: Flag(false),
+            // A minute: a revoked key stops working soon, and an agent's burst of calls costs
+            // one registry lookup.
+            mcp_api_key_cache_seconds: Seconds::new(60),
         }
     }
 }

@@ -55,6 +55,10 @@ pub struct Config {
     pub jwt_leeway: Duration,
     /// `MCP_PUBLIC_URL`: this server's URL as clients reach it, without a trailing `/`.
     pub public_url: Option<String>,
+    /// `MCP_API_KEYS`: Quilt API keys (`qk_…`) are accepted as bearer tokens.
+    pub api_keys: bool,
+    /// `MCP_API_KEY_CACHE_SECONDS`: how long the registry's verdict on a key is kept.
+    pub api_key_ttl: Duration,
     pub transport: Transport,
     pub bind: SocketAddr,
     pub service_timeout: Duration,
@@ -160,6 +164,8 @@ impl Config {
             jwt_audience: auth.mcp_jwt_audience,
             jwt_leeway,
             public_url: auth.mcp_public_url.map(|url| url.0),
+            api_keys: auth.mcp_api_keys.0,
+            api_key_ttl: auth.mcp_api_key_cache_seconds.0,
             transport: server.fastmcp_transport,
             bind: SocketAddr::new(server.fastmcp_host.0, server.fastmcp_port.0),
             service_timeout,

@@ -30,20 +30,22 @@ impl Default for ServerEnv {
     }
 }
 
-/// The one transport we serve: MCP Streamable HTTP.
+/// How MCP messages reach us.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
-    /// `http`, or its alias `streamable-http`.
+    /// `http`, or its alias `streamable-http`: Streamable HTTP, many callers, each with a JWT.
     Http,
+    /// `stdio`: newline-delimited JSON-RPC on standard input and output, for one local user.
+    Stdio,
 }
 
 impl Choice for Transport {
     const NAMES: &'static [(&'static str, Self)] = &[
         ("http", Transport::Http),
         ("streamable-http", Transport::Http),
+        ("stdio", Transport::Stdio),
     ];
-    const EXPECTED: &'static str =
-        "http or streamable-http (the only transport this server supports)";
+    const EXPECTED: &'static str = "http or streamable-http (HTTP), or stdio";
 }
 
 impl<'de> Deserialize<'de> for Transport {
@@ -129,6 +131,7 @@ mod tests {
             Transport::Http
         );
         assert_eq!(Transport::Http.name(), "http");
-        assert!(Transport::parse("stdio").is_err());
+        assert_eq!(Transport::parse("STDIO").unwrap(), Transport::Stdio);
+        assert!(Transport::parse("sse").is_err());
     }
 }

@@ -1,4 +1,5 @@
-//! Authentication: every request that reaches this layer must carry a valid catalog JWT.
+//! Authentication: every request that reaches this layer must carry a valid catalog JWT, or,
+//! with `MCP_API_KEYS` on, a Quilt API key the registry accepts (see [`super::api_key`]).
 //! A refusal is answered here (401 with a `WWW-Authenticate` challenge) and never reaches the
 //! inner service; a verified [`Caller`] rides in the request's extensions to the tools.
 //! When the secret comes from SSM, a signature failure first waits for a forced read of the
@@ -11,9 +12,10 @@ use http::{HeaderValue, Request, StatusCode, header};
 use serde_json::json;
 use tower::{Layer, Service};
 
-use crate::auth::{AuthError, Caller, JwtVerifier};
+use crate::auth::{AuthError, Caller, JwtVerifier, bearer_token, is_api_key};
 use crate::http::{BoxFuture, HttpResponse, json_response};
-use crate::identity::RequestId;
+use crate::identity::{ClientAddr, RequestId};
+use crate::layers::api_key::{ApiKeyGate, KeyOutcome};
 use crate::layers::origin::is_loopback_host;
 use crate::layers::telemetry::UserId;
 
@@ -23,6 +25,8 @@ pub struct AuthLayer {
     verifier: Arc<JwtVerifier>,
     /// `MCP_PUBLIC_URL`, for the challenge's `resource_metadata`.
     public_url: Option<Arc<str>>,
+    /// Set when Quilt API keys are accepted (`MCP_API_KEYS`).
+    api_keys: Option<ApiKeyGate>,
 }
 
 impl AuthLayer {
@@ -31,7 +35,14 @@ impl AuthLayer {
         AuthLayer {
             verifier,
             public_url: public_url.map(Arc::from),
+            api_keys: None,
         }
+    }
+
+    /// Also accepts Quilt API keys, judged through `gate` (`None`: refused as before).
+    pub fn with_api_keys(mut self, gate: Option<ApiKeyGate>) -> Self {
+        self.api_keys = gate;
+        self
     }
 }
 
@@ -42,6 +53,7 @@ impl<S> Layer<S> for AuthLayer {
             inner,
             verifier: self.verifier.clone(),
             public_url: self.public_url.clone(),
+            api_keys: self.api_keys.clone(),
         }
     }
 }
@@ -52,6 +64,7 @@ pub struct AuthService<S> {
     inner: S,
     verifier: Arc<JwtVerifier>,
     public_url: Option<Arc<str>>,
+    api_keys: Option<ApiKeyGate>,
 }
 
 /// Where clients reach us, for the protected-resource metadata (RFC 9728) and the 401
@@ -127,9 +140,13 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let header = req.headers().get(header::AUTHORIZATION).cloned();
-        let verified = self
-            .verifier
-            .verify_header(header.as_ref().map(HeaderValue::as_bytes));
+        let bytes = header.as_ref().map(HeaderValue::as_bytes);
+        if let Ok(token) = bearer_token(bytes)
+            && is_api_key(token)
+        {
+            return self.call_with_api_key(req, token.to_string());
+        }
+        let verified = self.verifier.verify_header(bytes);
         // A signature matching neither secret may mean the catalog rotated before our last
         // read of the SSM secret: wait for a forced read (at most one per interval), then
         // verify once more. Only this request waits; others go on.
@@ -149,6 +166,41 @@ where
         Box::pin(async move {
             refreshed.await;
             let verified = verifier.verify_header(header.as_ref().map(HeaderValue::as_bytes));
+            respond(&mut inner, req, verified, public_url.as_deref()).await
+        })
+    }
+}
+
+impl<S> AuthService<S> {
+    /// A request whose bearer token is a Quilt API key: judged by the registry when keys are
+    /// accepted, else refused with a 401 that says so.
+    fn call_with_api_key<B>(
+        &mut self,
+        req: Request<B>,
+        token: String,
+    ) -> BoxFuture<'static, Result<HttpResponse, S::Error>>
+    where
+        S: Service<Request<B>, Response = HttpResponse> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        B: Send + 'static,
+    {
+        let public_url = self.public_url.clone();
+        let Some(gate) = self.api_keys.clone() else {
+            let refused = Err(AuthError::ApiKeysOff);
+            return respond(&mut self.inner, req, refused, public_url.as_deref());
+        };
+        // As in `call`: the ready `inner` goes into the future, a clone stays.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let request_id = req.extensions().get::<RequestId>().cloned();
+        let request_id = request_id.unwrap_or_else(RequestId::mint);
+        let addr = req.extensions().get::<ClientAddr>().map(|a| a.0);
+        Box::pin(async move {
+            let verified = match gate.judge(&token, request_id, addr).await {
+                KeyOutcome::Accepted(caller) => Ok(caller),
+                KeyOutcome::Refused => Err(AuthError::ApiKeyRefused),
+                KeyOutcome::Answered(response) => return Ok(response),
+            };
             respond(&mut inner, req, verified, public_url.as_deref()).await
         })
     }
@@ -182,12 +234,15 @@ where
                 .get::<RequestId>()
                 .map(|id| id.0.as_str())
                 .unwrap_or("-");
-            // The seed's exact line; the token itself is never logged.
-            tracing::warn!(
-                "JWT validation failed ({}) request_id={}",
-                error.reason(),
-                request_id
-            );
+            // The seed's exact line; the token itself is never logged. A refused API key
+            // was logged by its gate, with the key's fingerprint.
+            if error != AuthError::ApiKeyRefused {
+                tracing::warn!(
+                    "JWT validation failed ({}) request_id={}",
+                    error.reason(),
+                    request_id
+                );
+            }
             let base = public_base(public_url, &req);
             let response = unauthorized(&error, base.as_deref());
             Box::pin(async move { Ok(response) })

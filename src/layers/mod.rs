@@ -2,6 +2,7 @@
 //! Each is a `FooLayer` (configuration) and a `FooService<S>` (wraps `inner`); a refusing layer
 //! answers itself and never calls `inner`.
 
+pub mod api_key;
 pub mod auth;
 pub mod drain;
 pub mod limits;

@@ -28,17 +28,17 @@ struct Bucket {
     refilled: Instant,
 }
 
-/// Token buckets keyed by user id.
+/// Token buckets keyed by user id (or, for unknown API keys, by client address).
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct RateLimiter<K = i64> {
     per_second: f64,
     burst: f64,
     // Each bucket's time to live is its time to refill, given with every change; the map's own
     // is never used.
-    buckets: TtlMap<i64, Bucket>,
+    buckets: TtlMap<K, Bucket>,
 }
 
-impl RateLimiter {
+impl<K: Clone + Eq + std::hash::Hash> RateLimiter<K> {
     /// `per_second` tokens refill each second, up to `burst`; zero `per_second` disables limiting.
     pub fn new(per_second: u32, burst: u32) -> Self {
         RateLimiter {
@@ -49,7 +49,7 @@ impl RateLimiter {
     }
 
     /// Takes one token for `user`, or says how many whole seconds to wait.
-    pub fn check(&self, user: i64) -> Result<(), u64> {
+    pub fn check(&self, user: K) -> Result<(), u64> {
         if self.per_second <= 0.0 {
             return Ok(());
         }

@@ -20,8 +20,8 @@
 //!   Glue and Tabulator tables, per caller.
 //!
 //! The caller is the `id` claim of the bearer token (decoded, not verified: the server in
-//! front already verified it); an unknown id gets 401 and an inactive user 403, as from the
-//! registry. Writes (pushes, deletes, user and role changes, SSO, Tabulator, object puts)
+//! front already verified it), or, for a Quilt API key (`qk_…`), the user whose key it is; an
+//! unknown id or key gets 401 and an inactive user 403, as from the registry. Writes (pushes, deletes, user and role changes, SSO, Tabulator, object puts)
 //! change the model for the run. A request the model does not support gets the error the real
 //! service would give, naming what is unsupported; with [`MockCatalog::set_strict`] it is also
 //! kept as unmatched, so the test fails.

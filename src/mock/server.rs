@@ -562,7 +562,7 @@ fn answer_from_model(
             false,
         );
     }
-    let caller = match model.caller(seen.user_id) {
+    let caller = match model.caller_by_bearer(seen.token.as_deref(), seen.user_id) {
         Ok(user) => user.clone(),
         Err(refusal) => return (registry::refusal(refusal), "refused", true),
     };

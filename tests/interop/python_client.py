@@ -1,14 +1,16 @@
 """Drive a running quilt-mcp with the official MCP Python SDK (PyPI `mcp`, pinned in
 requirements.txt) over Streamable HTTP, the way a Python agent would.
 
-Usage: python_client.py URL TOKEN CATALOG_URL
+Usage: python_client.py URL TOKEN CATALOG_URL [QUILT_MCP_BINARY]
 
 In each of the SDK's modes (`legacy`: the initialize handshake; `2026-07-28`: stateless,
 versioned per request; `auto`: probes server/discover and stays modern against us), it discovers
 the tools from tools/list and calls every tool whose annotations say readOnlyHint=true, with
-arguments generated from the tool's inputSchema, then reads every resource. It prints one line
-per check (prefixed by the mode) and ends with `N passed, N failed`. It exits 1 if any check
-failed.
+arguments generated from the tool's inputSchema, then reads every resource. Given the binary, it
+also runs `quilt-mcp stdio` against the same catalog through the SDK's stdio client (each mode),
+and drives one stdio session by hand for what the SDK cannot send (a malformed line) and the
+exit on EOF. It prints one line per check (prefixed by the mode) and ends with
+`N passed, N failed`. It exits 1 if any check failed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import httpx2
 from mcp import Client, types
+from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
@@ -318,13 +321,81 @@ async def refused_check(checks: Checks, url: str, token: str | None, name: str) 
         print(f"     SDK error: {error}", flush=True)
 
 
-async def main(url: str, token: str, catalog_url: str) -> int:
+def stdio_env(catalog_url: str, token: str) -> dict[str, str]:
+    """What a local user sets for `quilt-mcp stdio` against the demo's catalog (which answers
+    S3 and Athena too)."""
+    return {
+        "QUILT_CATALOG_URL": catalog_url,
+        "QUILT_MCP_TOKEN": token,
+        "AWS_ENDPOINT_URL_S3": catalog_url,
+        "AWS_ENDPOINT_URL_ATHENA": catalog_url,
+        # Its logs go to stderr, which the SDK passes through: keep the report readable.
+        "MCP_LOG_LEVEL": "warn",
+    }
+
+
+async def stdio_sdk_checks(checks: Checks, binary: str, token: str, catalog_url: str, mode: str) -> None:
+    """A session through the SDK's stdio client: list, call, read."""
+    server = StdioServerParameters(command=binary, args=["stdio"], env=stdio_env(catalog_url, token))
+    async with Client(server, mode=mode) as client:
+        tools = (await client.list_tools()).tools
+        names = {tool.name for tool in tools}
+        checks.expect(f"stdio ({mode}) tools/list", "bucket_list" in names, f"listed: {sorted(names)}")
+        buckets = await client.call_tool("bucket_list", {})
+        if check_result(checks, f"stdio ({mode}) tools/call bucket_list", buckets):
+            bucket = buckets.structured_content["buckets"][0]["name"]
+            listed = await client.call_tool("bucket_objects_list", {"bucket": bucket})
+            check_result(checks, f"stdio ({mode}) tools/call bucket_objects_list {bucket}", listed)
+        contents = (await client.read_resource("auth://status")).contents
+        status = json.loads(getattr(contents[0], "text", "") or "{}")
+        checks.expect(
+            f"stdio ({mode}) resources/read auth://status",
+            status.get("status") == "authenticated",
+            f"{status}",
+        )
+
+
+async def stdio_raw_checks(checks: Checks, binary: str, token: str, catalog_url: str) -> None:
+    """What the SDK never sends: a malformed line (a JSON-RPC error, and the session goes on),
+    then EOF (exit 0), with nothing but JSON-RPC on stdout."""
+    import os
+
+    env = {"PATH": os.environ.get("PATH", "")} | stdio_env(catalog_url, token)
+    process = await asyncio.create_subprocess_exec(
+        binary, "stdio", env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(b"{not json\n")
+    process.stdin.write(b'{"jsonrpc":"2.0","id":7,"method":"ping"}\n')
+    await process.stdin.drain()
+    process.stdin.close()
+    out, _ = await asyncio.wait_for(process.communicate(), TIMEOUT)
+    answers = [json.loads(line) for line in out.decode().splitlines()]
+    by_id = {json.dumps(a.get("id")): a for a in answers}
+    malformed = by_id.get("null", {})
+    checks.expect(
+        "stdio: a malformed line gets a JSON-RPC parse error",
+        malformed.get("error", {}).get("code") == -32700,
+        f"answers {answers}",
+    )
+    checks.expect("stdio: the session goes on after it", "result" in by_id.get("7", {}), f"answers {answers}")
+    checks.expect("stdio: EOF ends the process with exit 0", process.returncode == 0, f"exit {process.returncode}")
+    checks.expect("stdio: stdout holds only JSON-RPC", all(a.get("jsonrpc") == "2.0" for a in answers), f"{answers}")
+
+
+async def main(url: str, token: str, catalog_url: str, binary: str | None) -> int:
     checks = Checks()
     steps = [(f"[{mode}] ", "session", session_checks(checks, url, token, catalog_url, mode)) for mode in MODES]
     steps += [
         ("", "wrong token", refused_check(checks, url, token + "x", "a wrong token is refused with 401")),
         ("", "no token", refused_check(checks, url, None, "a missing token is refused with 401")),
     ]
+    if binary:
+        steps += [
+            ("", f"stdio {mode}", stdio_sdk_checks(checks, binary, token, catalog_url, mode)) for mode in MODES
+        ]
+        steps += [("", "stdio by hand", stdio_raw_checks(checks, binary, token, catalog_url))]
     for prefix, label, step in steps:
         checks.prefix = prefix
         try:
@@ -337,7 +408,8 @@ async def main(url: str, token: str, catalog_url: str) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        print("usage: python_client.py URL TOKEN CATALOG_URL", file=sys.stderr)
+    if len(sys.argv) not in (4, 5):
+        print("usage: python_client.py URL TOKEN CATALOG_URL [QUILT_MCP_BINARY]", file=sys.stderr)
         sys.exit(2)
-    sys.exit(asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3])))
+    binary = sys.argv[4] if len(sys.argv) == 5 else None
+    sys.exit(asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], binary)))

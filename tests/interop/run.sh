@@ -6,7 +6,8 @@
 #
 # Clients, each ending in its own `N passed, N failed` line:
 #   python-sdk   tests/interop/python_client.py with the official `mcp` package (requirements.txt),
-#                in its legacy, 2026-07-28 and auto modes
+#                in its legacy, 2026-07-28 and auto modes, over HTTP and, spawning the
+#                binary, over stdio
 #   conformance  the official suite @modelcontextprotocol/conformance 0.1.16, its generic
 #                scenarios (conformance.sh)
 #   conformance-2026  the suite's 0.2.0-alpha.12 with --requirements 2026-07-28 and the
@@ -85,7 +86,7 @@ run_client() {
     python-sdk)
       local py
       py="$(python_env)" || return 1
-      "$py" "$HERE/python_client.py" "$URL" "$TOKEN" "$CATALOG"
+      "$py" "$HERE/python_client.py" "$URL" "$TOKEN" "$CATALOG" "$(realpath "$BIN")"
       ;;
     conformance) bash "$HERE/conformance.sh" "$URL" "$TOKEN" ;;
     conformance-2026) bash "$HERE/conformance_2026.sh" "$URL" "$TOKEN" ;;

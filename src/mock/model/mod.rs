@@ -8,8 +8,9 @@
 //!
 //! Permissions are the dataset's: a user's *active* role grants `read` or `write` per bucket;
 //! admins may administer users, roles, SSO and Tabulator settings. The caller is the `id` claim
-//! of the bearer token (S3: the access key the registry issued); an id the dataset does not
-//! know is refused with 401, an inactive user with 403, as the registry does.
+//! of the bearer token, or the owner of a Quilt API key (S3: the access key the registry
+//! issued); an id or key the dataset does not know is refused with 401, an inactive user with
+//! 403, as the registry does.
 
 mod dataset;
 mod objects;
@@ -205,6 +206,26 @@ impl Model {
         }
     }
 
+    /// The user a bearer token names, if the registry would accept them: a Quilt API key
+    /// (`qk_…`, opaque) is looked up among the users' keys, anything else is read as a JWT
+    /// whose `id` claim is `jwt_id`. A revoked or inactive user is refused either way.
+    pub fn caller_by_bearer(
+        &self,
+        token: Option<&str>,
+        jwt_id: Option<i64>,
+    ) -> Result<&User, Refusal> {
+        match token {
+            Some(key) if key.starts_with("qk_") => {
+                let owner = self
+                    .users
+                    .iter()
+                    .find(|u| !u.api_key.is_empty() && u.api_key == key);
+                self.caller(owner.map(|u| u.id))
+            }
+            _ => self.caller(jwt_id),
+        }
+    }
+
     /// The user S3 credentials were issued to.
     pub fn caller_by_access_key(&self, key: &str) -> Option<&User> {
         self.users.iter().find(|u| u.access_key == key)
@@ -329,5 +350,27 @@ mod tests {
             model.caller(Some(inactive.id)).err(),
             Some(Refusal::Inactive)
         );
+    }
+
+    #[test]
+    fn api_keys_name_their_user_until_revoked() {
+        let mut model = Model::pristine().expect("the dataset loads");
+        let admin = model
+            .users
+            .iter()
+            .find(|u| u.admin)
+            .expect("an admin")
+            .clone();
+        let found = model.caller_by_bearer(Some(&admin.api_key), None);
+        assert_eq!(found.map(|u| u.id), Ok(admin.id));
+        let unknown = model.caller_by_bearer(Some("qk_not_a_key"), Some(admin.id));
+        assert_eq!(
+            unknown.err(),
+            Some(Refusal::Unauthenticated),
+            "a key is never read as a JWT"
+        );
+        model.revoked.insert(admin.id);
+        let revoked = model.caller_by_bearer(Some(&admin.api_key), None);
+        assert_eq!(revoked.err(), Some(Refusal::Unauthenticated));
     }
 }
