@@ -62,6 +62,7 @@ pub mod identity;
 pub mod layers;
 pub mod logging;
 pub mod mcp;
+pub mod metrics;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod routes;
