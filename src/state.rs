@@ -12,6 +12,7 @@ use crate::aws::S3Factory;
 use crate::aws::athena::AthenaFactory;
 use crate::catalog::{CallerKey, CatalogClient};
 use crate::config::Config;
+use crate::metrics::{self, Metrics};
 use crate::tool_error::ToolError;
 use crate::ttl_map::TtlMap;
 
@@ -32,6 +33,8 @@ pub struct AppState {
     pub resource_cache: ResourceCache,
     /// Each caller's `AuthStatus`, which decides whether the admin toolset is shown.
     pub admin_status: crate::catalog::ReadCache,
+    /// This server's metrics (the catalog client's registry, shared).
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -43,12 +46,16 @@ impl AppState {
             config.jwt_audience.as_deref(),
             config.jwt_leeway,
         ));
-        let s3 = S3Factory::new(&config);
+        let catalog = CatalogClient::new(&config);
+        let metrics = catalog.metrics().clone();
+        let s3 = S3Factory::new(&config).with_metrics(metrics.clone());
         let state = Arc::new(AppState {
-            catalog: CatalogClient::new(&config),
-            athena: AthenaFactory::new(&config, &s3),
+            catalog,
+            athena: AthenaFactory::new(&config, &s3).with_metrics(metrics.clone()),
             s3,
-            resource_cache: ResourceCache::new(config.resource_cache_ttl),
+            resource_cache: ResourceCache::new(config.resource_cache_ttl)
+                .with_metrics(metrics.clone()),
+            metrics,
             admin_status: crate::catalog::ReadCache::new(ADMIN_STATUS_TTL),
             verifier,
             config,
@@ -79,6 +86,7 @@ pub const MAX_CACHED_RESOURCE_BYTES: u64 = 64 * 1024;
 pub struct ResourceCache {
     ttl: Duration,
     entries: TtlMap<(CallerKey, String), Value, ToolError>,
+    metrics: Arc<Metrics>,
 }
 
 impl ResourceCache {
@@ -87,7 +95,14 @@ impl ResourceCache {
         ResourceCache {
             ttl,
             entries: TtlMap::new(RESOURCE_CACHE_ENTRIES, ttl),
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts hits and misses in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The caller's kept read of `uri` (canonical: the caller makes it so) when fresh, else
@@ -106,7 +121,10 @@ impl ResourceCache {
             return read().await;
         }
         let ttl = self.ttl;
-        let read = || async move {
+        // A miss is a read that ran; one shared with a read in flight is a hit.
+        let missed = std::sync::atomic::AtomicBool::new(false);
+        let read = || async {
+            missed.store(true, std::sync::atomic::Ordering::Relaxed);
             let value = read().await?;
             let keep = match json_len(&value) <= MAX_CACHED_RESOURCE_BYTES {
                 true => ttl,
@@ -114,9 +132,13 @@ impl ResourceCache {
             };
             Ok((value, keep))
         };
-        self.entries
+        let answer = self
+            .entries
             .get_or_fetch_for((caller, uri.to_string()), read)
-            .await
+            .await;
+        let hit = !missed.load(std::sync::atomic::Ordering::Relaxed);
+        self.metrics.cache(metrics::Cache::Resource, hit);
+        answer
     }
 
     /// Drops every read kept for the caller (after their own write, which may change them, or

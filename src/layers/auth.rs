@@ -15,7 +15,7 @@ use crate::auth::{AuthError, Caller, JwtVerifier};
 use crate::http::{BoxFuture, HttpResponse, json_response};
 use crate::identity::RequestId;
 use crate::layers::origin::is_loopback_host;
-use crate::layers::telemetry::UserId;
+use crate::layers::telemetry::{AuthRefused, UserId};
 
 /// Requires a valid bearer token.
 #[derive(Clone, Debug)]
@@ -189,7 +189,10 @@ where
                 request_id
             );
             let base = public_base(public_url, &req);
-            let response = unauthorized(&error, base.as_deref());
+            let mut response = unauthorized(&error, base.as_deref());
+            response
+                .extensions_mut()
+                .insert(AuthRefused(error.reason()));
             Box::pin(async move { Ok(response) })
         }
     }
