@@ -204,15 +204,18 @@ pub async fn serve(config: Config) -> Result<(), String> {
     if let Some(metrics) = &metrics_listener {
         tracing::info!(address = %metrics.addr, "Metrics on http://{}/metrics", metrics.addr);
     }
-    if state.config.telemetry_enabled {
+    let emitter = state.config.telemetry_enabled.then(|| {
         let detail = match state.config.telemetry_level {
             TelemetryLevel::Minimal => emf::Detail::Minimal,
             TelemetryLevel::Standard => emf::Detail::Standard,
             TelemetryLevel::Detailed => emf::Detail::Detailed,
         };
-        emf::spawn(state.metrics.clone(), state.config.metrics_interval, detail);
-    }
+        emf::Emitter::spawn(state.metrics.clone(), state.config.metrics_interval, detail)
+    });
     crate::server::serve(listener, state, crate::server::shutdown_signal(), grace).await;
+    if let Some(emitter) = emitter {
+        emitter.flush();
+    }
     tracing::info!("stopped");
     Ok(())
 }

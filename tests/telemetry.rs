@@ -280,15 +280,13 @@ fn catalog_calls_carry_a_traceparent_from_the_request_id() {
     assert_eq!(spans.len(), both.len(), "each call has its own span");
 }
 
-#[test]
-fn the_binary_writes_valid_emf_lines_on_stdout() {
-    let vars = with_overrides(
-        base_env(&closed_port_url()),
-        &[("MCP_METRICS_INTERVAL", "1"), ("MCP_LOG_FORMAT", "json")],
-    );
+/// The binary against a closed catalog port; returns it, its stdout lines and its address.
+fn spawn_binary(extra: &[(&str, &str)]) -> (std::process::Child, mpsc::Receiver<String>, String) {
+    let vars = with_overrides(base_env(&closed_port_url()), extra);
     let mut child = Command::new(env!("CARGO_BIN_EXE_quilt-mcp"))
         .env_clear()
         .envs(vars)
+        .env("MCP_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -302,30 +300,32 @@ fn the_binary_writes_valid_emf_lines_on_stdout() {
             }
         }
     });
-    let next = |deadline: Instant| loop {
-        assert!(Instant::now() < deadline, "no line in time");
-        if let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) {
-            break line;
-        }
-    };
     let deadline = Instant::now() + Duration::from_secs(20);
     let addr = loop {
-        let line = next(deadline);
+        let line = next_line(&lines, deadline);
         if line.contains("Listening on http://") {
             let v: Value = serde_json::from_str(&line).unwrap();
             break v["address"].as_str().unwrap().to_string();
         }
     };
+    (child, lines, addr)
+}
+
+fn next_line(lines: &mpsc::Receiver<String>, deadline: Instant) -> String {
+    loop {
+        assert!(Instant::now() < deadline, "no line in time");
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) {
+            return line;
+        }
+    }
+}
+
+/// Two health checks and one refused MCP request.
+fn three_requests(addr: &str) {
     let agent = client();
     for _ in 0..2 {
-        assert_eq!(
-            agent
-                .get(&format!("http://{addr}/health"))
-                .call()
-                .unwrap()
-                .status(),
-            200
-        );
+        let health = agent.get(&format!("http://{addr}/health")).call().unwrap();
+        assert_eq!(health.status(), 200);
     }
     let refused = agent
         .post(&format!("http://{addr}/mcp"))
@@ -334,44 +334,51 @@ fn the_binary_writes_valid_emf_lines_on_stdout() {
         .send(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
         .unwrap();
     assert_eq!(refused.status(), 401);
+}
 
-    // Counts are per interval: add lines up until all three requests are in.
-    let (mut requests, mut ok, mut auth, mut emf_lines) = (0, 0, 0, 0);
-    while requests < 3 {
-        let line = next(deadline);
-        let Ok(doc) = serde_json::from_str::<Value>(&line) else {
-            panic!("stdout lines are JSON: {line}");
-        };
-        let Some(aws) = doc.get("_aws") else { continue };
-        emf_lines += 1;
-        assert!(line.len() < 256 * 1024);
-        let stamp = aws["Timestamp"].as_i64().expect("a millisecond timestamp");
-        assert!((stamp / 1000 - now()).abs() < 60, "{stamp}");
-        let directives = aws["CloudWatchMetrics"].as_array().expect("directives");
-        assert!(!directives.is_empty());
-        for directive in directives {
-            assert_eq!(directive["Namespace"], "QuiltMCP");
-            for set in directive["Dimensions"].as_array().unwrap() {
-                for key in set.as_array().unwrap() {
-                    assert!(
-                        doc[key.as_str().unwrap()].is_string(),
-                        "dimension {key} has a value"
-                    );
-                }
-            }
-            for metric in directive["Metrics"].as_array().unwrap() {
-                let name = metric["Name"].as_str().unwrap();
-                assert!(metric["Unit"].is_string(), "{metric}");
-                let value = &doc[name];
-                assert!(
-                    value.is_number()
-                        || value
-                            .as_array()
-                            .is_some_and(|a| a.iter().all(Value::is_number)),
-                    "{name} = {value}"
-                );
+/// Checks one stdout line is a valid EMF document if it is one; returns it then.
+fn emf_document(line: &str) -> Option<Value> {
+    let doc: Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("stdout lines are JSON ({e}): {line}"));
+    let aws = doc.get("_aws")?;
+    assert!(line.len() < 256 * 1024);
+    let stamp = aws["Timestamp"].as_i64().expect("a millisecond timestamp");
+    assert!((stamp / 1000 - now()).abs() < 60, "{stamp}");
+    let directives = aws["CloudWatchMetrics"].as_array().expect("directives");
+    assert!(!directives.is_empty());
+    for directive in directives {
+        assert_eq!(directive["Namespace"], "QuiltMCP");
+        for set in directive["Dimensions"].as_array().unwrap() {
+            for key in set.as_array().unwrap() {
+                let key = key.as_str().unwrap();
+                assert!(doc[key].is_string(), "dimension {key} has a value");
             }
         }
+        for metric in directive["Metrics"].as_array().unwrap() {
+            let name = metric["Name"].as_str().unwrap();
+            assert!(metric["Unit"].is_string(), "{metric}");
+            let value = &doc[name];
+            let numbers = value
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_number));
+            assert!(value.is_number() || numbers, "{name} = {value}");
+        }
+    }
+    Some(doc)
+}
+
+#[test]
+fn the_binary_writes_valid_emf_lines_on_stdout() {
+    let (mut child, lines, addr) = spawn_binary(&[("MCP_METRICS_INTERVAL", "1")]);
+    three_requests(&addr);
+    // Counts are per interval: add lines up until all three requests are in.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (mut requests, mut ok, mut auth, mut emf_lines) = (0, 0, 0, 0);
+    while requests < 3 {
+        let Some(doc) = emf_document(&next_line(&lines, deadline)) else {
+            continue;
+        };
+        emf_lines += 1;
         requests += doc["Requests"].as_u64().unwrap();
         ok += doc["Requests2xx"].as_u64().unwrap();
         auth += doc["AuthFailures"].as_u64().unwrap();
@@ -379,4 +386,24 @@ fn the_binary_writes_valid_emf_lines_on_stdout() {
     assert_eq!((requests, ok, auth), (3, 2, 1), "over {emf_lines} lines");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn a_stopping_server_writes_its_last_counts() {
+    let (mut child, lines, addr) = spawn_binary(&[("MCP_METRICS_INTERVAL", "3600")]);
+    three_requests(&addr);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let doc = loop {
+        if let Some(doc) = emf_document(&next_line(&lines, deadline)) {
+            break doc;
+        }
+    };
+    assert_eq!(doc["Requests"], 3, "{doc}");
+    assert_eq!(doc["AuthFailures.missing_token"], 1, "{doc}");
+    assert!(child.wait().unwrap().success());
 }

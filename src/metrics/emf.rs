@@ -38,18 +38,42 @@ pub enum Detail {
     Detailed,
 }
 
-/// Writes one line every `interval` until the runtime ends.
-pub fn spawn(metrics: Arc<Metrics>, interval: Duration, detail: Detail) {
-    tokio::spawn(async move {
-        let mut previous = metrics.snapshot();
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-        loop {
-            ticks.tick().await;
-            let now = metrics.snapshot();
-            println!("{}", line(&previous, &now, unix_now_ms(), detail));
-            previous = now;
-        }
-    });
+/// Writes the lines: one per interval, and a last one at shutdown so a stopping task's final
+/// minute is not lost. The mutex is taken once per line, never on the request path.
+#[derive(Debug)]
+pub struct Emitter {
+    metrics: Arc<Metrics>,
+    detail: Detail,
+    previous: std::sync::Mutex<Snapshot>,
+}
+
+impl Emitter {
+    /// Starts writing a line every `interval` (the first one interval from now).
+    pub fn spawn(metrics: Arc<Metrics>, interval: Duration, detail: Detail) -> Arc<Emitter> {
+        let emitter = Arc::new(Emitter {
+            previous: std::sync::Mutex::new(metrics.snapshot()),
+            metrics,
+            detail,
+        });
+        let ticking = emitter.clone();
+        tokio::spawn(async move {
+            let start = tokio::time::Instant::now() + interval;
+            let mut ticks = tokio::time::interval_at(start, interval);
+            loop {
+                ticks.tick().await;
+                ticking.flush();
+            }
+        });
+        emitter
+    }
+
+    /// Writes the change since the last line.
+    pub fn flush(&self) {
+        let mut previous = self.previous.lock().unwrap_or_else(|e| e.into_inner());
+        let now = self.metrics.snapshot();
+        println!("{}", line(&previous, &now, unix_now_ms(), self.detail));
+        *previous = now;
+    }
 }
 
 fn unix_now_ms() -> i64 {
