@@ -407,3 +407,66 @@ fn a_stopping_server_writes_its_last_counts() {
     assert_eq!(doc["AuthFailures.missing_token"], 1, "{doc}");
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn in_flight_gauges_and_catalog_failures_are_counted() {
+    use quilt_mcp::mock::Fault;
+    let h = Harness::start_with(&[
+        ("MCP_METRICS_PORT", "0"),
+        ("MCP_OPTIMIZATION_ENABLED", "false"),
+    ]);
+    // Warm the caller's admin status, so each call below is one catalog call.
+    call_ok(&h, ALICE, "bucket_list", json!({}));
+    h.mock().set_fault(Fault {
+        latency: Duration::from_millis(1500),
+        ..Fault::default()
+    });
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| call_ok(&h, ALICE, "bucket_list", json!({})));
+        let deadline = Instant::now() + Duration::from_millis(1400);
+        let seen = loop {
+            let now = scrape(&h);
+            if now["quilt_mcp_catalog_calls_in_flight"] == 1.0 || Instant::now() > deadline {
+                break now;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(seen["quilt_mcp_catalog_calls_in_flight"], 1.0, "{seen:?}");
+        assert_eq!(seen["quilt_mcp_requests_in_flight"], 1.0, "{seen:?}");
+        waiting.join().unwrap();
+    });
+    let idle = scrape(&h);
+    assert_eq!(idle["quilt_mcp_catalog_calls_in_flight"], 0.0);
+    assert_eq!(idle["quilt_mcp_requests_in_flight"], 0.0);
+
+    // The catalog failing: each 5xx answer is counted, and the tool's failure once.
+    h.mock().set_fault(Fault {
+        status: Some(502),
+        ..Fault::default()
+    });
+    let before = scrape(&h);
+    let catalog_before = catalog_requests(&h).len();
+    call_fails(&h, ALICE, "bucket_list", json!({}));
+    let answered_502 = (catalog_requests(&h).len() - catalog_before) as f64;
+    h.mock().clear_fault();
+    let after = scrape(&h);
+    let m = |series: &str| moved(&before, &after, series);
+    assert!(answered_502 >= 1.0);
+    assert_eq!(
+        m(r#"quilt_mcp_errors_total{kind="catalog_5xx"}"#),
+        answered_502
+    );
+    assert_eq!(m(r#"quilt_mcp_errors_total{kind="tool_catalog"}"#), 1.0);
+    assert_eq!(
+        m(r#"quilt_mcp_tool_calls_total{tool="bucket_list",outcome="error"}"#),
+        1.0
+    );
+    // A catalog nobody answers at: unreachable.
+    let down = Harness::start_without_mock(&closed_port_url(), &[("MCP_METRICS_PORT", "0")]);
+    call_fails(&down, ALICE, "bucket_list", json!({}));
+    let counted = scrape(&down);
+    assert!(
+        counted[r#"quilt_mcp_errors_total{kind="catalog_unreachable"}"#] >= 1.0,
+        "{counted:?}"
+    );
+}
