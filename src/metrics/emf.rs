@@ -59,6 +59,8 @@ impl Emitter {
         tokio::spawn(async move {
             let start = tokio::time::Instant::now() + interval;
             let mut ticks = tokio::time::interval_at(start, interval);
+            // After a stall, one line for the whole gap rather than a burst of empty ones.
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
                 ticking.flush();
