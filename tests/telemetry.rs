@@ -156,6 +156,8 @@ fn a_failing_tool_counts_its_error_kind_and_caches_count_hits() {
         json!({ "s3_uri": missing }),
     );
     assert!(!text.is_empty());
+    // S3 and Athena calls are timed (the tool above read S3).
+    call_ok(&h, ALICE, "athena_databases_list", json!({}));
     // The same resource twice: the second read is kept.
     let uri = "auth://catalog/info";
     for _ in 0..2 {
@@ -186,7 +188,8 @@ fn a_failing_tool_counts_its_error_kind_and_caches_count_hits() {
         1.0
     );
     assert!(
-        m(r#"quilt_mcp_aws_call_duration_seconds_count{service="s3"}"#) >= 1.0,
+        m(r#"quilt_mcp_aws_call_duration_seconds_count{service="s3"}"#) >= 1.0
+            && m(r#"quilt_mcp_aws_call_duration_seconds_count{service="athena"}"#) >= 1.0,
         "{after:?}"
     );
 }
