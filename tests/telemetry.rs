@@ -473,3 +473,20 @@ fn in_flight_gauges_and_catalog_failures_are_counted() {
         "{counted:?}"
     );
 }
+
+#[test]
+fn telemetry_off_writes_no_metrics_lines() {
+    let (mut child, lines, addr) = spawn_binary(&[
+        ("MCP_METRICS_INTERVAL", "1"),
+        ("MCP_TELEMETRY_ENABLED", "false"),
+    ]);
+    three_requests(&addr);
+    let until = Instant::now() + Duration::from_millis(2500);
+    while Instant::now() < until {
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) {
+            assert!(emf_document(&line).is_none(), "{line}");
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
