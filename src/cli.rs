@@ -1,6 +1,7 @@
 //! The command line: which mode to run, parsed before anything starts.
 
-use crate::config::Config;
+use crate::config::{Config, TelemetryLevel};
+use crate::metrics::emf;
 use crate::state::AppState;
 
 /// What the binary was asked to do.
@@ -206,7 +207,22 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let (grace, refresh) = (config.shutdown_grace, config.jwt_secret_refresh);
     let state = AppState::new(config, &startup.secret);
     startup.keep_fresh(&state.verifier, refresh);
+    let metrics_listener = crate::server::start_metrics(&state).await?;
+    if let Some(metrics) = &metrics_listener {
+        tracing::info!(address = %metrics.addr, "Metrics on http://{}/metrics", metrics.addr);
+    }
+    let emitter = state.config.telemetry_enabled.then(|| {
+        let detail = match state.config.telemetry_level {
+            TelemetryLevel::Minimal => emf::Detail::Minimal,
+            TelemetryLevel::Standard => emf::Detail::Standard,
+            TelemetryLevel::Detailed => emf::Detail::Detailed,
+        };
+        emf::Emitter::spawn(state.metrics.clone(), state.config.metrics_interval, detail)
+    });
     crate::server::serve(listener, state, crate::server::shutdown_signal(), grace).await;
+    if let Some(emitter) = emitter {
+        emitter.flush();
+    }
     tracing::info!("stopped");
     Ok(())
 }

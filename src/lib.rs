@@ -36,7 +36,8 @@
 //! Around them: [`config`] (environment, read once), [`secret`] (the JWT secret, from the
 //! environment or SSM, refreshed in the background), [`state`] (what requests share),
 //! [`logging`], [`http`] (shared HTTP types, URL percent-encoding), [`time`] and [`ttl_map`]
-//! (the bounded, expiring map behind every cache and the rate limiter). [`curl`] is the image's
+//! (the bounded, expiring map behind every cache and the rate limiter), [`metrics`] (the
+//! counters every layer records into, their EMF and Prometheus forms, and `traceparent`). [`curl`] is the image's
 //! stand-in `curl` for shell health checks.
 //!
 //! # The house has floors
@@ -45,7 +46,7 @@
 //! fails on a new one), so `catalog` and `aws` can be read and tested alone:
 //!
 //! 1. [`time`], [`http`], [`ttl_map`], [`toolset`], [`identity`] (the caller and the request
-//!    id): nothing of ours.
+//!    id), [`metrics`]: nothing of ours.
 //! 2. [`config`], [`auth`] (with the secret refresher's signal), [`catalog`], [`tool_error`].
 //! 3. [`secret`], [`layers`], [`aws`], [`state`].
 //! 4. [`tools`] (with the resources and the request context), then [`mcp`], [`routes`],
@@ -65,6 +66,7 @@ pub mod identity;
 pub mod layers;
 pub mod logging;
 pub mod mcp;
+pub mod metrics;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod routes;

@@ -58,6 +58,7 @@ pub fn app(state: Arc<AppState>, drain: DrainLayer) -> App {
         .layer(TelemetryLayer {
             enabled: config.telemetry_enabled,
             level: config.telemetry_level,
+            metrics: state.metrics.clone(),
         })
         .layer(drain)
         .layer(LimitsLayer::new(

@@ -216,9 +216,40 @@ pub fn raise_open_files_limit() -> Option<u64> {
     None
 }
 
+/// The Prometheus listener (`MCP_METRICS_PORT`), stopped when dropped.
+#[derive(Debug)]
+pub struct MetricsListener {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for MetricsListener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Binds the metrics listener when `MCP_METRICS_PORT` is set, and serves it in the background.
+pub async fn start_metrics(state: &AppState) -> Result<Option<MetricsListener>, String> {
+    let Some(bind) = state.config.metrics_bind else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|e| format!("cannot listen for metrics on {bind}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let task = tokio::spawn(crate::metrics::listener::serve(
+        listener,
+        state.metrics.clone(),
+    ));
+    Ok(Some(MetricsListener { addr, task }))
+}
+
 /// A server started in the background (tests, `demo`).
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// Where `GET /metrics` answers, when `MCP_METRICS_PORT` is set.
+    pub metrics: Option<MetricsListener>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -228,6 +259,7 @@ impl RunningServer {
     pub async fn start(addr: SocketAddr, state: Arc<AppState>) -> std::io::Result<RunningServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let metrics = start_metrics(&state).await.map_err(std::io::Error::other)?;
         let grace = state.config.shutdown_grace;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve(
@@ -240,6 +272,7 @@ impl RunningServer {
         ));
         Ok(RunningServer {
             addr,
+            metrics,
             stop: Some(stop),
             task,
         })

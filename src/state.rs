@@ -13,6 +13,7 @@ use crate::aws::athena::AthenaFactory;
 use crate::catalog::api_keys::ApiKeyJudge;
 use crate::catalog::{CallerKey, CatalogClient};
 use crate::config::Config;
+use crate::metrics::{self, Metrics};
 use crate::tool_error::ToolError;
 use crate::ttl_map::TtlMap;
 
@@ -35,6 +36,8 @@ pub struct AppState {
     pub admin_status: crate::catalog::ReadCache,
     /// The registry's kept verdicts on Quilt API keys, when `MCP_API_KEYS` is on.
     pub api_keys: Option<ApiKeyJudge>,
+    /// This server's metrics (the catalog client's registry, shared).
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -46,12 +49,16 @@ impl AppState {
             config.jwt_audience.as_deref(),
             config.jwt_leeway,
         ));
-        let s3 = S3Factory::new(&config);
+        let catalog = CatalogClient::new(&config);
+        let metrics = catalog.metrics().clone();
+        let s3 = S3Factory::new(&config).with_metrics(metrics.clone());
         let state = Arc::new(AppState {
-            catalog: CatalogClient::new(&config),
-            athena: AthenaFactory::new(&config, &s3),
+            catalog,
+            athena: AthenaFactory::new(&config, &s3).with_metrics(metrics.clone()),
             s3,
-            resource_cache: ResourceCache::new(config.resource_cache_ttl),
+            resource_cache: ResourceCache::new(config.resource_cache_ttl)
+                .with_metrics(metrics.clone()),
+            metrics,
             admin_status: crate::catalog::ReadCache::new(ADMIN_STATUS_TTL),
             api_keys: config
                 .api_keys
@@ -89,6 +96,7 @@ pub const MAX_CACHED_RESOURCE_BYTES: u64 = 64 * 1024;
 pub struct ResourceCache {
     ttl: Duration,
     entries: TtlMap<(CallerKey, String), Value, ToolError>,
+    metrics: Arc<Metrics>,
 }
 
 impl ResourceCache {
@@ -97,7 +105,14 @@ impl ResourceCache {
         ResourceCache {
             ttl,
             entries: TtlMap::new(RESOURCE_CACHE_ENTRIES, ttl),
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts hits and misses in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The caller's kept read of `uri` (canonical: the caller makes it so) when fresh, else
@@ -116,7 +131,10 @@ impl ResourceCache {
             return read().await;
         }
         let ttl = self.ttl;
-        let read = || async move {
+        // A miss is a read that ran; one shared with a read in flight is a hit.
+        let missed = std::sync::atomic::AtomicBool::new(false);
+        let read = || async {
+            missed.store(true, std::sync::atomic::Ordering::Relaxed);
             let value = read().await?;
             let keep = match json_len(&value) <= MAX_CACHED_RESOURCE_BYTES {
                 true => ttl,
@@ -124,9 +142,13 @@ impl ResourceCache {
             };
             Ok((value, keep))
         };
-        self.entries
+        let answer = self
+            .entries
             .get_or_fetch_for((caller, uri.to_string()), read)
-            .await
+            .await;
+        let hit = !missed.load(std::sync::atomic::Ordering::Relaxed);
+        self.metrics.cache(metrics::Cache::Resource, hit);
+        answer
     }
 
     /// Drops every read kept for the caller (after their own write, which may change them, or

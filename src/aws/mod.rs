@@ -11,8 +11,10 @@
 
 pub mod athena;
 pub mod error;
+pub mod latency;
 pub mod s3;
 
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_sdk_s3::config::{
@@ -23,6 +25,7 @@ use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 use crate::catalog::AwsCredentials;
 use crate::config::Config;
+use crate::metrics::{AwsService, Metrics};
 
 /// The name the SDK shows for where a call's credentials came from.
 const CREDENTIALS_SOURCE: &str = "quilt-catalog-get-credentials";
@@ -65,6 +68,16 @@ impl S3Factory {
             base: builder.build(),
             timeout: config.service_timeout,
         }
+    }
+
+    /// Records every S3 call's latency in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        let latency = latency::Latency {
+            service: AwsService::S3,
+            metrics,
+        };
+        self.base = self.base.to_builder().interceptor(latency).build();
+        self
     }
 
     /// An S3 client signing with `credentials` (the caller's) in `region`.

@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::http::encode_component;
 use crate::identity::CallerToken;
 use crate::identity::RequestId;
+use crate::metrics::{self, ErrorKind, Metrics};
 use crate::ttl_map::TtlMap;
 
 pub use cache::{CallerKey, ReadCache};
@@ -81,6 +82,8 @@ pub struct CatalogClient {
     slot_wait: Duration,
     /// What the state drops besides our own caches when a caller's token is refused.
     on_refusal: refusal::RefusalHook,
+    /// The server's metrics registry (the state shares this one).
+    metrics: Arc<Metrics>,
 }
 
 /// The system's trusted roots (`SSL_CERT_FILE`/`SSL_CERT_DIR`, else the platform's bundle):
@@ -150,7 +153,13 @@ impl CatalogClient {
             max_in_flight: config.catalog_max_in_flight,
             slot_wait: config.catalog_slot_wait,
             on_refusal: refusal::RefusalHook::default(),
+            metrics: Arc::default(),
         }
+    }
+
+    /// The metrics registry every call of this client records into.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// A slot for one catalog call, waiting at most the configured time. The permit moves into
@@ -211,11 +220,17 @@ impl CatalogClient {
         match &self.reads {
             Some(cache) => {
                 let request = format!("{} {}", op.name, variables);
-                cache
+                // A miss is a read that ran; a read shared with one in flight is a hit.
+                let missed = std::sync::atomic::AtomicBool::new(false);
+                let read = cache
                     .get_or_fetch(CallerKey::of(who.token), request, || {
+                        missed.store(true, std::sync::atomic::Ordering::Relaxed);
                         self.graphql_uncached(who, op, variables)
                     })
-                    .await
+                    .await;
+                let hit = !missed.load(std::sync::atomic::Ordering::Relaxed);
+                self.metrics.cache(metrics::Cache::CatalogRead, hit);
+                read
             }
             None => self.graphql_uncached(who, op, variables).await,
         }
@@ -335,12 +350,17 @@ impl CatalogClient {
         let timeout_secs = self.timeout.as_secs();
         let label = "GET file";
         let slot = self.slot(label).await?;
+        let (started, _in_flight) = (
+            std::time::Instant::now(),
+            self.metrics.catalog_call_started(),
+        );
         let joined = tokio::task::spawn_blocking(move || {
             let fetched = fetch_bytes(&agent, &url, token.as_ref(), &request_id, max_bytes);
             drop(slot);
             fetched
         })
         .await;
+        self.metrics.catalog_call(started.elapsed());
         let (status, bytes) = match joined {
             Ok(result) => {
                 result.map_err(|e| CatalogError::new(label, classify(e, timeout_secs)))?
@@ -441,8 +461,11 @@ impl CatalogClient {
         let timeout_secs = self.timeout.as_secs();
         let op = label.to_string();
         let caller = token.as_ref().map(CallerKey::of);
-        let slot = self.slot(&op).await?;
+        let slot = self.slot(&op).await.inspect_err(|_| {
+            self.metrics.error(ErrorKind::CatalogBusy);
+        })?;
         let started = std::time::Instant::now();
+        let in_flight = self.metrics.catalog_call_started();
         let joined = tokio::task::spawn_blocking(move || {
             let reply = exchange(
                 &agent,
@@ -456,6 +479,8 @@ impl CatalogClient {
             reply
         })
         .await;
+        drop(in_flight);
+        self.metrics.catalog_call(started.elapsed());
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let result = match joined {
             Ok(result) => result.map_err(|e| CatalogError::new(&op, classify(e, timeout_secs))),
@@ -464,6 +489,9 @@ impl CatalogClient {
                 CatalogErrorKind::Unreachable(format!("internal error: {e}")),
             )),
         };
+        if let Some(kind) = failure_kind(&result) {
+            self.metrics.error(kind);
+        }
         match &result {
             Ok(reply) => {
                 tracing::debug!(operation = %op, status = reply.status, elapsed_ms, "catalog call")
@@ -498,6 +526,17 @@ impl CatalogClient {
     }
 }
 
+/// The error kind a catalog call's outcome counts as, if it failed on the catalog's side (a
+/// 4xx is the caller's business, counted by the tool's outcome).
+fn failure_kind(result: &Result<Reply, CatalogError>) -> Option<ErrorKind> {
+    match result {
+        Ok(reply) if reply.status >= 500 => Some(ErrorKind::CatalogServerError),
+        Ok(_) => None,
+        Err(e) if matches!(e.kind, CatalogErrorKind::Timeout(_)) => Some(ErrorKind::CatalogTimeout),
+        Err(_) => Some(ErrorKind::CatalogUnreachable),
+    }
+}
+
 /// A reply's status as the caller sees it: 2xx passes, a 3xx only where a redirect is the
 /// answer (`redirect_ok`), anything else is the error it means.
 fn check_status(label: &str, reply: Reply, redirect_ok: bool) -> Result<Reply, CatalogError> {
@@ -529,7 +568,8 @@ fn exchange(
                 .post(url)
                 .header("content-type", "application/json")
                 .header("accept", "application/json")
-                .header("x-request-id", request_id);
+                .header("x-request-id", request_id)
+                .header("traceparent", &metrics::trace::traceparent(request_id));
             if let Some(token) = token {
                 request = request.header("authorization", &format!("Bearer {}", token.expose()));
             }
@@ -539,7 +579,8 @@ fn exchange(
             let mut request = agent
                 .get(url)
                 .header("accept", "application/json")
-                .header("x-request-id", request_id);
+                .header("x-request-id", request_id)
+                .header("traceparent", &metrics::trace::traceparent(request_id));
             if let Some(token) = token {
                 request = request.header("authorization", &format!("Bearer {}", token.expose()));
             }
@@ -577,8 +618,11 @@ fn fetch_bytes(
         .get(url)
         .header("range", &format!("bytes=0-{max_bytes}"))
         .header("x-request-id", request_id);
+    // Only the registry's own URL: a presigned URL's host is not ours to trace into.
     if let Some(token) = token {
-        request = request.header("authorization", &format!("Bearer {}", token.expose()));
+        request = request
+            .header("authorization", &format!("Bearer {}", token.expose()))
+            .header("traceparent", &metrics::trace::traceparent(request_id));
     }
     let mut response = request.call()?;
     let status = response.status().as_u16();

@@ -72,6 +72,10 @@ pub struct Config {
     pub resource_cache_ttl: Duration,
     pub telemetry_enabled: bool,
     pub telemetry_level: TelemetryLevel,
+    /// `MCP_METRICS_PORT` on `FASTMCP_HOST`: where Prometheus text is served; `None`: nowhere.
+    pub metrics_bind: Option<SocketAddr>,
+    /// How often an EMF metrics line is written (`MCP_METRICS_INTERVAL`, seconds).
+    pub metrics_interval: Duration,
     pub optimization_enabled: bool,
     /// Origins allowed besides loopback ones, e.g. `https://mcp.example.com`.
     pub allowed_origins: Vec<String>,
@@ -153,6 +157,17 @@ impl Config {
         let service_timeout = catalog.quilt_service_timeout.0;
         let request_timeout = limits.request_timeout(service_timeout);
         let athena = read::<AthenaEnv>(&vars)?.settings(request_timeout)?;
+        let metrics_bind = server
+            .mcp_metrics_port
+            .map(|port| SocketAddr::new(server.fastmcp_host.0, port.0));
+        // Metrics are for the operator: sharing the MCP port would put them behind the load
+        // balancer. Port 0 (the system chooses) cannot collide.
+        if metrics_bind.is_some_and(|m| m.port() != 0 && m.port() == server.fastmcp_port.0) {
+            return Err(ConfigError(format!(
+                "MCP_METRICS_PORT={} is FASTMCP_PORT; metrics need a port of their own",
+                server.fastmcp_port.0
+            )));
+        }
         Ok(Config {
             multiuser_mode: auth.quilt_multiuser_mode.0,
             catalog_url: urls.catalog,
@@ -176,6 +191,8 @@ impl Config {
             resource_cache_ttl: catalog.quilt_mcp_resource_cache_ttl.0,
             telemetry_enabled: telemetry.mcp_telemetry_enabled.0,
             telemetry_level: telemetry.mcp_telemetry_level,
+            metrics_bind,
+            metrics_interval: telemetry.mcp_metrics_interval.0,
             optimization_enabled: catalog.mcp_optimization_enabled.0,
             allowed_origins: server.mcp_allowed_origins.0,
             rate_limit_per_second: limits.mcp_rate_limit_per_second.0,

@@ -1,5 +1,6 @@
 //! Where and how we listen: `FASTMCP_TRANSPORT`, `FASTMCP_HOST`, `FASTMCP_PORT` (the names the
-//! Python server's FastMCP read, kept so existing task definitions work) and `MCP_ALLOWED_ORIGINS`.
+//! Python server's FastMCP read, kept so existing task definitions work), `MCP_ALLOWED_ORIGINS`
+//! and `MCP_METRICS_PORT` (the opt-in Prometheus listener, never the MCP port).
 
 use std::net::IpAddr;
 
@@ -15,6 +16,8 @@ pub(super) struct ServerEnv {
     pub fastmcp_host: Host,
     pub fastmcp_port: Port,
     pub mcp_allowed_origins: Origins,
+    /// The Prometheus listener's port, on `FASTMCP_HOST`; unset: no listener.
+    pub mcp_metrics_port: Option<Port>,
 }
 
 /// The deployment reference's defaults, except the host: loopback unless told otherwise, so a
@@ -26,6 +29,7 @@ impl Default for ServerEnv {
             fastmcp_host: Host(IpAddr::from([127, 0, 0, 1])),
             fastmcp_port: Port(8000),
             mcp_allowed_origins: Origins(Vec::new()),
+            mcp_metrics_port: None,
         }
     }
 }

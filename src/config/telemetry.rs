@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer};
 
-use super::values::{Choice, Flag, parse_text};
+use super::values::{Choice, Flag, Seconds, parse_text};
 
 /// The telemetry group, as envy fills it; unset variables take [`TelemetryEnv::default`].
 #[derive(Debug, Deserialize)]
@@ -13,6 +13,8 @@ pub(super) struct TelemetryEnv {
     pub mcp_log_level: LogLevel,
     pub mcp_log_format: LogFormat,
     pub mcp_skip_banner: Flag,
+    /// How often a CloudWatch EMF metrics line is written.
+    pub mcp_metrics_interval: Seconds<1>,
 }
 
 /// The deployment reference's defaults.
@@ -24,6 +26,7 @@ impl Default for TelemetryEnv {
             mcp_log_level: LogLevel::Info,
             mcp_log_format: LogFormat::Auto,
             mcp_skip_banner: Flag(false),
+            mcp_metrics_interval: Seconds::new(60),
         }
     }
 }

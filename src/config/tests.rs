@@ -156,3 +156,39 @@ fn a_bad_value_is_one_line_with_the_variable_the_value_and_what_is_accepted() {
         r#"Invalid configuration: MCP_RATE_LIMIT_BURST="0" is not valid; expected a whole number ≥ 1"#
     );
 }
+
+#[test]
+fn metrics_are_off_the_mcp_port_and_every_minute_by_default() {
+    let config = with(&[]).unwrap();
+    assert_eq!(config.metrics_bind, None);
+    assert_eq!(config.metrics_interval, Duration::from_secs(60));
+    let config = with(&[
+        ("FASTMCP_HOST", "0.0.0.0"),
+        ("MCP_METRICS_PORT", "9100"),
+        ("MCP_METRICS_INTERVAL", "5"),
+    ])
+    .unwrap();
+    assert_eq!(config.metrics_bind.unwrap().to_string(), "0.0.0.0:9100");
+    assert_eq!(config.metrics_interval, Duration::from_secs(5));
+    let err = with(&[("MCP_METRICS_INTERVAL", "0")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("MCP_METRICS_INTERVAL=") && err.contains("\"0\""),
+        "{err}"
+    );
+    let err = with(&[("MCP_METRICS_PORT", "8000")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("MCP_METRICS_PORT=8000 is FASTMCP_PORT"),
+        "{err}"
+    );
+    let err = with(&[("MCP_METRICS_PORT", "nine")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("MCP_METRICS_PORT=") && err.contains("port number"),
+        "{err}"
+    );
+}

@@ -17,7 +17,7 @@ use crate::http::{BoxFuture, HttpResponse, json_response};
 use crate::identity::{ClientAddr, RequestId};
 use crate::layers::api_key::{ApiKeyGate, KeyOutcome};
 use crate::layers::origin::is_loopback_host;
-use crate::layers::telemetry::UserId;
+use crate::layers::telemetry::{AuthRefused, UserId};
 
 /// Requires a valid bearer token.
 #[derive(Clone, Debug)]
@@ -244,7 +244,10 @@ where
                 );
             }
             let base = public_base(public_url, &req);
-            let response = unauthorized(&error, base.as_deref());
+            let mut response = unauthorized(&error, base.as_deref());
+            response
+                .extensions_mut()
+                .insert(AuthRefused(error.reason()));
             Box::pin(async move { Ok(response) })
         }
     }

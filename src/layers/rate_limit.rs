@@ -17,6 +17,7 @@ use tower::{Layer, Service};
 
 use crate::http::{BoxFuture, HttpResponse, error_response};
 use crate::identity::Caller;
+use crate::layers::telemetry::RateLimited;
 use crate::ttl_map::TtlMap;
 
 /// Users whose buckets are kept at most.
@@ -131,6 +132,7 @@ where
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            response.extensions_mut().insert(RateLimited);
             return Box::pin(async move { Ok(response) });
         }
         Box::pin(self.inner.call(req))

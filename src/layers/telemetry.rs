@@ -1,7 +1,12 @@
 //! Telemetry: a tracing span per request carrying its id (so every log line of the request has
 //! it), and one structured event when the request ends: route, MCP method, tool, status,
 //! duration and user id. Never the token: no header is logged.
+//!
+//! It also counts every answer in the metrics registry (route and status class, requests in
+//! flight, and the refusals the inner layers mark in the response: [`AuthRefused`],
+//! [`RateLimited`]), so the refusing layers need not know the registry.
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -12,6 +17,7 @@ use tracing::Instrument;
 use crate::config::TelemetryLevel;
 use crate::http::{BoxFuture, HttpResponse};
 use crate::identity::RequestId;
+use crate::metrics::{Metrics, Route};
 
 /// What the MCP endpoint learned about a request, left in the response's extensions for us.
 #[derive(Clone, Debug, Default)]
@@ -24,12 +30,22 @@ pub struct McpCallInfo {
 #[derive(Clone, Copy, Debug)]
 pub struct UserId(pub i64);
 
-/// Wraps each request in a span and logs its outcome.
+/// Left in a 401's extensions by the auth layer: why the token was refused.
 #[derive(Clone, Copy, Debug)]
+pub struct AuthRefused(pub &'static str);
+
+/// Left in a 429's extensions by the rate-limit layer.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimited;
+
+/// Wraps each request in a span and logs its outcome.
+#[derive(Clone, Debug)]
 pub struct TelemetryLayer {
-    /// False: the span stays (log lines keep their request id) but no per-request event is written.
+    /// False: the span stays (log lines keep their request id) but no per-request event is
+    /// written. Counting is always on (a few atomic adds); what is emitted is decided elsewhere.
     pub enabled: bool,
     pub level: TelemetryLevel,
+    pub metrics: Arc<Metrics>,
 }
 
 impl<S> Layer<S> for TelemetryLayer {
@@ -37,7 +53,7 @@ impl<S> Layer<S> for TelemetryLayer {
     fn layer(&self, inner: S) -> Self::Service {
         TelemetryService {
             inner,
-            config: *self,
+            config: self.clone(),
         }
     }
 }
@@ -77,14 +93,18 @@ where
             .and_then(|v| v.parse::<u64>().ok());
         let span = tracing::info_span!("request", request_id = %request_id);
         let started = Instant::now();
-        let config = self.config;
+        let config = self.config.clone();
         let inner = {
             let _entered = span.enter();
             self.inner.call(req)
         };
         Box::pin(
             async move {
+                // Dropped when the answer is ready or the request is cancelled.
+                let in_flight = config.metrics.request_started();
                 let response = inner.await?;
+                drop(in_flight);
+                count(&config.metrics, &route, &response);
                 if config.enabled {
                     log_outcome(
                         config.level,
@@ -99,6 +119,17 @@ where
             }
             .instrument(span),
         )
+    }
+}
+
+/// Counts the answer, and the refusal it carries if any.
+fn count(metrics: &Metrics, path: &str, response: &HttpResponse) {
+    metrics.request(Route::of(path), response.status().as_u16());
+    if let Some(AuthRefused(reason)) = response.extensions().get::<AuthRefused>() {
+        metrics.auth_failure(reason);
+    }
+    if response.extensions().get::<RateLimited>().is_some() {
+        metrics.rate_limited();
     }
 }
 

@@ -167,11 +167,25 @@ async fn tools_call(ctx: &RequestContext, params: &Value) -> Result<Value, RpcEr
         ctx.state.admin_status.forget(caller);
     }
     let elapsed_ms = started.elapsed().as_millis() as u64;
+    ctx.state
+        .metrics
+        .tool_call(tool.name, result.as_ref().err().map(error_kind));
     match &result {
         Ok(_) => tracing::info!(tool = name, elapsed_ms, "tool call"),
         Err(error) => tracing::info!(tool = name, elapsed_ms, error = %error, "tool call failed"),
     }
     Ok(tools::call_result(result))
+}
+
+/// The metrics' name for a tool's failure.
+fn error_kind(error: &ToolError) -> crate::metrics::ErrorKind {
+    use crate::metrics::ErrorKind;
+    match error {
+        ToolError::InvalidArgument { .. } => ErrorKind::ToolInvalidArgument,
+        ToolError::NotFound(_) => ErrorKind::ToolNotFound,
+        ToolError::Catalog(_) => ErrorKind::ToolCatalog,
+        ToolError::Failed(_) => ErrorKind::ToolFailed,
+    }
 }
 
 fn resources_list(ctx: &RequestContext) -> Value {

@@ -34,6 +34,10 @@ pub struct SeenRequest {
     /// The body's length and SHA-256 (hex; `None` when empty), so tests can check uploads.
     pub body_len: usize,
     pub body_sha256: Option<String>,
+    /// The `X-Request-Id` and W3C `traceparent` headers as sent, so tests can check that calls
+    /// can be joined with the server's logs.
+    pub request_id: Option<String>,
+    pub traceparent: Option<String>,
 }
 
 impl SeenRequest {
@@ -96,6 +100,8 @@ pub(crate) fn read_request(
         access_key: super::s3::signing_key(authorization, &query),
         body_len: body.len(),
         body_sha256: (!body.is_empty()).then(|| format!("{:x}", Sha256::digest(body))),
+        request_id: header_text(parts, "x-request-id"),
+        traceparent: header_text(parts, "traceparent"),
     };
     let mut graphql = false;
     if seen.method == "POST"
@@ -109,6 +115,11 @@ pub(crate) fn read_request(
         graphql = true;
     }
     (seen, query, graphql)
+}
+
+fn header_text(parts: &Parts, name: &str) -> Option<String> {
+    let value = parts.headers.get(name)?.to_str().ok()?;
+    Some(value.to_string())
 }
 
 /// The token in an `Authorization` value; like the registry, a missing `Bearer ` is tolerated.

@@ -58,6 +58,16 @@ impl AthenaFactory {
         }
     }
 
+    /// Records every Athena call's latency in `metrics`.
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Self {
+        let latency = crate::aws::latency::Latency {
+            service: crate::metrics::AwsService::Athena,
+            metrics,
+        };
+        self.base = self.base.to_builder().interceptor(latency).build();
+        self
+    }
+
     /// The operator's Athena settings.
     pub fn settings(&self) -> &AthenaConfig {
         &self.settings

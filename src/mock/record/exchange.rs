@@ -123,6 +123,8 @@ mod tests {
             access_key: None,
             body_len: 0,
             body_sha256: None,
+            request_id: None,
+            traceparent: None,
         }
     }
 
