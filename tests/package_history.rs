@@ -1,0 +1,191 @@
+//! `package_history` over HTTP, as an agent uses it: list a package's revisions a page at a
+//! time, then browse and compare the hashes it gave.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use serde_json::{Value, json};
+
+const BUCKET: &str = "example-data";
+
+/// A package of the bucket with more than one revision, picked from `packages_list` by
+/// asking each package's history (no name is assumed).
+fn package_with_history(h: &Harness) -> (String, Value) {
+    let listed = call_ok(
+        h,
+        ALICE,
+        "packages_list",
+        json!({"registry": BUCKET, "per_page": 100}),
+    );
+    for package in listed["packages"].as_array().unwrap() {
+        let name = package["name"].as_str().unwrap().to_string();
+        let history = call_ok(
+            h,
+            ALICE,
+            "package_history",
+            json!({"registry": BUCKET, "package_name": name, "limit": 100}),
+        );
+        if history["total"].as_u64().unwrap() >= 3 {
+            assert_eq!(
+                history["revisions"][0]["top_hash"], package["latest_hash"],
+                "newest first: {history}"
+            );
+            return (name, history);
+        }
+    }
+    panic!("no package of {BUCKET} has three revisions: {listed}");
+}
+
+fn hashes(history: &Value) -> Vec<String> {
+    history["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["top_hash"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn history_lists_every_revision_newest_first_and_pages_by_offset() {
+    let h = Harness::start();
+    let (name, full) = package_with_history(&h);
+    let all = hashes(&full);
+    assert_eq!(full["total"].as_u64().unwrap() as usize, all.len());
+    assert!(full.get("next_offset").is_none(), "{full}");
+    // The catalog's own record agrees, newest first.
+    let model: Vec<String> = h
+        .mock()
+        .with_model(|m| {
+            let p = m.package(BUCKET, &name).unwrap();
+            p.revisions.iter().rev().map(|r| r.hash.clone()).collect()
+        })
+        .unwrap();
+    assert_eq!(all, model);
+    let dates: Vec<&str> = full["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["modified"].as_str().unwrap())
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    assert_eq!(full["revisions"][0]["tags"], json!(["latest"]));
+    assert!(
+        full["revisions"][0]["metadata_summary"].is_object(),
+        "{full}"
+    );
+
+    // Pages of every size, followed by next_offset, give the same list; offsets between the
+    // registry's page boundaries too.
+    for limit in 1..=all.len() {
+        let mut walked = Vec::new();
+        let mut offset = Some(0);
+        while let Some(at) = offset {
+            let page = call_ok(
+                &h,
+                BOB,
+                "package_history",
+                json!({"registry": format!("s3://{BUCKET}"), "package_name": name, "offset": at, "limit": limit}),
+            );
+            assert_eq!(page["offset"], at);
+            assert_eq!(page["total"], full["total"]);
+            walked.extend(hashes(&page));
+            offset = page.get("next_offset").and_then(Value::as_u64);
+        }
+        assert_eq!(walked, all, "limit {limit}");
+    }
+    let middle = call_ok(
+        &h,
+        ALICE,
+        "package_history",
+        json!({"registry": BUCKET, "package_name": name, "offset": 1, "limit": 2}),
+    );
+    assert_eq!(hashes(&middle), all[1..3].to_vec());
+}
+
+#[test]
+fn every_listed_revision_can_be_browsed_and_compared() {
+    let h = Harness::start();
+    let (name, history) = package_with_history(&h);
+    let all = hashes(&history);
+    let mut keys = Vec::new();
+    for (hash, listed) in all.iter().zip(history["revisions"].as_array().unwrap()) {
+        let browsed = call_ok(
+            &h,
+            ALICE,
+            "package_browse",
+            json!({"registry": BUCKET, "package_name": name, "top_hash": hash,
+                   "include_signed_urls": false, "top": 10000}),
+        );
+        assert_eq!(browsed["hash"], *hash);
+        assert_eq!(browsed["message"], listed["message"]);
+        assert_eq!(browsed["total_entries"], listed["total_entries"]);
+        let files: BTreeSet<String> = browsed["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "file")
+            .map(|e| e["logical_key"].as_str().unwrap().to_string())
+            .collect();
+        keys.push(files);
+    }
+    // Each revision against the one before it: what the diff calls added is what browsing shows.
+    for i in 0..all.len() - 1 {
+        let (newer, older) = (&all[i], &all[i + 1]);
+        let diff = call_ok(
+            &h,
+            ALICE,
+            "package_diff",
+            json!({"registry": BUCKET, "package1_name": name, "package2_name": name,
+                   "package1_hash": older, "package2_hash": newer}),
+        );
+        assert_eq!(diff["package1"]["hash"], *older);
+        assert_eq!(diff["package2"]["hash"], *newer);
+        let added: BTreeSet<String> = diff["added"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["logical_key"].as_str().unwrap().to_string())
+            .collect();
+        let expected: BTreeSet<String> = keys[i].difference(&keys[i + 1]).cloned().collect();
+        assert_eq!(added, expected, "{diff}");
+    }
+}
+
+#[test]
+fn history_refuses_bad_arguments_and_unknown_packages() {
+    let h = Harness::start();
+    let (name, history) = package_with_history(&h);
+    let total = history["total"].as_u64().unwrap();
+    let message = call_fails(
+        &h,
+        ALICE,
+        "package_history",
+        json!({"registry": BUCKET, "package_name": name, "offset": total}),
+    );
+    assert!(message.contains("offset"), "{message}");
+    for limit in [0, 101] {
+        let message = call_fails(
+            &h,
+            ALICE,
+            "package_history",
+            json!({"registry": BUCKET, "package_name": name, "limit": limit}),
+        );
+        assert!(message.contains("limit"), "{message}");
+    }
+    let message = call_fails(
+        &h,
+        ALICE,
+        "package_history",
+        json!({"registry": BUCKET, "package_name": "no-such/package"}),
+    );
+    assert!(message.contains("not found"), "{message}");
+    let message = call_fails(
+        &h,
+        ALICE,
+        "package_history",
+        json!({"registry": BUCKET, "package_name": "not a name"}),
+    );
+    assert!(message.contains("package_name"), "{message}");
+}
