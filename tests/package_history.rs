@@ -189,3 +189,155 @@ fn history_refuses_bad_arguments_and_unknown_packages() {
     );
     assert!(message.contains("package_name"), "{message}");
 }
+
+#[test]
+fn quilt_uris_from_the_history_name_revisions_and_files_for_every_package_tool() {
+    let h = Harness::start();
+    let (name, history) = package_with_history(&h);
+    let revisions = history["revisions"].as_array().unwrap();
+    let (newest, oldest) = (&revisions[0], &revisions[revisions.len() - 1]);
+    let uri = oldest["uri"].as_str().unwrap();
+
+    // The history itself, by a URI naming the package only.
+    let package_uri = format!("quilt+s3://{BUCKET}#package={name}");
+    let by_uri = call_ok(
+        &h,
+        ALICE,
+        "package_history",
+        json!({"uri": package_uri, "limit": 100}),
+    );
+    assert_eq!(hashes(&by_uri), hashes(&history));
+
+    // Browse by URI: the same revision as by hash, and it gives its URI back.
+    let browsed = call_ok(
+        &h,
+        ALICE,
+        "package_browse",
+        json!({"uri": uri, "include_signed_urls": false}),
+    );
+    let by_hash = call_ok(
+        &h,
+        ALICE,
+        "package_browse",
+        json!({"registry": BUCKET, "package_name": name, "top_hash": oldest["top_hash"],
+               "include_signed_urls": false}),
+    );
+    assert_eq!(browsed["hash"], oldest["top_hash"]);
+    assert_eq!(browsed["entries"], by_hash["entries"]);
+    assert_eq!(browsed["uri"], uri);
+
+    // A file by URI with &path=, as the browse answer names it.
+    let file = browsed["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "file")
+        .unwrap()["logical_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file_uri = format!("{uri}&path={file}");
+    let text = call_ok(&h, ALICE, "package_file_text", json!({"uri": file_uri}));
+    let same = call_ok(
+        &h,
+        ALICE,
+        "package_file_text",
+        json!({"registry": BUCKET, "package_name": name, "top_hash": oldest["top_hash"], "path": file}),
+    );
+    assert_eq!(text["text"], same["text"]);
+    assert_eq!(text["hash"], oldest["top_hash"]);
+    assert_eq!(text["uri"], file_uri);
+    // The URI a result gives is itself accepted.
+    let again = call_ok(&h, ALICE, "package_file_text", json!({"uri": text["uri"]}));
+    assert_eq!(again["text"], text["text"]);
+
+    // A diff by two URIs equals the diff by hashes.
+    let by_uris = call_ok(
+        &h,
+        ALICE,
+        "package_diff",
+        json!({"package1_uri": uri, "package2_uri": newest["uri"]}),
+    );
+    let by_hashes = call_ok(
+        &h,
+        ALICE,
+        "package_diff",
+        json!({"registry": BUCKET, "package1_name": name, "package2_name": name,
+               "package1_hash": oldest["top_hash"], "package2_hash": newest["top_hash"]}),
+    );
+    assert_eq!(by_uris, by_hashes);
+
+    // A tag in the URI: `latest` is the newest revision.
+    let tagged = call_ok(
+        &h,
+        ALICE,
+        "package_browse",
+        json!({"uri": format!("{package_uri}:latest"), "include_signed_urls": false}),
+    );
+    assert_eq!(tagged["hash"], newest["top_hash"]);
+}
+
+#[test]
+fn malformed_or_conflicting_uris_are_refused_clearly() {
+    let h = Harness::start();
+    let (name, history) = package_with_history(&h);
+    let uri = history["revisions"][0]["uri"].as_str().unwrap().to_string();
+    let refused = [
+        (
+            "package_browse",
+            json!({"uri": "s3://example-data/README.md"}),
+            "quilt+s3://",
+        ),
+        (
+            "package_browse",
+            json!({"uri": format!("quilt+s3://{BUCKET}")}),
+            "#package=",
+        ),
+        (
+            "package_browse",
+            json!({"uri": format!("quilt+s3://{BUCKET}#package={name}@abc")}),
+            "64-digit",
+        ),
+        (
+            "package_browse",
+            json!({"uri": uri, "package_name": name}),
+            "not both",
+        ),
+        (
+            "package_browse",
+            json!({"uri": uri, "tag": "v1"}),
+            "not both",
+        ),
+        (
+            "package_browse",
+            json!({"uri": uri, "registry": "example-public"}),
+            "not both",
+        ),
+        (
+            "package_browse",
+            json!({"uri": format!("{uri}&path=a"), "path": "b"}),
+            "differs",
+        ),
+        (
+            "package_browse",
+            json!({"registry": BUCKET}),
+            "package_name is required",
+        ),
+        ("package_file_text", json!({"uri": uri}), "path"),
+        ("package_history", json!({"uri": uri}), "without @top_hash"),
+        (
+            "package_diff",
+            json!({"package1_uri": format!("{uri}&path=x"), "package2_uri": uri}),
+            "&path=",
+        ),
+        (
+            "package_diff",
+            json!({"package1_uri": "quilt+s3://b#package=a", "package2_uri": uri}),
+            "package1_uri",
+        ),
+    ];
+    for (tool, args, why) in refused {
+        let message = call_fails(&h, ALICE, tool, args.clone());
+        assert!(message.contains(why), "{tool} {args}: {message}");
+    }
+}

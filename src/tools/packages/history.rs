@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::catalog::queries::PACKAGE_HISTORY;
 use crate::tools::budget::{TEXT_BUDGET, take_within};
-use crate::tools::packages::revision::{PackageRef, not_found, optional_size};
+use crate::tools::packages::revision::{Naming, PackageRef, Target, not_found, optional_size};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// The most revisions one call returns.
@@ -24,10 +24,17 @@ const SUMMARY_TEXT: usize = 80;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageHistoryArgs {
-    /// The package, `namespace/name`.
+    /// The package, `namespace/name` (or give `uri`).
+    #[serde(default)]
     pub package_name: String,
-    /// The bucket, as `s3://bucket` or `bucket`.
+    /// The bucket, as `s3://bucket` or `bucket` (or give `uri`).
+    #[serde(default)]
     pub registry: String,
+    /// A Quilt+ URI naming the package, and optionally its revision and a path:
+    /// `quilt+s3://bucket#package=namespace/name[@top_hash|:tag][&path=…]`, in place of
+    /// `registry`, `package_name`, `top_hash` and `tag`.
+    #[serde(default)]
+    pub uri: String,
     /// Skip this many revisions (newest first): the `next_offset` of a previous answer.
     #[serde(default)]
     pub offset: u32,
@@ -103,6 +110,8 @@ pub struct HistoryRevision {
     pub workflow: Option<String>,
     pub total_entries: Option<u64>,
     pub total_bytes: Option<u64>,
+    /// The Quilt+ URI of this revision: pass it as `uri` to package_browse or package_diff.
+    pub uri: String,
     pub catalog_url: String,
 }
 
@@ -206,7 +215,23 @@ async fn fetch_window(
 }
 
 async fn package_history(ctx: &Ctx, args: PackageHistoryArgs) -> Result<PackageHistory, ToolError> {
-    let package = PackageRef::parse(&args.package_name, &args.registry)?;
+    let Target { package, rev, .. } = Naming {
+        uri_field: "uri",
+        uri: &args.uri,
+        registry: &args.registry,
+        name_field: "package_name",
+        name: &args.package_name,
+        hash_field: "uri",
+        top_hash: "",
+        tag: "",
+    }
+    .resolve()?;
+    if rev != "latest" {
+        return Err(ToolError::invalid(
+            "uri",
+            "the history lists every revision: name the package without @top_hash or :tag",
+        ));
+    }
     if !(1..=MAX_LIMIT).contains(&args.limit) {
         return Err(ToolError::invalid("limit", "must be between 1 and 100"));
     }
@@ -226,6 +251,7 @@ async fn package_history(ctx: &Ctx, args: PackageHistoryArgs) -> Result<PackageH
                 summarise(node.user_meta.as_ref().unwrap_or(&Value::Null));
             HistoryRevision {
                 catalog_url: package.catalog_url(ctx, Some(&node.hash)),
+                uri: package.quilt_uri(Some(&node.hash), None),
                 tags: if newest {
                     vec!["latest".into()]
                 } else {
