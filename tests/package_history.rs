@@ -32,6 +32,7 @@ fn package_with_history(h: &Harness) -> (String, Value) {
                 history["revisions"][0]["top_hash"], package["latest_hash"],
                 "newest first: {history}"
             );
+            assert_eq!(history["revisions"][0]["uri"], package["uri"]);
             return (name, history);
         }
     }
