@@ -71,7 +71,12 @@ fn history_lists_every_revision_newest_first_and_pages_by_offset() {
         .map(|r| r["modified"].as_str().unwrap())
         .collect();
     assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
-    assert_eq!(full["revisions"][0]["tags"], json!(["latest"]));
+    assert_eq!(full["revisions"][0]["tags"][0], "latest");
+    let later_latest = full["revisions"].as_array().unwrap()[1..]
+        .iter()
+        .flat_map(|r| r["tags"].as_array().unwrap())
+        .any(|t| t == "latest");
+    assert!(!later_latest, "only the newest is latest: {full}");
     assert!(
         full["revisions"][0]["metadata_summary"].is_object(),
         "{full}"
@@ -341,4 +346,88 @@ fn malformed_or_conflicting_uris_are_refused_clearly() {
         let message = call_fails(&h, ALICE, tool, args.clone());
         assert!(message.contains(why), "{tool} {args}: {message}");
     }
+}
+
+#[test]
+fn named_tags_are_listed_on_their_revisions_and_resolve_to_them() {
+    let h = Harness::start();
+    let mut named = 0;
+    for bucket in ["example-data", "example-packages", "example-public"] {
+        let listed = call_ok(
+            &h,
+            ALICE,
+            "packages_list",
+            json!({"registry": bucket, "per_page": 100}),
+        );
+        for package in listed["packages"].as_array().unwrap() {
+            let name = package["name"].as_str().unwrap();
+            let history = call_ok(
+                &h,
+                ALICE,
+                "package_history",
+                json!({"registry": bucket, "package_name": name, "limit": 100}),
+            );
+            assert!(history.get("tags_note").is_none(), "{history}");
+            let mut listed_tags = Vec::new();
+            for revision in history["revisions"].as_array().unwrap() {
+                for tag in revision["tags"].as_array().unwrap() {
+                    let tag = tag.as_str().unwrap();
+                    // The tag names this revision when the registry resolves it.
+                    let browsed = call_ok(
+                        &h,
+                        ALICE,
+                        "package_browse",
+                        json!({"registry": bucket, "package_name": name, "tag": tag,
+                               "include_signed_urls": false, "recursive": false}),
+                    );
+                    assert_eq!(
+                        browsed["hash"], revision["top_hash"],
+                        "{bucket} {name} {tag}"
+                    );
+                    if tag != "latest" {
+                        listed_tags.push(tag.to_string());
+                    }
+                }
+            }
+            // Every tag the catalog holds is listed.
+            let mut held: Vec<String> = h
+                .mock()
+                .with_model(|m| {
+                    m.package(bucket, name)
+                        .unwrap()
+                        .tags
+                        .keys()
+                        .cloned()
+                        .collect()
+                })
+                .unwrap();
+            listed_tags.sort();
+            held.sort();
+            assert_eq!(listed_tags, held, "{bucket} {name} {history}");
+            named += held.len();
+        }
+    }
+    assert!(named > 0, "the dataset has named tags to list");
+}
+
+#[test]
+fn with_search_down_the_history_still_answers_and_says_tags_may_be_missing() {
+    let h = Harness::start();
+    let (name, history) = package_with_history(&h);
+    h.mock().set_fault(quilt_mcp::mock::Fault {
+        status: Some(503),
+        path_prefix: Some("/api/search".into()),
+        ..Default::default()
+    });
+    let degraded = call_ok(
+        &h,
+        ALICE,
+        "package_history",
+        json!({"registry": BUCKET, "package_name": name, "limit": 100}),
+    );
+    h.mock().clear_fault();
+    assert_eq!(hashes(&degraded), hashes(&history));
+    assert_eq!(degraded["revisions"][0]["tags"], json!(["latest"]));
+    let note = degraded["tags_note"].as_str().unwrap();
+    assert!(note.contains("search"), "{note}");
 }

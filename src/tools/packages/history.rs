@@ -1,5 +1,5 @@
 //! `package_history`: a package's revisions, newest first, each with its top hash, date,
-//! message, tags it is known by, a short summary of its metadata and its totals, so an agent
+//! message, the tags it is known by (from the search index, see `tags.rs`), a short summary of its metadata and its totals, so an agent
 //! can pick a revision to browse or compare without knowing a hash beforehand.
 
 use schemars::JsonSchema;
@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::catalog::queries::PACKAGE_HISTORY;
 use crate::tools::budget::{TEXT_BUDGET, take_within};
 use crate::tools::packages::revision::{Naming, PackageRef, Target, not_found, optional_size};
+use crate::tools::packages::tags::revision_tags;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// The most revisions one call returns.
@@ -99,7 +100,8 @@ pub struct HistoryRevision {
     pub top_hash: String,
     pub modified: Option<String>,
     pub message: Option<String>,
-    /// Tags naming this revision that the registry reports: `latest` for the newest one.
+    /// Tags naming this revision: `latest` for the newest, and the package's named tags as
+    /// the catalog's search index holds them (pointers named by a push time are left out).
     pub tags: Vec<String>,
     /// The package metadata at this revision, shortened: up to 8 top-level keys, long text
     /// cut, nested objects and lists replaced by their size.
@@ -128,6 +130,9 @@ pub struct PackageHistory {
     /// Where the next page starts; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<u32>,
+    /// Why the tags may be incomplete, when the search index could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags_note: Option<String>,
 }
 
 /// A short form of package metadata: scalars kept (long text cut), objects and lists sized.
@@ -242,21 +247,25 @@ async fn package_history(ctx: &Ctx, args: PackageHistoryArgs) -> Result<PackageH
             format!("the package has {total} revisions; offset must be below that"),
         ));
     }
+    let (mut tags, tags_note) = match revision_tags(ctx, &package).await {
+        Ok(tags) => (tags, None),
+        Err(why) => (Default::default(), Some(why)),
+    };
     let revisions: Vec<HistoryRevision> = nodes
         .into_iter()
         .enumerate()
         .map(|(index, node)| {
             let newest = args.offset == 0 && index == 0;
+            let mut named = tags.remove(&node.hash).unwrap_or_default();
+            if newest {
+                named.insert(0, "latest".into());
+            }
             let (metadata_summary, metadata_keys_omitted) =
                 summarise(node.user_meta.as_ref().unwrap_or(&Value::Null));
             HistoryRevision {
                 catalog_url: package.catalog_url(ctx, Some(&node.hash)),
                 uri: package.quilt_uri(Some(&node.hash), None),
-                tags: if newest {
-                    vec!["latest".into()]
-                } else {
-                    vec![]
-                },
+                tags: named,
                 top_hash: node.hash,
                 modified: node.modified,
                 message: node.message,
@@ -279,6 +288,7 @@ async fn package_history(ctx: &Ctx, args: PackageHistoryArgs) -> Result<PackageH
         returned,
         revisions,
         next_offset: (end < total).then_some(end),
+        tags_note,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod history;
 pub mod list;
 pub mod push;
 pub mod revision;
+mod tags;
 
 use super::{Tool, Toolset};
 
