@@ -332,6 +332,11 @@ fn malformed_or_conflicting_uris_are_refused_clearly() {
         ("package_file_text", json!({"uri": uri}), "path"),
         ("package_history", json!({"uri": uri}), "without @top_hash"),
         (
+            "package_history",
+            json!({"uri": format!("quilt+s3://{BUCKET}#package={name}&path=a")}),
+            "&path=",
+        ),
+        (
             "package_diff",
             json!({"package1_uri": format!("{uri}&path=x"), "package2_uri": uri}),
             "&path=",

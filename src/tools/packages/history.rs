@@ -220,7 +220,7 @@ async fn fetch_window(
 }
 
 async fn package_history(ctx: &Ctx, args: PackageHistoryArgs) -> Result<PackageHistory, ToolError> {
-    let Target { package, rev, .. } = Naming {
+    let Target { package, rev, path } = Naming {
         uri_field: "uri",
         uri: &args.uri,
         registry: &args.registry,
@@ -231,10 +231,10 @@ async fn package_history(ctx: &Ctx, args: PackageHistoryArgs) -> Result<PackageH
         tag: "",
     }
     .resolve()?;
-    if rev != "latest" {
+    if rev != "latest" || path.is_some() {
         return Err(ToolError::invalid(
             "uri",
-            "the history lists every revision: name the package without @top_hash or :tag",
+            "the history lists every revision of the whole package: name it without @top_hash, :tag or &path=",
         ));
     }
     if !(1..=MAX_LIMIT).contains(&args.limit) {
