@@ -300,7 +300,7 @@ fn fetch_returns_binary_as_base64_and_text_when_asked() {
     let png = ok(&h.call_tool(
         &t,
         "bucket_object_fetch",
-        json!({"s3_uri": "s3://example-data/atlas/thumbnails/brain.png"}),
+        json!({"s3_uri": "s3://example-data/atlas/thumbnails/brain.png", "as_image": false}),
     ));
     let bytes = STANDARD.decode(png["data"].as_str().unwrap()).unwrap();
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
@@ -310,7 +310,7 @@ fn fetch_returns_binary_as_base64_and_text_when_asked() {
     let as_text = ok(&h.call_tool(
         &t,
         "bucket_object_fetch",
-        json!({"s3_uri": "s3://example-data/atlas/thumbnails/brain.png", "base64_encode": false}),
+        json!({"s3_uri": "s3://example-data/atlas/thumbnails/brain.png", "base64_encode": false, "as_image": false}),
     ));
     assert_eq!(as_text["is_base64"], true, "PNG bytes are not UTF-8");
     let whole = whole_text(&h, &t, "s3://example-data/README.md");

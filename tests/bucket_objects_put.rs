@@ -25,7 +25,7 @@ fn uploads_report_each_item_and_only_what_s3_accepted() {
     let png = ok(&h.call_tool(
         &token(ALICE),
         "bucket_object_fetch",
-        json!({"s3_uri": "s3://example-data/atlas/thumbnails/brain.png"}),
+        json!({"s3_uri": "s3://example-data/atlas/thumbnails/brain.png", "as_image": false}),
     ))["data"]
         .clone();
     let put = ok(&h.call_tool(
@@ -120,7 +120,7 @@ fn uploads_report_each_item_and_only_what_s3_accepted() {
     let png_back = ok(&h.call_tool(
         &token(ALICE),
         "bucket_object_fetch",
-        json!({"s3_uri": "s3://example-data/incoming/run43-thumbnail.png"}),
+        json!({"s3_uri": "s3://example-data/incoming/run43-thumbnail.png", "as_image": false}),
     ));
     assert_eq!(
         STANDARD.decode(png_back["data"].as_str().unwrap()).unwrap(),

@@ -24,8 +24,8 @@ fn latest_hash(h: &Harness, name: &str) -> String {
         .to_string()
 }
 
-/// The top hashes of a package's revisions, oldest first. No tool lists older revisions, so
-/// they are read from the model (the catalog's own state).
+/// The top hashes of a package's revisions, oldest first, read from the model (the catalog's
+/// own state); tests/package_history.rs derives them from `package_history` instead.
 fn revision_hashes(h: &Harness, bucket: &str, name: &str) -> Vec<String> {
     h.mock()
         .with_model(|m| {

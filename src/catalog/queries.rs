@@ -63,6 +63,9 @@ pub const GET_REVISION_HASH: Operation = operation!("GetRevisionHash");
 /// One page of a package's revisions; `total` says how many pages to ask for.
 pub const PACKAGE_REVISIONS: Operation = operation!("PackageRevisions");
 
+/// One page of a package's revisions, newest first, with metadata, workflow and totals.
+pub const PACKAGE_HISTORY: Operation = operation!("PackageHistory");
+
 /// The children of one directory of a revision ("" is the root; no trailing slash).
 pub const PACKAGE_DIR: Operation = operation!("PackageDir");
 
@@ -201,6 +204,7 @@ pub static ALL: &[Operation] = &[
     GET_PACKAGE,
     GET_REVISION_HASH,
     PACKAGE_REVISIONS,
+    PACKAGE_HISTORY,
     PACKAGE_DIR,
     PACKAGE_FILE,
     PACKAGE_CONSTRUCT,

@@ -10,10 +10,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::s3::{ObjectBytes, ObjectLocation};
+use crate::tools::buckets::image::{IMAGE_MAX_BYTES, image_key, sniff};
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
 use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
 use crate::tools::packages::files::trim_partial_char;
-use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
+use crate::tools::{Annotations, Ctx, ImageContent, Tool, ToolError, typed};
 
 /// The largest `max_bytes` accepted (upstream's bound): 10 MiB.
 pub const MAX_READ_BYTES: u64 = 10 * 1024 * 1024;
@@ -270,10 +271,24 @@ pub struct BucketObjectFetchArgs {
     /// the bytes are UTF-8, and base64 otherwise (`is_base64` tells which).
     #[serde(default = "yes")]
     pub base64_encode: bool,
+    /// Return a whole PNG, JPEG, GIF or WebP image of at most 1 MiB as an MCP `image` content
+    /// block a client can show (true, the default), with `image` describing it and no `data`;
+    /// false returns its bytes in `data` like any other object.
+    #[serde(default = "yes")]
+    pub as_image: bool,
 }
 
 fn yes() -> bool {
     true
+}
+
+/// An image sent as an MCP `image` content block instead of `data`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ImageSent {
+    /// The block's `mimeType`, from the image's first bytes.
+    pub mime_type: &'static str,
+    /// The image's size: the block's base64 decodes to exactly these bytes.
+    pub bytes: usize,
 }
 
 /// The result of `bucket_object_fetch`.
@@ -283,13 +298,22 @@ pub struct BucketObjectFetch {
     pub read: ObjectRead,
     /// Whether `data` is base64 (else UTF-8 text).
     pub is_base64: bool,
-    pub data: String,
+    /// The bytes; absent when they went as an image block (see `image`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// Present when the object went as an MCP `image` content block beside this JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSent>,
+    /// The image block itself: moved out of the structured result by `call_result`.
+    #[serde(rename = "_images", skip_serializing_if = "Vec::is_empty")]
+    #[schemars(skip)]
+    pub images: Vec<ImageContent>,
 }
 
 pub const BUCKET_OBJECT_FETCH: Tool = Tool {
     name: "bucket_object_fetch",
     title: "Fetch an S3 object's bytes",
-    description: "Fetch the start of an S3 object (or version), up to max_bytes (truncation is reported), as base64 or, when asked and possible, as UTF-8 text; for images, archives and other binary data.",
+    description: "Fetch the start of an S3 object (or version), up to max_bytes (truncation is reported), as base64 or, when asked and possible, as UTF-8 text; a PNG, JPEG, GIF or WebP image up to 1 MiB comes back whole as an image content block the client can show.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectFetchArgs),
     output_schema: Some(|| schemars::schema_for!(BucketObjectFetch)),
@@ -304,7 +328,29 @@ async fn bucket_object_fetch(
     let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
     check_max_bytes(args.max_bytes)?;
     let s3 = caller_s3(ctx).await?;
-    let read = s3.read(&at, args.max_bytes).await?;
+    let read = if args.as_image && image_key(&at.key) {
+        // Read enough for the whole picture; what is not one is cut back to max_bytes below.
+        let read = s3.read(&at, args.max_bytes.max(IMAGE_MAX_BYTES)).await?;
+        let whole = !read.truncated && read.bytes.len() as u64 <= IMAGE_MAX_BYTES;
+        if whole && let Some(mime_type) = sniff(&read.bytes) {
+            return Ok(BucketObjectFetch {
+                read: ObjectRead::new(&at, &read, read.bytes.len()),
+                is_base64: true,
+                data: None,
+                image: Some(ImageSent {
+                    mime_type,
+                    bytes: read.bytes.len(),
+                }),
+                images: vec![ImageContent {
+                    data: STANDARD.encode(&read.bytes),
+                    mime_type: mime_type.into(),
+                }],
+            });
+        }
+        first_bytes(read, args.max_bytes)
+    } else {
+        s3.read(&at, args.max_bytes).await?
+    };
     let as_text = if args.base64_encode {
         None
     } else {
@@ -322,24 +368,37 @@ async fn bucket_object_fetch(
     let mut result = BucketObjectFetch {
         read: ObjectRead::new(&at, &read, bytes_read),
         is_base64,
-        data,
+        data: Some(data),
+        image: None,
+        images: Vec::new(),
     };
     if args.max_bytes <= DEFAULT_MAX_BYTES && encoded_len(&result) > TEXT_BUDGET {
-        let data = std::mem::take(&mut result.data);
+        // Measured with `data` empty but present, as the answer will have it.
+        let data = result.data.replace(String::new()).unwrap_or_default();
         result.read.cut(true);
         let room = room_for_string(encoded_len(&result));
         if is_base64 {
             // Whole groups of three bytes, four base64 characters each (two are the quotes).
             let kept = (room.saturating_sub(2) / 4 * 3).min(read.bytes.len());
             result.read.bytes_read = kept;
-            result.data = STANDARD.encode(&read.bytes[..kept]);
+            result.data = Some(STANDARD.encode(&read.bytes[..kept]));
         } else {
             let kept = cut_to_encoded(&data, room);
             result.read.bytes_read = kept.len();
-            result.data = kept.to_string();
+            result.data = Some(kept.to_string());
         }
     }
     Ok(result)
+}
+
+/// The first `max_bytes` of a longer read, as if only they had been asked for.
+fn first_bytes(mut read: ObjectBytes, max_bytes: u64) -> ObjectBytes {
+    let max = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+    if read.bytes.len() > max {
+        read.bytes.truncate(max);
+        read.truncated = true;
+    }
+    read
 }
 
 #[cfg(test)]

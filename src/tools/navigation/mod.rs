@@ -3,6 +3,7 @@
 
 pub mod get_resource;
 pub mod links;
+pub mod quilt_uri;
 
 use super::{Tool, Toolset};
 

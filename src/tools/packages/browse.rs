@@ -13,7 +13,8 @@ use crate::catalog::queries::{PACKAGE_DIR, PACKAGE_INFO};
 use crate::catalog::{CatalogError, CatalogErrorKind};
 use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
 use crate::tools::packages::revision::{
-    FlatEntry, MAX_FLAT_ENTRIES, PackageData, PackageRef, fetch_flat, hash_or_tag, optional_size,
+    FlatEntry, MAX_FLAT_ENTRIES, Naming, PackageData, PackageRef, Target, fetch_flat, one_path,
+    optional_size,
 };
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
@@ -24,10 +25,17 @@ const MAX_DOWNLOAD_LINKS: usize = 20;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageBrowseArgs {
-    /// The package, `namespace/name`.
+    /// The package, `namespace/name` (or give `uri`).
+    #[serde(default)]
     pub package_name: String,
-    /// The bucket, as `s3://bucket` or `bucket`.
+    /// The bucket, as `s3://bucket` or `bucket` (or give `uri`).
+    #[serde(default)]
     pub registry: String,
+    /// A Quilt+ URI naming the package, and optionally its revision and a path:
+    /// `quilt+s3://bucket#package=namespace/name[@top_hash|:tag][&path=…]`, in place of
+    /// `registry`, `package_name`, `top_hash` and `tag`.
+    #[serde(default)]
+    pub uri: String,
     /// A folder inside the package to start from (or one file); the root when empty.
     #[serde(default)]
     pub path: String,
@@ -137,6 +145,8 @@ pub struct PackageBrowse {
     pub entries: Vec<Entry>,
     /// Null when links were not asked for.
     pub download_links: Option<DownloadLinks>,
+    /// The Quilt+ URI of this revision (and of `path` in it, when one was given).
+    pub uri: String,
     pub catalog_url: String,
 }
 
@@ -273,8 +283,21 @@ async fn children(
 }
 
 async fn package_browse(ctx: &Ctx, args: PackageBrowseArgs) -> Result<PackageBrowse, ToolError> {
-    let package = PackageRef::parse(&args.package_name, &args.registry)?;
-    let rev = hash_or_tag(&args.top_hash, &args.tag)?;
+    let Target {
+        package,
+        rev,
+        path: uri_path,
+    } = Naming {
+        uri_field: "uri",
+        uri: &args.uri,
+        registry: &args.registry,
+        name_field: "package_name",
+        name: &args.package_name,
+        hash_field: "top_hash",
+        top_hash: &args.top_hash,
+        tag: &args.tag,
+    }
+    .resolve()?;
     if i64::from(args.top) > MAX_FLAT_ENTRIES {
         return Err(ToolError::invalid(
             "top",
@@ -283,7 +306,8 @@ async fn package_browse(ctx: &Ctx, args: PackageBrowseArgs) -> Result<PackageBro
             ),
         ));
     }
-    let path = args.path.trim().trim_start_matches('/');
+    let path = one_path("path", &args.path, uri_path)?;
+    let path = path.trim().trim_start_matches('/');
     let prefix = if path.is_empty() || path.ends_with('/') {
         path.to_string()
     } else {
@@ -351,6 +375,7 @@ async fn package_browse(ctx: &Ctx, args: PackageBrowseArgs) -> Result<PackageBro
         hint: None,
         entries: Vec::new(),
         download_links: links,
+        uri: package.quilt_uri(Some(&hash), Some(path)),
         catalog_url: package.catalog_url(ctx, Some(&hash)),
     };
     if args.top == 0 {

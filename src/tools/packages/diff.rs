@@ -9,21 +9,31 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
-use crate::tools::packages::revision::{
-    FlatEntry, FlatRevision, PackageRef, fetch_flat, hash_or_tag,
-};
+use crate::tools::packages::revision::{FlatEntry, FlatRevision, Naming, PackageRef, fetch_flat};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Arguments of `package_diff`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageDiffArgs {
-    /// The first (older) package, `namespace/name`.
+    /// The first (older) package, `namespace/name` (or give `package1_uri`).
+    #[serde(default)]
     pub package1_name: String,
-    /// The second (newer) package; the same name compares two revisions of one package.
+    /// The second (newer) package; the same name compares two revisions of one package (or
+    /// give `package2_uri`).
+    #[serde(default)]
     pub package2_name: String,
-    /// The bucket of both, as `s3://bucket` or `bucket`.
+    /// The bucket of both, as `s3://bucket` or `bucket`; not needed for a side given by URI.
+    #[serde(default)]
     pub registry: String,
+    /// The first revision as a Quilt+ URI, `quilt+s3://bucket#package=namespace/name@top_hash`
+    /// (or `:tag`), in place of `package1_name`, `package1_hash` and `registry`.
+    #[serde(default)]
+    pub package1_uri: String,
+    /// The second revision as a Quilt+ URI, in place of `package2_name`, `package2_hash` and
+    /// `registry`.
+    #[serde(default)]
+    pub package2_uri: String,
     /// The first revision's top hash; latest when empty.
     #[serde(default)]
     pub package1_hash: String,
@@ -109,6 +119,8 @@ pub struct Side {
     pub name: String,
     pub hash: String,
     pub modified: Option<String>,
+    /// The Quilt+ URI of this revision.
+    pub uri: String,
 }
 
 /// The result of `package_diff`.
@@ -128,24 +140,34 @@ pub struct PackageDiff {
     pub next_after: Option<String>,
 }
 
+/// One side's package and revision, from its URI or from its name, hash and the registry.
 fn side(
-    hash_field: &str,
+    uri_field: &str,
+    uri: &str,
     name_field: &str,
     name: &str,
-    registry: &str,
+    hash_field: &str,
     hash: &str,
+    registry: &str,
 ) -> Result<(PackageRef, String), ToolError> {
-    let package = PackageRef::parse(name, registry).map_err(|e| match e {
-        ToolError::InvalidArgument { field, message } if field == "package_name" => {
-            ToolError::invalid(name_field, message)
-        }
-        other => other,
-    })?;
-    let rev = hash_or_tag(hash, "").map_err(|e| match e {
-        ToolError::InvalidArgument { message, .. } => ToolError::invalid(hash_field, message),
-        other => other,
-    })?;
-    Ok((package, rev))
+    let target = Naming {
+        uri_field,
+        uri,
+        registry,
+        name_field,
+        name,
+        hash_field,
+        top_hash: hash,
+        tag: "",
+    }
+    .resolve()?;
+    if target.path.is_some() {
+        return Err(ToolError::invalid(
+            uri_field,
+            "package_diff compares whole revisions: leave &path= out of the URI",
+        ));
+    }
+    Ok((target.package, target.rev))
 }
 
 /// Every change between two flat maps, in logical-key order, and the counts.
@@ -266,18 +288,22 @@ pub fn diff_metadata(before: Option<&Value>, after: Option<&Value>) -> MetadataD
 
 async fn package_diff(ctx: &Ctx, args: PackageDiffArgs) -> Result<PackageDiff, ToolError> {
     let (first, rev1) = side(
-        "package1_hash",
+        "package1_uri",
+        &args.package1_uri,
         "package1_name",
         &args.package1_name,
-        &args.registry,
+        "package1_hash",
         &args.package1_hash,
+        &args.registry,
     )?;
     let (second, rev2) = side(
-        "package2_hash",
+        "package2_uri",
+        &args.package2_uri,
         "package2_name",
         &args.package2_name,
-        &args.registry,
+        "package2_hash",
         &args.package2_hash,
+        &args.registry,
     )?;
     let (one, two) = tokio::join!(
         fetch_flat(ctx, &first, &rev1),
@@ -288,6 +314,7 @@ async fn package_diff(ctx: &Ctx, args: PackageDiffArgs) -> Result<PackageDiff, T
         name: package.name.clone(),
         hash: revision.hash.clone(),
         modified: revision.modified.clone(),
+        uri: package.quilt_uri(Some(&revision.hash), None),
     };
     let mut result = PackageDiff {
         package1: side(&first, &revision1),

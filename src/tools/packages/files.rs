@@ -10,7 +10,9 @@ use crate::catalog::browsing::{is_dot_segment, revision_scope};
 use crate::catalog::queries::PACKAGE_FILE;
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
 use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
-use crate::tools::packages::revision::{PackageData, PackageRef, hash_or_tag, optional_size};
+use crate::tools::packages::revision::{
+    Naming, PackageData, PackageRef, Target, one_path, optional_size,
+};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// The largest `max_bytes` accepted: a tool result is read by a model, not a disk.
@@ -23,11 +25,20 @@ pub const MAX_READ_END: u64 = 16 * 1024 * 1024;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageFileTextArgs {
-    /// The package, `namespace/name`.
+    /// The package, `namespace/name` (or give `uri`).
+    #[serde(default)]
     pub package_name: String,
-    /// The bucket, as `s3://bucket` or `bucket`.
+    /// The bucket, as `s3://bucket` or `bucket` (or give `uri`).
+    #[serde(default)]
     pub registry: String,
-    /// The file's logical key inside the package, e.g. `results/summary.csv`.
+    /// A Quilt+ URI naming the package, and optionally its revision and a path:
+    /// `quilt+s3://bucket#package=namespace/name[@top_hash|:tag][&path=…]`, in place of
+    /// `registry`, `package_name`, `top_hash` and `tag`.
+    #[serde(default)]
+    pub uri: String,
+    /// The file's logical key inside the package, e.g. `results/summary.csv` (or give it in
+    /// `uri`'s `&path=`).
+    #[serde(default)]
     pub path: String,
     /// A revision's 64-digit top hash; wins over `tag`.
     #[serde(default)]
@@ -67,6 +78,8 @@ pub const PACKAGE_FILE_TEXT: Tool = Tool {
 /// The result of `package_file_text`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PackageFileText {
+    /// The Quilt+ URI of this file at this revision.
+    pub uri: String,
     pub package_name: String,
     pub registry: String,
     pub hash: String,
@@ -121,8 +134,21 @@ async fn package_file_text(
     ctx: &Ctx,
     args: PackageFileTextArgs,
 ) -> Result<PackageFileText, ToolError> {
-    let package = PackageRef::parse(&args.package_name, &args.registry)?;
-    let rev = hash_or_tag(&args.top_hash, &args.tag)?;
+    let Target {
+        package,
+        rev,
+        path: uri_path,
+    } = Naming {
+        uri_field: "uri",
+        uri: &args.uri,
+        registry: &args.registry,
+        name_field: "package_name",
+        name: &args.package_name,
+        hash_field: "top_hash",
+        top_hash: &args.top_hash,
+        tag: &args.tag,
+    }
+    .resolve()?;
     if !(1..=MAX_TEXT_BYTES).contains(&args.max_bytes) {
         return Err(ToolError::invalid(
             "max_bytes",
@@ -135,11 +161,12 @@ async fn package_file_text(
             format!("offset + max_bytes must be at most {MAX_READ_END}"),
         ));
     }
-    let path = args.path.trim().trim_start_matches('/');
+    let path = one_path("path", &args.path, uri_path)?;
+    let path = path.trim().trim_start_matches('/');
     if path.is_empty() || path.ends_with('/') {
         return Err(ToolError::invalid(
             "path",
-            "name a file, e.g. `data/table.csv`",
+            "name a file, e.g. `data/table.csv` (or give it in the URI's &path=)",
         ));
     }
     if path.split('/').any(is_dot_segment) {
@@ -183,6 +210,7 @@ async fn package_file_text(
     })?;
     let offset = args.offset + skipped as u64;
     let mut result = PackageFileText {
+        uri: package.quilt_uri(Some(&revision.hash), Some(path)),
         registry: package.registry(),
         package_name: package.name,
         hash: revision.hash,

@@ -93,6 +93,8 @@ pub struct ListedPackage {
     pub modified: Option<String>,
     pub latest_hash: Option<String>,
     pub message: Option<String>,
+    /// The Quilt+ URI of the latest revision: `uri` for package_browse or package_history.
+    pub uri: String,
     pub catalog_url: String,
 }
 
@@ -146,6 +148,7 @@ async fn packages_list(ctx: &Ctx, args: PackagesListArgs) -> Result<PackagesList
                 None => (None, None),
             };
             ListedPackage {
+                uri: package.quilt_uri(latest_hash.as_deref(), None),
                 catalog_url: package.catalog_url(ctx, None),
                 name: package.name,
                 modified: node.modified,

@@ -7,9 +7,11 @@ pub mod diff;
 pub mod files;
 pub mod from_s3;
 mod glob;
+pub mod history;
 pub mod list;
 pub mod push;
 pub mod revision;
+mod tags;
 
 use super::{Tool, Toolset};
 
@@ -18,6 +20,7 @@ pub const TOOLSET: Toolset = Toolset::Packages;
 /// This area's rows of the tool table, in listing order.
 pub const TOOLS: &[Tool] = &[
     list::PACKAGES_LIST,
+    history::PACKAGE_HISTORY_TOOL,
     browse::PACKAGE_BROWSE,
     files::PACKAGE_FILE_TEXT,
     diff::PACKAGE_DIFF,

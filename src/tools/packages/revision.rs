@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::catalog::queries::GET_PACKAGE;
 use crate::tools::navigation::links::{bucket_name, package_name};
+use crate::tools::navigation::quilt_uri::{QuiltUri, UriRevision, quilt_uri};
 use crate::tools::{Ctx, ToolError, decode};
 
 /// The most entries a flat map is asked for; bigger revisions are browsed folder by folder.
@@ -39,6 +40,11 @@ impl PackageRef {
         format!("s3://{}", self.bucket)
     }
 
+    /// The Quilt+ URI of this package at a revision (none: the latest), or of a path in it.
+    pub fn quilt_uri(&self, hash: Option<&str>, path: Option<&str>) -> String {
+        quilt_uri(&self.bucket, &self.name, hash, path)
+    }
+
     /// The package's page in the catalog, at a revision (`latest` when none).
     pub fn catalog_url(&self, ctx: &Ctx, hash: Option<&str>) -> String {
         let base = &ctx.state.config.catalog_url;
@@ -48,6 +54,113 @@ impl PackageRef {
             self.name,
             hash.unwrap_or("latest")
         )
+    }
+}
+
+/// How a package tool's arguments name its package and revision: a Quilt+ URI, or a registry,
+/// a package name and a top hash or tag. The field names are the tool's own, for errors.
+pub struct Naming<'a> {
+    pub uri_field: &'a str,
+    pub uri: &'a str,
+    pub registry: &'a str,
+    pub name_field: &'a str,
+    pub name: &'a str,
+    pub hash_field: &'a str,
+    pub top_hash: &'a str,
+    /// `latest` or empty means no tag was asked for.
+    pub tag: &'a str,
+}
+
+/// A package, a revision (hash or tag) and, when a URI named one, a path inside it.
+#[derive(Debug)]
+pub struct Target {
+    pub package: PackageRef,
+    pub rev: String,
+    pub path: Option<String>,
+}
+
+impl Naming<'_> {
+    /// The target, from the URI when one is given, else from the other arguments; mixing the
+    /// two is refused unless they agree on the bucket (a shared `registry` may stay).
+    pub fn resolve(&self) -> Result<Target, ToolError> {
+        let uri = self.uri.trim();
+        if uri.is_empty() {
+            if self.name.trim().is_empty() {
+                return Err(ToolError::invalid(
+                    self.name_field,
+                    format!(
+                        "{} is required (or give {} as quilt+s3://bucket#package=namespace/name)",
+                        self.name_field, self.uri_field
+                    ),
+                ));
+            }
+            let package = PackageRef {
+                bucket: bucket_name("registry", self.registry)?,
+                name: package_name(self.name_field, self.name)?,
+            };
+            let rev = hash_or_tag(self.top_hash, self.tag).map_err(|e| match e {
+                ToolError::InvalidArgument { message, .. } => {
+                    ToolError::invalid(self.hash_field, message)
+                }
+                other => other,
+            })?;
+            return Ok(Target {
+                package,
+                rev,
+                path: None,
+            });
+        }
+        let conflict = |what: &str| {
+            ToolError::invalid(
+                self.uri_field,
+                format!("give the {what} in the URI or in its own argument, not both"),
+            )
+        };
+        if !self.name.trim().is_empty() {
+            return Err(conflict(self.name_field));
+        }
+        if !self.top_hash.trim().is_empty() || !matches!(self.tag.trim(), "" | "latest") {
+            return Err(conflict("revision (@top_hash or :tag)"));
+        }
+        let parsed = QuiltUri::parse(self.uri_field, uri)?;
+        let name = parsed.require_package(self.uri_field)?.to_string();
+        if !self.registry.trim().is_empty()
+            && bucket_name("registry", self.registry)? != parsed.bucket
+        {
+            return Err(conflict("bucket"));
+        }
+        let rev = match parsed.revision {
+            Some(UriRevision::Hash(hash)) => hash,
+            Some(UriRevision::Tag(tag)) => tag,
+            None => "latest".into(),
+        };
+        Ok(Target {
+            package: PackageRef {
+                bucket: parsed.bucket,
+                name,
+            },
+            rev,
+            path: parsed.path,
+        })
+    }
+}
+
+/// One path from an argument and a URI: either may give it; both must then agree.
+pub fn one_path(
+    field: &str,
+    argument: &str,
+    from_uri: Option<String>,
+) -> Result<String, ToolError> {
+    let argument = argument.trim();
+    match from_uri {
+        Some(path) if !argument.is_empty() && argument.trim_start_matches('/') != path => {
+            Err(ToolError::invalid(
+                field,
+                format!("{field} {argument:?} differs from the URI's path {path:?}; give one"),
+            ))
+        }
+        Some(path) => Ok(path),
+        None => Ok(argument.to_string()),
     }
 }
 

@@ -1,0 +1,137 @@
+//! Images as MCP `image` content blocks: `bucket_object_fetch` of a PNG, JPEG, GIF or WebP
+//! answers a block a client can decode to the object's bytes, with the metadata as
+//! structured content; what only looks like an image by name stays bytes.
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::*;
+use serde_json::{Value, json};
+
+/// The image blocks of a tool result.
+fn image_blocks(result: &Value) -> Vec<Value> {
+    result["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|block| block["type"] == "image")
+        .cloned()
+        .collect()
+}
+
+/// An object's bytes as `bucket_object_fetch` returns them without the image block.
+fn raw_bytes(h: &Harness, uri: &str) -> Vec<u8> {
+    let raw = call_ok(
+        h,
+        ALICE,
+        "bucket_object_fetch",
+        json!({"s3_uri": uri, "as_image": false, "max_bytes": 10_485_760}),
+    );
+    assert_eq!(raw["truncated"], false, "{raw}");
+    STANDARD.decode(raw["data"].as_str().unwrap()).unwrap()
+}
+
+/// A PNG of the dataset, found through the listing rather than named.
+fn some_png(h: &Harness) -> String {
+    let listed = call_ok(
+        h,
+        ALICE,
+        "bucket_objects_list",
+        json!({"bucket": "s3://example-data", "prefix": "atlas/", "max_keys": 100}),
+    );
+    listed["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["key"].as_str().unwrap().ends_with(".png"))
+        .unwrap_or_else(|| panic!("no PNG under atlas/: {listed}"))["s3_uri"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn an_image_comes_back_as_an_image_block_that_decodes_to_the_object() {
+    let h = Harness::start();
+    let uri = some_png(&h);
+    let bytes = raw_bytes(&h, &uri);
+    let result = h.call_tool(&token(ALICE), "bucket_object_fetch", json!({"s3_uri": uri}));
+    let structured = ok(&result);
+    let images = image_blocks(&result);
+    assert_eq!(images.len(), 1, "{result}");
+    assert_eq!(images[0]["mimeType"], "image/png");
+    let decoded = STANDARD
+        .decode(images[0]["data"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(decoded, bytes);
+    // The metadata is structured content; the picture is not repeated in it or in the text.
+    assert_eq!(structured["image"]["mime_type"], "image/png");
+    assert_eq!(structured["image"]["bytes"], bytes.len());
+    assert_eq!(structured["size"], bytes.len());
+    assert_eq!(structured["truncated"], false);
+    assert!(structured.get("data").is_none(), "{structured}");
+    assert!(structured.get("_images").is_none(), "{structured}");
+    let text = result_text(&result);
+    assert!(
+        !text.contains(images[0]["data"].as_str().unwrap()),
+        "{text}"
+    );
+    // The output schema declares the image metadata.
+    let tool = quilt_mcp::tools::find("bucket_object_fetch").unwrap();
+    let described = quilt_mcp::tools::describe(tool);
+    assert!(
+        described["outputSchema"]["properties"]["image"].is_object(),
+        "{}",
+        described["outputSchema"]
+    );
+}
+
+#[test]
+fn an_image_larger_than_max_bytes_still_comes_whole_and_a_fake_one_stays_bytes() {
+    let h = Harness::start();
+    // A PNG signature and 40 KiB more: larger than the default max_bytes (16 KiB).
+    let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+    big.extend(std::iter::repeat_n(7u8, 40 * 1024));
+    let put = call_ok(
+        &h,
+        ALICE,
+        "bucket_objects_put",
+        json!({"bucket": "s3://example-data", "items": [
+            {"key": "incoming/big-image.png", "data": STANDARD.encode(&big), "content_type": "image/png"},
+            {"key": "incoming/not-an-image.png", "text": "plain text under an image's name"},
+        ]}),
+    );
+    assert_eq!(put["uploaded"], 2, "{put}");
+    let result = h.call_tool(
+        &token(ALICE),
+        "bucket_object_fetch",
+        json!({"s3_uri": "s3://example-data/incoming/big-image.png"}),
+    );
+    let images = image_blocks(&result);
+    assert_eq!(images.len(), 1, "{result}");
+    assert_eq!(
+        STANDARD
+            .decode(images[0]["data"].as_str().unwrap())
+            .unwrap(),
+        big
+    );
+    assert_eq!(ok(&result)["bytes_read"], big.len());
+
+    // Bytes that are no image go back as bytes, within the max_bytes asked for.
+    let fake_uri = "s3://example-data/incoming/not-an-image.png";
+    let whole = raw_bytes(&h, fake_uri);
+    let fake = h.call_tool(
+        &token(ALICE),
+        "bucket_object_fetch",
+        json!({"s3_uri": fake_uri, "max_bytes": 5}),
+    );
+    assert!(image_blocks(&fake).is_empty(), "{fake}");
+    let fake = ok(&fake);
+    assert!(fake.get("image").is_none(), "{fake}");
+    assert_eq!(fake["truncated"], true);
+    assert_eq!(
+        STANDARD.decode(fake["data"].as_str().unwrap()).unwrap(),
+        whole[..5].to_vec()
+    );
+}
