@@ -255,7 +255,7 @@ async fn serve_lines(
 async fn answer_line(ctx: &RequestContext, line: &[u8]) -> Option<String> {
     let message = match jsonrpc::decode(line) {
         Ok(message) => message,
-        Err(e) => return Some(jsonrpc::failure(&e.id, &e.error).to_string()),
+        Err(e) => return Some(jsonrpc::encode(&jsonrpc::failure(&e.id, &e.error))),
     };
     let method = match &message {
         Message::Request { method, .. } | Message::Notification { method } => method.clone(),
@@ -269,7 +269,7 @@ async fn answer_line(ctx: &RequestContext, line: &[u8]) -> Option<String> {
     let elapsed_ms = started.elapsed().as_millis() as u64;
     span.in_scope(|| tracing::info!(elapsed_ms, outcome = ?reply.outcome, "stdio request"));
     reply.body.map(|body| match body {
-        Body::Value(value) => value.to_string(),
+        Body::Value(value) => jsonrpc::encode(&value),
         Body::Encoded(text) => text,
     })
 }

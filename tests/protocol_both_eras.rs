@@ -144,3 +144,57 @@ fn a_legacy_unsupported_version_is_named_first_as_before() {
     );
     assert_eq!(modern.json()["error"]["code"], -32700, "{}", modern.text);
 }
+
+#[test]
+fn an_id_beyond_64_bits_is_echoed_exactly() {
+    let h = Harness::start();
+    for id in [
+        "123456789012345678901234567890",
+        "18446744073709551616",
+        "1.50",
+        "-9223372036854775809",
+    ] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
+        let answer = h.post_raw(
+            &[
+                ("content-type", "application/json"),
+                ("accept", "application/json, text/event-stream"),
+                ("authorization", &format!("Bearer {}", token(ALICE))),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert!(
+            answer.text.contains(&format!(r#""id":{id},"#))
+                || answer.text.contains(&format!(r#""id":{id}}}"#)),
+            "{id}: {}",
+            answer.text
+        );
+        // And on an error path.
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"no/such/method"}}"#);
+        let answer = h.post_raw(
+            &[
+                ("content-type", "application/json"),
+                ("accept", "application/json, text/event-stream"),
+                ("authorization", &format!("Bearer {}", token(ALICE))),
+            ],
+            body.as_bytes(),
+        );
+        assert!(
+            answer.text.contains(&format!(r#""id":{id}"#)),
+            "{id}: {}",
+            answer.text
+        );
+    }
+    // The marker that carries such ids inside the server cannot be smuggled in as a string id.
+    let body = "{\"jsonrpc\":\"2.0\",\"id\":\"\u{10FFFF}1\",\"method\":\"ping\"}";
+    let answer = h.post_raw(
+        &[
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("authorization", &format!("Bearer {}", token(ALICE))),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(answer.status, 400, "{}", answer.text);
+}

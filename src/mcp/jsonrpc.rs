@@ -80,6 +80,52 @@ fn invalid(id: &Value, message: &str) -> DecodeError {
     }
 }
 
+/// Marks an id `Value` cannot hold exactly (an integer beyond 64 bits, a fraction): a string of
+/// this character and the id's exact text, turned back into that number by [`encode`]. No
+/// client id can carry it: a string id that starts with it is refused.
+const EXACT: char = '\u{10FFFF}';
+
+/// The id to answer under: the value itself, or, for a number `Value` would round, its exact
+/// text from `body`, marked (see [`EXACT`]).
+fn answer_id(body: &[u8], id: &Value) -> Value {
+    match id {
+        Value::Number(n) if n.is_f64() => {
+            #[derive(serde::Deserialize)]
+            struct IdText<'a> {
+                #[serde(borrow)]
+                id: &'a serde_json::value::RawValue,
+            }
+            match serde_json::from_slice::<IdText>(body) {
+                Ok(raw) => Value::String(format!("{EXACT}{}", raw.id.get().trim())),
+                Err(_) => id.clone(),
+            }
+        }
+        Value::String(_) | Value::Number(_) => id.clone(),
+        _ => Value::Null,
+    }
+}
+
+/// A JSON-RPC message as text, with an exact id (see [`EXACT`]) written back as the number it
+/// was.
+pub fn encode(message: &Value) -> String {
+    let text = message.to_string();
+    match message.get("id") {
+        Some(Value::String(marked)) if marked.starts_with(EXACT) => {
+            let quoted = Value::String(marked.clone()).to_string();
+            text.replacen(&quoted, &marked[EXACT.len_utf8()..], 1)
+        }
+        _ => text,
+    }
+}
+
+/// The id as it goes into encoded text.
+fn id_text(id: &Value) -> String {
+    match id {
+        Value::String(marked) if marked.starts_with(EXACT) => marked[EXACT.len_utf8()..].into(),
+        other => other.to_string(),
+    }
+}
+
 /// Decodes one POST body. Batches are refused: MCP removed them in 2025-06-18.
 pub fn decode(body: &[u8]) -> Result<Message, DecodeError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| DecodeError {
@@ -101,16 +147,18 @@ pub fn decode(body: &[u8]) -> Result<Message, DecodeError> {
             ));
         }
     };
-    decode_object(object)
+    decode_object(body, object)
 }
 
-fn decode_object(mut object: Map<String, Value>) -> Result<Message, DecodeError> {
+fn decode_object(body: &[u8], mut object: Map<String, Value>) -> Result<Message, DecodeError> {
     let id = object.remove("id");
+    if let Some(Value::String(text)) = &id
+        && text.starts_with(EXACT)
+    {
+        return Err(invalid(&Value::Null, "`id` may not start with U+10FFFF"));
+    }
     // An id we cannot answer under (null, bool, object) is reported under null.
-    let answer_id = match &id {
-        Some(v @ (Value::String(_) | Value::Number(_))) => v.clone(),
-        _ => Value::Null,
-    };
+    let answer_id = id.as_ref().map_or(Value::Null, |id| answer_id(body, id));
     if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
         return Err(invalid(&answer_id, "`jsonrpc` must be \"2.0\""));
     }
@@ -148,6 +196,7 @@ pub fn success(id: &Value, result: Value) -> Value {
 
 /// A success answer whose result is already encoded JSON.
 pub fn success_encoded(id: &Value, result: &str) -> String {
+    let id = id_text(id);
     format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{result}}}"#)
 }
 

@@ -12,9 +12,7 @@ use http_body_util::{BodyExt, Limited};
 use serde_json::Value;
 use tower::Service;
 
-use crate::http::{
-    BoxFuture, HttpResponse, empty_response, encoded_json_response, error_response, json_response,
-};
+use crate::http::{BoxFuture, HttpResponse, empty_response, encoded_json_response, error_response};
 use crate::identity::Caller;
 use crate::identity::RequestId;
 use crate::layers::limits::payload_too_large;
@@ -43,7 +41,7 @@ impl McpService {
 pub use crate::tools::RequestContext;
 
 fn rpc_error_response(status: StatusCode, id: &Value, error: &RpcError) -> HttpResponse {
-    json_response(status, &jsonrpc::failure(id, error))
+    encoded_json_response(status, jsonrpc::encode(&jsonrpc::failure(id, error)))
 }
 
 impl<B> Service<Request<B>> for McpService
@@ -197,7 +195,7 @@ fn http_reply(reply: Reply) -> HttpResponse {
     };
     let mut response = match reply.body {
         None => empty_response(status),
-        Some(Body::Value(value)) => json_response(status, &value),
+        Some(Body::Value(value)) => encoded_json_response(status, jsonrpc::encode(&value)),
         Some(Body::Encoded(text)) => encoded_json_response(status, text),
     };
     // A client's response carries no method and is not an MCP call to count.
