@@ -11,6 +11,7 @@ pub enum Toolset {
     Search,
     Athena,
     Tabulator,
+    Visualization,
     Admin,
 }
 
@@ -23,6 +24,7 @@ impl Toolset {
         Toolset::Search,
         Toolset::Athena,
         Toolset::Tabulator,
+        Toolset::Visualization,
         Toolset::Admin,
     ];
 
@@ -35,6 +37,7 @@ impl Toolset {
             Toolset::Search => "search",
             Toolset::Athena => "athena",
             Toolset::Tabulator => "tabulator",
+            Toolset::Visualization => "visualization",
             Toolset::Admin => "admin",
         }
     }
@@ -48,7 +51,7 @@ impl Toolset {
     }
 
     fn bit(self) -> u8 {
-        // The discriminants are 0..7, well inside a u8's bits.
+        // The discriminants are 0..=7: a u8 holds exactly eight toolsets.
         1 << (self as u8)
     }
 }
