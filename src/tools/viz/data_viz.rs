@@ -23,10 +23,10 @@ pub struct CreateDataVisualizationArgs {
     pub x_column: String,
     /// The y-axis column; its values must be numbers (empty and NA cells are skipped).
     #[serde(default)]
-    pub y_column: Option<String>,
+    pub y_column: String,
     /// A column whose values split scatter, line and bar charts into coloured series.
     #[serde(default)]
-    pub group_column: Option<String>,
+    pub group_column: String,
     /// Chart title; made from the column names when empty.
     #[serde(default)]
     pub title: String,
@@ -99,19 +99,12 @@ async fn create_data_visualization(
             "only `echarts` is made (the catalog renders ECharts options from JSON)",
         ));
     }
-    let y = args
-        .y_column
-        .as_deref()
-        .map(str::trim)
+    let y = Some(args.y_column.trim())
         .filter(|y| !y.is_empty())
         .ok_or_else(|| ToolError::invalid("y_column", "every plot type needs a y_column"))?;
     let prefix = folder_prefix("folder", &args.folder)?;
     let table = load(ctx, args.data).await?;
-    let group = args
-        .group_column
-        .as_deref()
-        .map(str::trim)
-        .filter(|g| !g.is_empty());
+    let group = Some(args.group_column.trim()).filter(|g| !g.is_empty());
     let x = args.x_column.trim();
     let spec = ChartSpec {
         plot: args.plot_type,

@@ -72,7 +72,7 @@ pub struct SummaryEntry {
 }
 
 /// A colour palette, by the names upstream uses for its `color_scheme`/`metadata_template`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ColorScheme {
     #[default]
