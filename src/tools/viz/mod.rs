@@ -7,7 +7,9 @@
 
 pub mod data_viz;
 pub mod echarts;
+pub mod render;
 pub mod source;
+pub mod structure;
 pub mod table;
 
 use base64::Engine;
