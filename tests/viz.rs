@@ -375,3 +375,133 @@ fn bad_columns_text_values_and_empty_data_are_errors_naming_the_column() {
     );
     assert!(error.contains("folder"), "{error}");
 }
+
+/// The width and height a PNG's header states, after decoding the whole image.
+fn png_size(base64_text: &str) -> (u32, u32) {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(base64_text)
+        .unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    (frame.width, frame.height)
+}
+
+#[test]
+fn package_structure_charts_are_pngs_sent_as_images_and_files() {
+    let h = Harness::start();
+    let listed = call_ok(
+        &h,
+        BOB,
+        "packages_list",
+        json!({"registry": "example-data"}),
+    );
+    let name = listed["packages"][0]["name"].as_str().unwrap().to_string();
+    let browse = call_ok(
+        &h,
+        BOB,
+        "package_browse",
+        json!({"registry": "example-data", "package_name": name, "include_signed_urls": false}),
+    );
+    let result = h.call_tool(
+        &token(BOB),
+        "generate_package_visualizations",
+        json!({"registry": "s3://example-data", "package_name": name, "metadata_template": "ml"}),
+    );
+    let structured = ok(&result);
+    assert_eq!(structured["totals"]["files"], browse["total_entries"]);
+    assert_eq!(structured["top_hash"], browse["hash"]);
+    let count = structured["count"].as_u64().unwrap() as usize;
+    assert_eq!(count, 3);
+    let content = result["content"].as_array().unwrap();
+    let images: Vec<&Value> = content.iter().filter(|c| c["type"] == "image").collect();
+    assert_eq!(images.len(), count, "one image block per chart");
+    assert!(result["structuredContent"].get("_images").is_none());
+    for (i, image) in images.iter().enumerate() {
+        assert_eq!(image["mimeType"], "image/png");
+        let shown = &structured["visualizations"][i];
+        let size = png_size(image["data"].as_str().unwrap());
+        assert_eq!(
+            size,
+            (
+                shown["width"].as_u64().unwrap() as u32,
+                shown["height"].as_u64().unwrap() as u32
+            )
+        );
+        let file = &structured["files"][i];
+        assert_eq!(file["logical_key"], shown["logical_key"]);
+        assert_eq!(file["base64"], image["data"], "the file is the image");
+        assert_eq!(
+            structured["summary_entries"][i]["path"],
+            shown["logical_key"]
+        );
+    }
+}
+
+#[test]
+fn an_organized_structure_from_a_listing_is_charted_and_bad_input_refused() {
+    let h = Harness::start();
+    let listed = call_ok(
+        &h,
+        BOB,
+        "bucket_objects_list",
+        json!({"bucket": "example-data", "prefix": "team/rnaseq-2024/"}),
+    );
+    let mut organized = serde_json::Map::new();
+    for object in listed["objects"].as_array().unwrap() {
+        let key = object["key"].as_str().unwrap();
+        let relative = key.trim_start_matches("team/rnaseq-2024/");
+        let folder = relative.split_once('/').map_or("root", |(f, _)| f);
+        let files = organized.entry(folder.to_string()).or_insert(json!([]));
+        files
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Key": relative, "Size": object["size"]}));
+    }
+    let total: u64 = listed["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["size"].as_u64().unwrap())
+        .sum();
+    let result = call_ok(
+        &h,
+        BOB,
+        "generate_package_visualizations",
+        json!({"package_name": "team/rnaseq-2024", "organized_structure": organized, "folder": "charts"}),
+    );
+    assert_eq!(result["totals"]["bytes"], total);
+    assert_eq!(
+        result["totals"]["files"],
+        listed["objects"].as_array().unwrap().len()
+    );
+    for file in result["files"].as_array().unwrap() {
+        assert!(
+            file["logical_key"].as_str().unwrap().starts_with("charts/"),
+            "{file}"
+        );
+        assert!(png_size(file["base64"].as_str().unwrap()).0 > 0);
+    }
+    let given = call_ok(
+        &h,
+        BOB,
+        "generate_package_visualizations",
+        json!({"package_name": "a/b", "organized_structure": organized, "file_types": {"csv": 7, ".md": 2}}),
+    );
+    assert_eq!(
+        given["totals"]["file_types"],
+        json!([{"name": "csv", "files": 7, "bytes": 0}, {"name": "md", "files": 2, "bytes": 0}])
+    );
+
+    let fails = |args: Value| call_fails(&h, BOB, "generate_package_visualizations", args);
+    let error = fails(json!({"package_name": "a/b"}));
+    assert!(error.contains("organized_structure"), "{error}");
+    let error = fails(
+        json!({"package_name": "a/b", "organized_structure": organized, "file_types": {"csv": "many"}}),
+    );
+    assert!(error.contains("file_types.csv"), "{error}");
+    let error = fails(json!({"package_name": "team/no-such-package", "registry": "example-data"}));
+    assert!(error.contains("not found"), "{error}");
+}

@@ -279,17 +279,52 @@ pub fn decode<T: DeserializeOwned>(op: Operation, value: Value) -> Result<T, Too
     })
 }
 
-/// A tool's answer as MCP's `CallToolResult`: the JSON as text, plus `structuredContent`.
+/// Where a result type keeps images to send as MCP `image` content blocks: [`call_result`]
+/// moves them out of `structuredContent` (the field is `#[schemars(skip)]`, so the output
+/// schema never shows it), and a client that shows images shows them.
+pub const IMAGES_KEY: &str = "_images";
+
+/// One image for an MCP `image` content block.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImageContent {
+    /// Standard base64.
+    pub data: String,
+    #[serde(rename = "mimeType")]
+    pub mime_type: String,
+}
+
+impl ImageContent {
+    pub fn png(bytes: &[u8]) -> ImageContent {
+        use base64::Engine;
+        ImageContent {
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            mime_type: "image/png".into(),
+        }
+    }
+}
+
+/// A tool's answer as MCP's `CallToolResult`: the JSON as text, plus `structuredContent`, plus
+/// an `image` block for each image the result carries under [`IMAGES_KEY`].
 pub fn call_result(result: ToolResult) -> Value {
     match result {
         Ok(value) => {
-            let structured = if value.is_object() {
+            let mut structured = if value.is_object() {
                 value
             } else {
                 json!({ "result": value })
             };
+            let images = structured
+                .as_object_mut()
+                .and_then(|object| object.remove(IMAGES_KEY));
             let text = serde_json::to_string(&structured).unwrap_or_default();
-            json!({ "content": [{ "type": "text", "text": text }], "structuredContent": structured, "isError": false })
+            let mut content = vec![json!({ "type": "text", "text": text })];
+            if let Some(Value::Array(images)) = images {
+                content.extend(images.into_iter().map(|mut image| {
+                    image["type"] = json!("image");
+                    image
+                }));
+            }
+            json!({ "content": content, "structuredContent": structured, "isError": false })
         }
         Err(error) => {
             json!({ "content": [{ "type": "text", "text": error.to_string() }], "isError": true })
@@ -300,6 +335,20 @@ pub fn call_result(result: ToolResult) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_leave_the_structured_result_for_image_blocks() {
+        let image = ImageContent::png(b"png");
+        let result = call_result(Ok(json!({ "count": 1, IMAGES_KEY: [image] })));
+        assert_eq!(result["structuredContent"], json!({ "count": 1 }));
+        assert_eq!(result["content"][0]["text"], r#"{"count":1}"#);
+        assert_eq!(
+            result["content"][1],
+            json!({ "type": "image", "data": "cG5n", "mimeType": "image/png" })
+        );
+        let plain = call_result(Ok(json!({ "count": 1 })));
+        assert_eq!(plain["content"].as_array().map(Vec::len), Some(1));
+    }
 
     #[test]
     fn argument_errors_name_the_field() {

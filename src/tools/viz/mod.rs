@@ -7,6 +7,7 @@
 
 pub mod data_viz;
 pub mod echarts;
+pub mod package_viz;
 pub mod render;
 pub mod source;
 pub mod structure;
@@ -21,7 +22,10 @@ use super::{Tool, Toolset};
 pub const TOOLSET: Toolset = Toolset::Visualization;
 
 /// This area's rows of the tool table, in listing order.
-pub const TOOLS: &[Tool] = &[data_viz::CREATE_DATA_VISUALIZATION];
+pub const TOOLS: &[Tool] = &[
+    data_viz::CREATE_DATA_VISUALIZATION,
+    package_viz::GENERATE_PACKAGE_VISUALIZATIONS,
+];
 
 /// A file ready to add to a package: its logical key and its content as text or as base64.
 /// The shape package tools take for inline entries, and close to `bucket_objects_put`'s items.

@@ -15,7 +15,7 @@ use crate::tools::{Ctx, ToolError};
 pub const MAX_GROUPS: usize = 12;
 
 /// One file of an `organized_structure` folder, as S3 listings name its fields.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct StructureFile {
     /// The file's key: a path inside the package, or a name inside its folder.
     #[serde(rename = "Key", alias = "key", alias = "logical_key")]
