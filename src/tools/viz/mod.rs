@@ -11,6 +11,7 @@ pub mod package_viz;
 pub mod render;
 pub mod source;
 pub mod structure;
+pub mod summary;
 pub mod table;
 
 use base64::Engine;
@@ -24,6 +25,8 @@ pub const TOOLSET: Toolset = Toolset::Visualization;
 /// This area's rows of the tool table, in listing order.
 pub const TOOLS: &[Tool] = &[
     data_viz::CREATE_DATA_VISUALIZATION,
+    summary::GENERATE_QUILT_SUMMARIZE_JSON,
+    summary::CREATE_QUILT_SUMMARY_FILES,
     package_viz::GENERATE_PACKAGE_VISUALIZATIONS,
 ];
 
