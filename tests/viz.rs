@@ -505,3 +505,181 @@ fn an_organized_structure_from_a_listing_is_charted_and_bad_input_refused() {
     let error = fails(json!({"package_name": "team/no-such-package", "registry": "example-data"}));
     assert!(error.contains("not found"), "{error}");
 }
+
+/// The logical keys of a package's latest revision, as the catalog's package view lists them.
+fn package_keys(h: &Harness, bucket: &str, name: &str) -> BTreeSet<String> {
+    h.mock()
+        .with_model(|m| {
+            m.package(bucket, name)
+                .and_then(|p| p.latest())
+                .map(|r| r.entries.keys().cloned().collect())
+                .unwrap_or_default()
+        })
+        .expect("the mock serves the model")
+}
+
+#[test]
+fn a_published_chart_and_its_summary_are_what_the_package_view_renders() {
+    let h = Harness::start();
+    let uri = first_csv(&h, "example-public", "demo/");
+    let rows = cells(&object_text(&h, &uri), ',');
+    let (number, category) = numeric_and_category(&rows);
+    let chart = call_ok(
+        &h,
+        BOB,
+        "create_data_visualization",
+        json!({"data": uri, "plot_type": "boxplot", "x_column": category, "y_column": number}),
+    );
+    // Publish the files exactly as returned: written under a prefix, then packaged flat.
+    let items: Vec<Value> = chart["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            json!({"key": format!("incoming/viz-test/{}", f["logical_key"].as_str().unwrap()),
+                        "text": f["text"], "content_type": f["media_type"]})
+        })
+        .collect();
+    call_ok(
+        &h,
+        BOB,
+        "bucket_objects_put",
+        json!({"bucket": "example-data", "items": items}),
+    );
+    let uris: Vec<String> = items
+        .iter()
+        .map(|i| format!("s3://example-data/{}", i["key"].as_str().unwrap()))
+        .collect();
+    call_ok(
+        &h,
+        BOB,
+        "package_create",
+        json!({"registry": "example-data", "package_name": "team/viz-test", "s3_uris": uris}),
+    );
+    let keys = package_keys(&h, "example-data", "team/viz-test");
+    let summary = call_ok(
+        &h,
+        BOB,
+        "package_file_text",
+        json!({"registry": "example-data", "package_name": "team/viz-test", "path": "quilt_summarize.json"}),
+    );
+    let rows = quilt_mcp::mock::summarize::read_summary(
+        "quilt_summarize.json",
+        summary["text"].as_str().unwrap(),
+        &keys,
+    )
+    .unwrap();
+    assert_eq!(rows[0][0].logical_key, chart["summary_entry"]["path"]);
+    assert_eq!(rows[0][0].render_type.as_deref(), Some("echarts"));
+
+    // The package's own summary, from its manifest, lists the chart and the data file.
+    let generated = call_ok(
+        &h,
+        BOB,
+        "generate_quilt_summarize_json",
+        json!({"registry": "example-data", "package_name": "team/viz-test"}),
+    );
+    let text = generated["files"][0]["text"].as_str().unwrap();
+    let read =
+        quilt_mcp::mock::summarize::read_summary("quilt_summarize.json", text, &keys).unwrap();
+    let shown: BTreeSet<&str> = read
+        .iter()
+        .flatten()
+        .map(|i| i.logical_key.as_str())
+        .collect();
+    assert!(
+        shown.contains(chart["summary_entry"]["path"].as_str().unwrap()),
+        "{shown:?}"
+    );
+    assert!(shown.iter().any(|k| k.ends_with(".csv")), "{shown:?}");
+    assert!(!shown.contains("quilt_summarize.json"));
+    assert_eq!(generated["totals"]["files"], keys.len());
+}
+
+#[test]
+fn summary_files_for_a_dataset_package_are_accepted_by_the_package_view() {
+    let h = Harness::start();
+    let listed = call_ok(
+        &h,
+        CAROL,
+        "packages_list",
+        json!({"registry": "example-public"}),
+    );
+    for package in listed["packages"].as_array().unwrap() {
+        let name = package["name"].as_str().unwrap();
+        let made = call_ok(
+            &h,
+            CAROL,
+            "create_quilt_summary_files",
+            json!({"registry": "example-public", "package_name": name,
+                   "source_info": {"bucket": "example-public"}, "metadata_template": "genomics"}),
+        );
+        let mut keys = package_keys(&h, "example-public", name);
+        let files = made["files"].as_array().unwrap();
+        keys.extend(
+            files
+                .iter()
+                .map(|f| f["logical_key"].as_str().unwrap().to_string()),
+        );
+        let summary = files
+            .iter()
+            .find(|f| f["logical_key"] == "quilt_summarize.json")
+            .unwrap();
+        let rows = quilt_mcp::mock::summarize::read_summary(
+            "quilt_summarize.json",
+            summary["text"].as_str().unwrap(),
+            &keys,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let pngs: Vec<&str> = files
+            .iter()
+            .filter(|f| f["media_type"] == "image/png")
+            .map(|f| f["logical_key"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            pngs.len(),
+            made["visualization_count"].as_u64().unwrap() as usize
+        );
+        for (row, png) in rows.iter().zip(&pngs) {
+            assert_eq!(row[0].logical_key, *png, "{name}: the charts come first");
+        }
+        for png in files.iter().filter(|f| f["media_type"] == "image/png") {
+            assert!(png_size(png["base64"].as_str().unwrap()).0 > 0);
+        }
+        let readme = files
+            .iter()
+            .find(|f| f["logical_key"] == "README.md")
+            .unwrap();
+        let readme = readme["text"].as_str().unwrap();
+        assert!(readme.starts_with(&format!("# {name}\n")), "{readme}");
+        assert!(readme.contains("example-public"), "the source is written");
+        assert_eq!(
+            made["files_generated"].as_object().unwrap().len(),
+            files.len()
+        );
+    }
+
+    // A given README is kept as written; a hand-built structure works without a catalog read.
+    let organized = json!({"data": [{"Key": "data/a.csv", "Size": 10}], "root": [{"Key": "README.md", "Size": 5}]});
+    let made = call_ok(
+        &h,
+        CAROL,
+        "create_quilt_summary_files",
+        json!({"package_name": "a/b", "organized_structure": organized, "readme_content": "# Mine"}),
+    );
+    assert_eq!(made["files"][0]["text"], "# Mine\n");
+    let error = call_fails(
+        &h,
+        CAROL,
+        "generate_quilt_summarize_json",
+        json!({"package_name": "a/b"}),
+    );
+    assert!(error.contains("organized_structure"), "{error}");
+    let error = call_fails(
+        &h,
+        CAROL,
+        "generate_quilt_summarize_json",
+        json!({"package_name": "a/b", "registry": "example-public", "top_hash": "12"}),
+    );
+    assert!(error.contains("top_hash"), "{error}");
+}
