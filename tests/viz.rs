@@ -37,6 +37,27 @@ fn check_option_shape(option: &Value, expected_types: &[&str]) {
         "{types:?} not in {expected_types:?}"
     );
     assert_eq!(option["yAxis"]["type"], "value");
+    let names: Vec<&Value> = series.iter().map(|s| &s["name"]).collect();
+    let legend: Vec<&Value> = option["legend"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(legend, names);
+    for s in series.iter().filter(|s| s["type"] == "boxplot") {
+        for five in s["data"].as_array().unwrap() {
+            let five: Vec<f64> = five
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_f64)
+                .collect();
+            assert!(
+                five.len() == 5 && five.windows(2).all(|w| w[0] <= w[1]),
+                "{five:?}"
+            );
+        }
+    }
     if option["xAxis"]["type"] == "category" {
         let categories = option["xAxis"]["data"].as_array().unwrap().len();
         for s in series.iter().filter(|s| s["type"] != "scatter") {
@@ -312,6 +333,19 @@ fn bad_columns_text_values_and_empty_data_are_errors_naming_the_column() {
         json!({"data": "s3://example-public/demo/nothing-here.csv", "plot_type": "bar", "x_column": "a", "y_column": "b"}),
     );
     assert!(!error.is_empty());
+    // Carol may not read example-data: her own credentials are used, so S3 refuses.
+    let private = uri.replace("s3://example-public/", "s3://example-data/");
+    let args =
+        json!({"data": private, "plot_type": "bar", "x_column": category, "y_column": number});
+    let error = call_fails(&h, CAROL, "create_data_visualization", args);
+    assert!(
+        error.to_lowercase().contains("denied") || error.contains("403"),
+        "{error}"
+    );
+    let error = fails(
+        json!({"data": {"g": "not a list"}, "plot_type": "bar", "x_column": "g", "y_column": "v"}),
+    );
+    assert!(error.contains("data"), "{error}");
     let error =
         fails(json!({"data": uri, "plot_type": "pie", "x_column": category, "y_column": number}));
     assert!(error.contains("plot_type"), "{error}");
