@@ -257,15 +257,18 @@ fn summary_files_for_a_dataset_package_are_accepted_by_the_package_view() {
         for png in files.iter().filter(|f| f["media_type"] == "image/png") {
             assert!(png_size(png["base64"].as_str().unwrap()).0 > 0);
         }
-        let readme = files
-            .iter()
-            .find(|f| f["logical_key"] == "README.md")
-            .unwrap();
-        let readme = readme["text"].as_str().unwrap();
-        assert!(readme.starts_with(&format!("# {name}\n")), "{readme}");
-        assert!(readme.contains("example-public"), "the source is written");
+        // The package's own README is kept; one is written only where there is none.
+        let had_readme = package_keys(&h, "example-public", name).contains("README.md");
+        let readme = files.iter().find(|f| f["logical_key"] == "README.md");
+        assert_eq!(made["files_generated"]["README.md"], !had_readme, "{name}");
+        if let Some(readme) = readme {
+            let readme = readme["text"].as_str().unwrap();
+            assert!(readme.starts_with(&format!("# {name}\n")), "{readme}");
+            assert!(readme.contains("example-public"), "the source is written");
+        }
+        let generated = made["files_generated"].as_object().unwrap();
         assert_eq!(
-            made["files_generated"].as_object().unwrap().len(),
+            generated.values().filter(|v| **v == true).count(),
             files.len()
         );
     }
@@ -279,6 +282,17 @@ fn summary_files_for_a_dataset_package_are_accepted_by_the_package_view() {
         json!({"package_name": "a/b", "organized_structure": organized, "readme_content": "# Mine"}),
     );
     assert_eq!(made["files"][0]["text"], "# Mine\n");
+    let organized = json!({"data": [{"Key": "data/a.csv", "Size": 10}]});
+    let made = call_ok(
+        &h,
+        CAROL,
+        "create_quilt_summary_files",
+        json!({"package_name": "a/b", "organized_structure": organized,
+               "package_metadata": {"description": "Tables of a."}}),
+    );
+    let readme = made["files"][0]["text"].as_str().unwrap();
+    assert!(readme.starts_with("# a/b\n\nTables of a.\n"), "{readme}");
+    assert_eq!(made["files_generated"]["README.md"], true);
     let error = call_fails(
         &h,
         CAROL,

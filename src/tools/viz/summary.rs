@@ -34,8 +34,9 @@ pub struct SummaryArgs {
     /// `registry` names the package to read.
     #[serde(default)]
     pub organized_structure: OrganizedStructure,
-    /// README.md text for `create_quilt_summary_files` (one is written from the metadata and
-    /// structure when empty). The catalog shows README.md by itself, so summaries do not list it.
+    /// README.md text for `create_quilt_summary_files`; when empty, one is written from the
+    /// metadata and structure unless the package has a README.md (then it is kept). The catalog
+    /// shows README.md by itself, so summaries do not list it.
     #[serde(default)]
     pub readme_content: String,
     /// Where the data came from, e.g. `{"bucket": "raw-data", "prefix": "run42/"}`; written
@@ -73,7 +74,7 @@ pub const GENERATE_QUILT_SUMMARIZE_JSON: Tool = Tool {
 pub const CREATE_QUILT_SUMMARY_FILES: Tool = Tool {
     name: "create_quilt_summary_files",
     title: "Make a package's summary files",
-    description: "Make README.md, PNG charts of the package's structure and a quilt_summarize.json showing them, from organized_structure or a revision read from the catalog (registry + package_name), as `files` ready to add to the package (logical_key plus text or base64).",
+    description: "Make README.md (unless the package has one and no readme_content is given), PNG charts of the package's structure and a quilt_summarize.json showing them, from organized_structure or a revision read from the catalog (registry + package_name), as `files` ready to add to the package (logical_key plus text or base64).",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(SummaryArgs),
     output_schema: Some(|| schemars::schema_for!(QuiltSummaryFiles)),
@@ -100,7 +101,7 @@ pub struct QuiltSummaryFiles {
     pub top_hash: Option<String>,
     /// README.md, the charts and quilt_summarize.json, ready to add to the package.
     pub files: Vec<PackageFile>,
-    /// Each file made, by logical key.
+    /// Each file made, by logical key (`README.md: false` when the package's own was kept).
     pub files_generated: BTreeMap<String, bool>,
     pub visualization_count: usize,
     pub summary: Vec<SummaryEntry>,
@@ -151,29 +152,41 @@ async fn create_quilt_summary_files(
     let scheme = ColorScheme::for_template(&args.metadata_template);
     let rendered = render_all(&args.package_name, &totals, scheme, &prefix).await?;
     let summary = choose_entries(&structure, rendered.entries);
+    // A package's own README is kept unless the caller gives the text to replace it.
+    let has_readme = structure.files.iter().any(|(key, _)| key == "README.md");
     let readme = match args.readme_content.trim() {
-        "" => readme(&args, &structure, &totals),
-        given => format!("{given}\n"),
+        "" if has_readme => None,
+        "" => Some(readme(&args, &structure, &totals)),
+        given => Some(format!("{given}\n")),
     };
-    let mut files = vec![PackageFile::text(
-        "README.md".into(),
-        "text/markdown",
-        readme,
-    )];
+    let mut next_steps = vec![
+        "Add `files` to the package (package_update inline entries, or bucket_objects_put then package_update with their S3 URIs).".to_string(),
+        "Open the package in the catalog: the README and the files in quilt_summarize.json show on its page.".to_string(),
+    ];
+    if readme.is_none() {
+        next_steps
+            .push("The package's README.md was kept; pass readme_content to replace it.".into());
+    }
+    let mut files: Vec<PackageFile> = readme
+        .map(|text| PackageFile::text("README.md".into(), "text/markdown", text))
+        .into_iter()
+        .collect();
     files.extend(rendered.files);
     files.push(summary_file(&summary));
+    let mut files_generated: BTreeMap<String, bool> = files
+        .iter()
+        .map(|f| (f.logical_key.clone(), true))
+        .collect();
+    files_generated.entry("README.md".into()).or_insert(false);
     Ok(QuiltSummaryFiles {
         package_name: args.package_name.trim().to_string(),
         top_hash: structure.top_hash.clone(),
-        files_generated: files.iter().map(|f| (f.logical_key.clone(), true)).collect(),
+        files_generated,
         visualization_count: rendered.visualizations.len(),
         files,
         summary,
         totals,
-        next_steps: vec![
-            "Add `files` to the package (package_update inline entries, or bucket_objects_put then package_update with their S3 URIs).".into(),
-            "Open the package in the catalog: the README and the files in quilt_summarize.json show on its page.".into(),
-        ],
+        next_steps,
     })
 }
 
