@@ -106,23 +106,32 @@ async fn create_data_visualization(
     let table = load(ctx, args.data).await?;
     let group = Some(args.group_column.trim()).filter(|g| !g.is_empty());
     let x = args.x_column.trim();
-    let spec = ChartSpec {
-        plot: args.plot_type,
-        x,
-        y,
-        group,
-        title: default_title(&args.title, args.plot_type, x, y, group),
-        xlabel: or(&args.xlabel, x),
-        ylabel: or(&args.ylabel, y),
-        colors: args.color_scheme.colors(),
-    };
-    let chart = echarts::build(&table, &spec)?;
+    let title = default_title(&args.title, args.plot_type, x, y, group);
+    let owned = (x.to_string(), y.to_string(), group.map(str::to_string));
+    let labels = (or(&args.xlabel, x), or(&args.ylabel, y), title.clone());
+    let (plot_type, colors) = (args.plot_type, args.color_scheme.colors());
+    // Up to 100,000 rows: CPU work, kept off the async workers that serve other requests.
+    let (chart, rows) = tokio::task::spawn_blocking(move || {
+        let spec = ChartSpec {
+            plot: plot_type,
+            x: &owned.0,
+            y: &owned.1,
+            group: owned.2.as_deref(),
+            title: labels.2,
+            xlabel: labels.0,
+            ylabel: labels.1,
+            colors,
+        };
+        echarts::build(&table, &spec).map(|chart| (chart, table.rows()))
+    })
+    .await
+    .map_err(|e| ToolError::Failed(format!("the chart could not be drawn: {e}")))??;
     let plot = args.plot_type.name();
     let chart_name = format!("viz_{plot}_{}_{}.json", slug(x), slug(y));
     let data_name = format!("viz_data_{plot}_{}_{}.csv", slug(x), slug(y));
     let summary_entry = SummaryEntry {
         path: chart_name.clone(),
-        title: Some(spec.title.clone()),
+        title: Some(title.clone()),
         description: Some(format!(
             "{} of `{y}` by `{x}` ({} rows; data: [{data_name}]({data_name})). Template: {}.",
             capitalised(plot),
@@ -147,11 +156,11 @@ async fn create_data_visualization(
     ];
     Ok(DataVisualization {
         plot_type: args.plot_type,
-        title: spec.title,
+        title,
         x_column: x.to_string(),
         y_column: y.to_string(),
         group_column: group.map(str::to_string),
-        rows: table.rows(),
+        rows,
         rows_used: chart.rows_used,
         rows_skipped: chart.rows_skipped,
         series: chart.series,
