@@ -119,9 +119,9 @@ fn main() {
     ] {
         let spec = ChartSpec {
             plot,
-            x,
-            y: "expression",
-            group,
+            x: x.into(),
+            y: "expression".into(),
+            group: group.map(str::to_string),
             title: "bench".into(),
             xlabel: x.into(),
             ylabel: "expression".into(),

@@ -107,21 +107,18 @@ async fn create_data_visualization(
     let group = Some(args.group_column.trim()).filter(|g| !g.is_empty());
     let x = args.x_column.trim();
     let title = default_title(&args.title, args.plot_type, x, y, group);
-    let owned = (x.to_string(), y.to_string(), group.map(str::to_string));
-    let labels = (or(&args.xlabel, x), or(&args.ylabel, y), title.clone());
-    let (plot_type, colors) = (args.plot_type, args.color_scheme.colors());
+    let spec = ChartSpec {
+        plot: args.plot_type,
+        x: x.to_string(),
+        y: y.to_string(),
+        group: group.map(str::to_string),
+        title: title.clone(),
+        xlabel: or(&args.xlabel, x),
+        ylabel: or(&args.ylabel, y),
+        colors: args.color_scheme.colors(),
+    };
     // Up to 100,000 rows: CPU work, kept off the async workers that serve other requests.
     let (chart, rows) = tokio::task::spawn_blocking(move || {
-        let spec = ChartSpec {
-            plot: plot_type,
-            x: &owned.0,
-            y: &owned.1,
-            group: owned.2.as_deref(),
-            title: labels.2,
-            xlabel: labels.0,
-            ylabel: labels.1,
-            colors,
-        };
         echarts::build(&table, &spec).map(|chart| (chart, table.rows()))
     })
     .await

@@ -37,11 +37,11 @@ impl PlotType {
 
 /// What to draw, with the labels already defaulted.
 #[derive(Debug)]
-pub struct ChartSpec<'a> {
+pub struct ChartSpec {
     pub plot: PlotType,
-    pub x: &'a str,
-    pub y: &'a str,
-    pub group: Option<&'a str>,
+    pub x: String,
+    pub y: String,
+    pub group: Option<String>,
     pub title: String,
     pub xlabel: String,
     pub ylabel: String,
@@ -146,14 +146,14 @@ pub fn build(table: &Table, spec: &ChartSpec) -> Result<Chart, ToolError> {
 
 /// The rows with a number for y (and x, when the chart needs a numeric x) and a group.
 fn points(table: &Table, spec: &ChartSpec) -> Result<(Vec<Point>, usize), ToolError> {
-    let xs = table.column("x_column", spec.x)?;
-    let ys = numbers("y_column", spec.y, table.column("y_column", spec.y)?)?;
-    let groups = match spec.group {
+    let xs = table.column("x_column", &spec.x)?;
+    let ys = numbers("y_column", &spec.y, table.column("y_column", &spec.y)?)?;
+    let groups = match spec.group.as_deref() {
         Some(name) => Some(table.column("group_column", name)?),
         None => None,
     };
     if spec.plot == PlotType::Scatter {
-        numbers("x_column", spec.x, xs)?;
+        numbers("x_column", &spec.x, xs)?;
     }
     let mut points = Vec::with_capacity(ys.len());
     for (row, (x, y)) in xs.iter().zip(&ys).enumerate() {
@@ -310,8 +310,8 @@ fn round(v: f64) -> f64 {
 /// The rows the chart used, as CSV with the x, y (and group) columns.
 fn data_csv(spec: &ChartSpec, points: &[Point]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec![spec.x, spec.y];
-    header.extend(spec.group);
+    let mut header = vec![spec.x.as_str(), spec.y.as_str()];
+    header.extend(spec.group.as_deref());
     // Writing to a Vec cannot fail: the only errors are I/O ones.
     let _ = writer.write_record(&header);
     for p in points {
@@ -329,12 +329,12 @@ fn data_csv(spec: &ChartSpec, points: &[Point]) -> String {
 mod tests {
     use super::*;
 
-    fn spec(plot: PlotType, group: Option<&'static str>) -> ChartSpec<'static> {
+    fn spec(plot: PlotType, group: Option<&str>) -> ChartSpec {
         ChartSpec {
             plot,
-            x: "g",
-            y: "v",
-            group,
+            x: "g".into(),
+            y: "v".into(),
+            group: group.map(str::to_string),
             title: "t".into(),
             xlabel: "g".into(),
             ylabel: "v".into(),
