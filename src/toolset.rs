@@ -142,6 +142,15 @@ mod tests {
     }
 
     #[test]
+    fn every_toolset_has_its_own_bit_in_the_set() {
+        // The set is a u8: one more toolset than eight needs a wider type.
+        assert!(Toolset::ALL.len() <= 8);
+        assert_eq!(Toolsets::all().iter().collect::<Vec<_>>(), Toolset::ALL);
+        let charts = Toolsets::parse("visualization").unwrap();
+        assert_eq!(charts.iter().collect::<Vec<_>>(), [Toolset::Visualization]);
+    }
+
+    #[test]
     fn sets_intersect_and_never_grow() {
         let ceiling = Toolsets::parse("buckets,packages").unwrap();
         let asked = Toolsets::parse("packages,admin").unwrap();
