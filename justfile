@@ -37,6 +37,12 @@ bench:
     cargo bench --bench load
     @echo "The table is printed above and saved in ${CARGO_TARGET_DIR:-target}/bench-load.md"
 
+# Time and peak heap of the visualization tools' work on 10,000 rows (ECharts options of each
+# plot type, PNG structure charts), release-built, as one markdown table. BENCH_VIZ_ROWS and
+# BENCH_VIZ_RUNS change the size and the number of runs.
+bench-viz:
+    cargo bench --bench viz
+
 # The container image: a static release binary on an empty base, built with podman or docker
 # (nothing is pulled), tagged <version>, latest and the git short hash; prints its size.
 image:

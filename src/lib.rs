@@ -21,8 +21,9 @@
 //!   and `server/discover` (`mcp::discover`). A stdio transport calls the same entry with
 //!   `HeaderView::NONE` and maps `Reply::outcome` to nothing (HTTP maps it to 200/202/400/404).
 //! - [`tools`]: the static tool table: one folder per area (navigation, buckets, packages,
-//!   search, tabulator, admin), each declaring its toolset, one file per tool or small family;
-//!   `tools::resources` is the resource table, served by the same handlers.
+//!   search, athena, tabulator, visualization, admin), each declaring its toolset, one file
+//!   per tool or small family; `tools::resources` is the resource table, served by the same
+//!   handlers.
 //! - [`catalog`]: the only backend: GraphQL operations from `schema/queries/` and the registry's
 //!   REST endpoints, with the caller's token.
 //! - [`aws`]: S3, signed with the temporary credentials the registry issues to each caller,

@@ -11,6 +11,7 @@ pub enum Toolset {
     Search,
     Athena,
     Tabulator,
+    Visualization,
     Admin,
 }
 
@@ -23,6 +24,7 @@ impl Toolset {
         Toolset::Search,
         Toolset::Athena,
         Toolset::Tabulator,
+        Toolset::Visualization,
         Toolset::Admin,
     ];
 
@@ -35,6 +37,7 @@ impl Toolset {
             Toolset::Search => "search",
             Toolset::Athena => "athena",
             Toolset::Tabulator => "tabulator",
+            Toolset::Visualization => "visualization",
             Toolset::Admin => "admin",
         }
     }
@@ -48,7 +51,7 @@ impl Toolset {
     }
 
     fn bit(self) -> u8 {
-        // The discriminants are 0..7, well inside a u8's bits.
+        // The discriminants are 0..=7: a u8 holds exactly eight toolsets.
         1 << (self as u8)
     }
 }
@@ -136,6 +139,15 @@ mod tests {
             error.contains("`bukets`") && error.contains("packages"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn every_toolset_has_its_own_bit_in_the_set() {
+        // The set is a u8: one more toolset than eight needs a wider type.
+        assert!(Toolset::ALL.len() <= 8);
+        assert_eq!(Toolsets::all().iter().collect::<Vec<_>>(), Toolset::ALL);
+        let charts = Toolsets::parse("visualization").unwrap();
+        assert_eq!(charts.iter().collect::<Vec<_>>(), [Toolset::Visualization]);
     }
 
     #[test]

@@ -35,6 +35,9 @@ fn toolset_hint(toolset: Toolset) -> &'static str {
             "athena: SQL over the data lake; athena_databases_list, then athena_query_execute"
         }
         Toolset::Tabulator => "tabulator: a bucket's SQL tables over package files",
+        Toolset::Visualization => {
+            "visualization: charts, README and quilt_summarize.json as files to add to a package"
+        }
         Toolset::Admin => "admin: users, roles and stack settings (you are a catalog admin)",
     }
 }

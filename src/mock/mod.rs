@@ -18,6 +18,8 @@
 //! - SSM `GetParameter` (`ssm.rs`);
 //! - Athena's JSON 1.1 calls (`athena/`): queries run for real (SQLite) over the dataset's
 //!   Glue and Tabulator tables, per caller.
+//! - the package view's reading of `quilt_summarize.json` (`summarize.rs`), for tests of the
+//!   summaries our tools write.
 //!
 //! The caller is the `id` claim of the bearer token (decoded, not verified: the server in
 //! front already verified it), or, for a Quilt API key (`qk_…`), the user whose key it is; an
@@ -140,6 +142,7 @@ mod search;
 mod seen;
 mod server;
 mod ssm;
+pub mod summarize;
 mod token;
 
 pub use athena::{AthenaStart, DEFAULT_DELAY as ATHENA_DEFAULT_DELAY, NEVER_FINISHES};

@@ -13,6 +13,7 @@ mod schema;
 pub mod search;
 pub mod tabulator;
 pub mod view;
+pub mod viz;
 
 pub use crate::tool_error::ToolError;
 pub use crate::toolset::{Toolset, Toolsets};
@@ -125,6 +126,7 @@ pub static AREAS: &[(Toolset, &[Tool])] = &[
     (search::TOOLSET, search::TOOLS),
     (athena::TOOLSET, athena::TOOLS),
     (tabulator::TOOLSET, tabulator::TOOLS),
+    (viz::TOOLSET, viz::TOOLS),
     (admin::TOOLSET, admin::TOOLS),
 ];
 

@@ -234,6 +234,42 @@ async fn package_file_text(
     Ok(result)
 }
 
+/// The first `max_bytes` of the file at logical key `path` in revision `rev` (a hash or a tag)
+/// of `package`, and whether the file is longer; for tools that read a package file as data.
+pub(crate) async fn read_package_file(
+    ctx: &Ctx,
+    package: &PackageRef,
+    rev: &str,
+    path: &str,
+    max_bytes: u64,
+) -> Result<(Vec<u8>, bool), ToolError> {
+    let mut vars = package.variables();
+    vars["hashOrTag"] = json!(rev);
+    vars["path"] = json!(path);
+    let data = ctx
+        .state
+        .catalog
+        .graphql_read(ctx.on_behalf(), PACKAGE_FILE, vars)
+        .await?;
+    let answer: PackageData<FileRevision> = decode(PACKAGE_FILE, data)?;
+    let revision = answer.revision(package, rev)?;
+    let Some(file) = revision.file else {
+        return Err(ToolError::NotFound(format!(
+            "{path:?} is not a file of {} at {rev}; package_browse lists them",
+            package.name
+        )));
+    };
+    read_file(
+        ctx,
+        package,
+        &revision.hash,
+        path,
+        &file.physical_key,
+        max_bytes,
+    )
+    .await
+}
+
 /// A package file's first `max_bytes`: through a browsing session (no S3 rights needed), or,
 /// where the bucket is not browsable, from its physical key with the caller's own S3
 /// credentials, as the catalog's own file preview does. Returns the bytes and whether the file
