@@ -47,7 +47,8 @@
 //! fails on a new one), so `catalog` and `aws` can be read and tested alone:
 //!
 //! 1. [`time`], [`http`], [`ttl_map`], [`toolset`], [`identity`] (the caller and the request
-//!    id), [`metrics`]: nothing of ours.
+//!    id), [`metrics`], [`json_budget`] (a JSON document's values counted before parsing):
+//!    nothing of ours.
 //! 2. [`config`], [`auth`] (with the secret refresher's signal), [`catalog`], [`tool_error`].
 //! 3. [`secret`], [`layers`], [`aws`], [`state`].
 //! 4. [`tools`] (with the resources and the request context), then [`mcp`], [`routes`],
@@ -64,6 +65,7 @@ pub mod curl;
 pub mod demo;
 pub mod http;
 pub mod identity;
+pub mod json_budget;
 pub mod layers;
 pub mod logging;
 pub mod mcp;

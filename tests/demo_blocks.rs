@@ -154,8 +154,19 @@ fn the_api_key_serve_line_runs_and_its_curl_line_works_with_the_key() {
     let serve = &block[0];
     let (vars, command): (Vec<&str>, Vec<&str>) =
         serve.split_whitespace().partition(|w| w.contains('='));
-    let vars: BTreeMap<&str, &str> = vars.iter().map(|v| v.split_once('=').unwrap()).collect();
+    let mut vars: BTreeMap<&str, &str> = vars.iter().map(|v| v.split_once('=').unwrap()).collect();
     assert_eq!(vars["MCP_API_KEYS"], "true");
+    // The printed port is the demo's plus one; with the demo on an ephemeral port (as here,
+    // beside many other tests) that one may be taken, so the second server gets a free port
+    // and the curl line follows it.
+    let printed_port = vars["FASTMCP_PORT"].to_string();
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    vars.insert("FASTMCP_PORT", &free_port);
     assert_eq!(command[1..], ["serve"], "{serve}");
     let mut server = Command::new(command[0])
         .args(&command[1..])
@@ -165,8 +176,13 @@ fn the_api_key_serve_line_runs_and_its_curl_line_works_with_the_key() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let curl = &block[1];
-    assert!(curl.contains(&key), "{curl}");
+    let printed_curl = &block[1];
+    assert!(printed_curl.contains(&key), "{printed_curl}");
+    let curl = &printed_curl.replace(
+        &format!("127.0.0.1:{printed_port}/"),
+        &format!("127.0.0.1:{free_port}/"),
+    );
+    assert_ne!(curl, printed_curl, "the curl line names the printed port");
     // Until the second server listens, curl fails; then the key lists the tools.
     let deadline = Instant::now() + Duration::from_secs(20);
     let answer = loop {

@@ -97,6 +97,7 @@ fn the_catalog_and_aws_stand_on_low_floors() {
         "config",
         "http",
         "identity",
+        "json_budget",
         "metrics",
         "time",
         "ttl_map",

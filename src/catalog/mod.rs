@@ -651,7 +651,7 @@ fn classify(error: ureq::Error, timeout_secs: u64) -> CatalogErrorKind {
 }
 
 fn parse_json(label: &str, reply: &Reply) -> Result<Value, CatalogError> {
-    if !within_value_budget(&reply.body, MAX_RESPONSE_VALUES) {
+    if !crate::json_budget::within(reply.body.as_bytes(), MAX_RESPONSE_VALUES) {
         let kind = CatalogErrorKind::TooComplex(MAX_RESPONSE_VALUES);
         return Err(CatalogError::new(label, kind));
     }
@@ -664,35 +664,6 @@ fn parse_json(label: &str, reply: &Reply) -> Result<Value, CatalogError> {
             )),
         )
     })
-}
-
-/// Whether the JSON text `body` holds at most about `max` values, counted before parsing
-/// from the brackets and commas outside strings (one pass, no allocation). Malformed text is
-/// left to the parser to refuse.
-fn within_value_budget(body: &str, max: usize) -> bool {
-    let (mut values, mut in_string, mut escaped) = (1usize, false, false);
-    for byte in body.bytes() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'[' | b'{' | b',' => {
-                values += 1;
-                if values > max {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-    }
-    true
 }
 
 /// The first bytes of a file, and whether there were more.

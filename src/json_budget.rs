@@ -1,10 +1,10 @@
 //! A count of a JSON document's values before it is parsed. Parsing into `serde_json::Value`
 //! costs tens of bytes per value, so 8 MiB of `[[],[],…]` (millions of tiny values) took
-//! hundreds of MiB; a request with more values than any tool call needs is refused first, from
-//! a scan that allocates nothing.
+//! hundreds of MiB: requests (`mcp::transport`, `stdio`) and catalog answers (`catalog`) with
+//! more values than they need are refused first, from a scan that allocates nothing.
 
-/// More values than any tool call needs (a package of 1,000 entries is about 10,000), and at
-/// most a few MiB once parsed.
+/// More values than any MCP request needs (a package of 1,000 entries is about 10,000), and
+/// at most a few MiB once parsed.
 pub const MAX_VALUES: usize = 100_000;
 
 /// Whether `body` holds at most `max` JSON values (counted from the structural characters
