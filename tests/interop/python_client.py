@@ -62,6 +62,26 @@ TOOL_ARGUMENTS: dict[str, dict[str, Any]] = {
         "query": 'SELECT COUNT(*) AS n FROM "example-public"."penguins"',
         "output_format": "csv",
     },
+    # The package tools take a package by name or by quilt+s3 URI, so neither is required in
+    # their schemas: the generator, which fills required arguments only, would send nothing.
+    "package_history": {"registry": "s3://example-data", "package_name": "team/rnaseq-2024"},
+    "package_browse": {"registry": "s3://example-data", "package_name": "team/rnaseq-2024"},
+    "package_file_text": {"uri": "quilt+s3://example-data#package=team/rnaseq-2024&path=README.md"},
+    "package_diff": {
+        "registry": "s3://example-data",
+        "package1_name": "team/rnaseq-2024",
+        "package2_name": "team/rnaseq-2024",
+    },
+    # The visualization tools: a chart of inline CSV, and a package's summaries read from it.
+    "create_data_visualization": {
+        "data": "sample,reads\nS1,120\nS2,340\nS3,95\n",
+        "plot_type": "bar",
+        "x_column": "sample",
+        "y_column": "reads",
+    },
+    "generate_quilt_summarize_json": {"registry": "s3://example-data", "package_name": "team/rnaseq-2024"},
+    "create_quilt_summary_files": {"registry": "s3://example-data", "package_name": "team/rnaseq-2024"},
+    "generate_package_visualizations": {"registry": "s3://example-data", "package_name": "team/rnaseq-2024"},
 }
 
 # Tools whose arguments come from another tool's answer: athena_query_results continues the

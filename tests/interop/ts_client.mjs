@@ -12,6 +12,16 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
+// The package tools take a package by name or by quilt+s3 URI, so neither is required in
+// their schemas; calling them with no arguments would only prove the refusal.
+const PACKAGE = { registry: 's3://example-data', package_name: 'team/rnaseq-2024' };
+const ARGUMENTS = {
+  package_history: PACKAGE,
+  package_browse: PACKAGE,
+  package_file_text: { ...PACKAGE, path: 'README.md' },
+  package_diff: { registry: PACKAGE.registry, package1_name: PACKAGE.package_name, package2_name: PACKAGE.package_name },
+};
+
 const [url, token] = process.argv.slice(2);
 if (!url || !token) {
   console.error('usage: ts_client.mjs URL TOKEN');
@@ -56,9 +66,10 @@ async function session(mode) {
     expect('tools/list returns tools', tools.length > 0, 'no tools');
     const readOnly = tools.filter((t) => t.annotations?.readOnlyHint === true && (t.inputSchema.required ?? []).length === 0);
     for (const tool of readOnly) {
-      const label = `tools/call ${tool.name} {}`;
+      const args = ARGUMENTS[tool.name] ?? {};
+      const label = `tools/call ${tool.name} ${JSON.stringify(args)}`;
       try {
-        const result = await client.callTool({ name: tool.name, arguments: {} });
+        const result = await client.callTool({ name: tool.name, arguments: args });
         if (result.isError) {
           fail(label, `isError: ${result.content?.[0]?.text}`);
         } else if (typeof result.structuredContent !== 'object' || result.structuredContent === null) {
