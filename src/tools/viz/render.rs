@@ -8,8 +8,8 @@ use plotters::style::{FontStyle, register_font};
 
 use crate::tools::ToolError;
 
-/// DejaVu Sans (Bitstream Vera licence, see assets/fonts/DejaVuSans-LICENSE.txt).
-const FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+/// DejaVu Sans (Bitstream Vera licence, see fonts/DejaVuSans-LICENSE.txt beside this file).
+const FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
 /// The family name charts ask plotters for.
 const FAMILY: &str = "sans-serif";
 
