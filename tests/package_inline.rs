@@ -112,11 +112,25 @@ fn a_package_made_of_chart_files_and_an_s3_source_reads_back() {
         "{written:?}"
     );
 
-    // The same keys again: refused, naming the entry, and nothing pushed.
-    let refused = call_fails(&h, ALICE, "package_create", args.clone());
+    // A new key, then the same keys again: refused, naming the first taken entry, and the new
+    // key not written either.
+    let fresh = json!({"logical_key": "fresh.txt", "text": "new", "media_type": "text/plain"});
+    let mut clash = args.clone();
+    clash["files"] = json!([fresh].into_iter().chain(files.clone()).collect::<Vec<_>>());
+    let refused = call_fails(&h, ALICE, "package_create", clash);
     assert!(
-        refused.contains("files[0]") && refused.contains("overwrite"),
+        refused.contains("files[1]") && refused.contains("overwrite"),
         "{refused}"
+    );
+    let after = call_ok(
+        &h,
+        ALICE,
+        "bucket_objects_list",
+        json!({"bucket": "example-data", "prefix": format!("{name}/")}),
+    );
+    assert_eq!(
+        after["objects"], listed["objects"],
+        "nothing more was written"
     );
     // With overwrite: replaced, and the new revision reads the new content.
     let mut changed = files.clone();

@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::error::S3ErrorKind;
-use crate::aws::s3::PutRequest;
+use crate::aws::s3::{ObjectLocation, PutRequest};
 use crate::tools::buckets::objects::caller_s3;
 use crate::tools::packages::push::NewEntry;
 use crate::tools::packages::revision::PackageRef;
@@ -133,7 +133,8 @@ fn check<'a>(
 
 /// Writes the inline entries to the package's bucket and returns them as package entries
 /// (pinned to the written version when the bucket is versioned). Nothing is written unless
-/// every entry checks out; an existing object is refused, naming the entry, unless `overwrite`.
+/// every entry checks out and (without `overwrite`) none of their keys is taken; an existing
+/// object is refused, naming the entry, unless `overwrite`.
 pub(crate) async fn write_inline(
     ctx: &Ctx,
     package: &PackageRef,
@@ -146,6 +147,28 @@ pub(crate) async fn write_inline(
         return Ok(Vec::new());
     }
     let s3 = caller_s3(ctx).await?;
+    if !overwrite {
+        // A courtesy check so that a refusal usually writes nothing; the conditional put below
+        // is what guarantees nothing is replaced. When HEAD cannot tell (no read access), the
+        // put decides.
+        for entry in &checked {
+            let at = ObjectLocation {
+                bucket: package.bucket.clone(),
+                key: entry.key.clone(),
+                version_id: None,
+            };
+            if s3.head(&at).await.is_ok() {
+                return Err(ToolError::invalid(
+                    &entry.field,
+                    format!(
+                        "{:?}: {} already exists and was left unchanged; pass overwrite=true to replace it",
+                        entry.logical_key,
+                        at.uri()
+                    ),
+                ));
+            }
+        }
+    }
     let no_metadata = Default::default();
     let mut entries = Vec::with_capacity(checked.len());
     for entry in checked {
