@@ -240,3 +240,44 @@ fn package_update_adds_an_inline_entry() {
     assert_eq!(browsed_keys(&h, name, &updated["top_hash"]), expected);
     assert_eq!(read_back(&h, name, "notes/review.md"), text);
 }
+
+#[test]
+fn package_charts_published_inline_keep_their_bytes() {
+    let h = Harness::start();
+    let name = "team/rnaseq-2024";
+    let charts = call_ok(
+        &h,
+        ALICE,
+        "generate_package_visualizations",
+        json!({"registry": "s3://example-data", "package_name": name}),
+    );
+    let files = charts["files"].as_array().unwrap().clone();
+    let pngs: Vec<&Value> = files.iter().filter(|f| f["base64"].is_string()).collect();
+    assert!(!pngs.is_empty(), "{charts}");
+    let updated = call_ok(
+        &h,
+        ALICE,
+        "package_update",
+        json!({"package_name": name, "registry": "example-data", "files": files}),
+    );
+    assert_eq!(
+        updated["files_added"].as_array().unwrap().len(),
+        files.len()
+    );
+    for png in pngs {
+        let key = png["logical_key"].as_str().unwrap();
+        let fetched = call_ok(
+            &h,
+            ALICE,
+            "bucket_object_fetch",
+            json!({"s3_uri": format!("s3://example-data/{name}/{key}"), "as_image": false,
+                   "max_bytes": 1048576}),
+        );
+        assert_eq!(fetched["truncated"], false, "{key}");
+        assert!(
+            fetched["data"] == png["base64"],
+            "{key}: other bytes came back"
+        );
+        assert_eq!(fetched["content_type"], png["media_type"], "{key}");
+    }
+}
