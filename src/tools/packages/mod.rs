@@ -8,6 +8,7 @@ pub mod files;
 pub mod from_s3;
 mod glob;
 pub mod history;
+pub mod inline;
 pub mod list;
 pub mod push;
 pub mod revision;

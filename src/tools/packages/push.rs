@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::catalog::queries::{PACKAGE_CONSTRUCT, PACKAGE_PROMOTE};
 use crate::catalog::{CatalogError, Operation};
+use crate::tools::packages::inline::{PackageFile, write_inline};
 use crate::tools::packages::revision::{PackageRef, fetch_flat};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
@@ -23,7 +24,10 @@ pub struct NewEntry {
 /// full key; two URIs landing on one logical key is an error naming both.
 pub fn entries_from_uris(uris: &[String], flatten: bool) -> Result<Vec<NewEntry>, ToolError> {
     if uris.is_empty() {
-        return Err(ToolError::invalid("s3_uris", "give at least one s3:// URI"));
+        return Err(ToolError::invalid(
+            "s3_uris",
+            "give at least one s3:// URI (or inline entries in `files`)",
+        ));
     }
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();
     let mut entries = Vec::with_capacity(uris.len());
@@ -69,6 +73,7 @@ pub struct PackageCreateArgs {
     /// The package, `namespace/name`.
     pub package_name: String,
     /// S3 objects to put in it, e.g. `["s3://bucket/data/a.csv"]` (a `?versionId=` pins a version).
+    #[serde(default)]
     pub s3_uris: Vec<String>,
     /// The bucket the package lives in, as `s3://bucket` or `bucket`.
     pub registry: String,
@@ -84,6 +89,15 @@ pub struct PackageCreateArgs {
     /// Copy the objects into the registry bucket (true) or reference them where they are (false).
     #[serde(default)]
     pub copy: bool,
+    /// Inline entries, up to 100, as the visualization tools return them in `files`:
+    /// `[{"logical_key": "notes.md", "text": "# Notes", "media_type": "text/markdown"}]`
+    /// (or `base64` for bytes). Each is written to `s3://<registry>/<package_name>/<logical_key>`.
+    #[serde(default)]
+    pub files: Vec<PackageFile>,
+    /// Replace objects already at the inline entries' keys. By default (false) an existing
+    /// object is left unchanged and the call refused, naming the entry.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 
 /// Arguments of `package_update`.
@@ -93,6 +107,7 @@ pub struct PackageUpdateArgs {
     /// The package, `namespace/name`.
     pub package_name: String,
     /// S3 objects to add, e.g. `["s3://bucket/data/a.csv"]` (a `?versionId=` pins a version).
+    #[serde(default)]
     pub s3_uris: Vec<String>,
     /// The bucket the package lives in, as `s3://bucket` or `bucket`.
     pub registry: String,
@@ -108,6 +123,15 @@ pub struct PackageUpdateArgs {
     /// Copy the objects into the registry bucket (true) or reference them where they are (false).
     #[serde(default)]
     pub copy: bool,
+    /// Inline entries, up to 100, as the visualization tools return them in `files`:
+    /// `[{"logical_key": "notes.md", "text": "# Notes", "media_type": "text/markdown"}]`
+    /// (or `base64` for bytes). Each is written to `s3://<registry>/<package_name>/<logical_key>`.
+    #[serde(default)]
+    pub files: Vec<PackageFile>,
+    /// Replace objects already at the inline entries' keys. By default (false) an existing
+    /// object is left unchanged and the call refused, naming the entry.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 
 fn yes() -> bool {
@@ -125,7 +149,7 @@ fn updated_message() -> String {
 pub const PACKAGE_CREATE: Tool = Tool {
     name: "package_create",
     title: "Create a package revision",
-    description: "Create a package revision from S3 objects (referenced in place, or copied with copy=true), with metadata and a message; returns the new top hash and its catalog link.",
+    description: "Create a package revision from S3 objects (referenced in place, or copied with copy=true) and inline `files` (text or base64, e.g. the visualization tools' output; written with your S3 access to s3://<registry>/<package_name>/<logical_key>, never over an existing object unless overwrite=true), with metadata and a message; returns the new top hash and its catalog link.",
     annotations: Annotations::WRITE,
     input_schema: || schemars::schema_for!(PackageCreateArgs),
     output_schema: Some(|| schemars::schema_for!(PackageCreated)),
@@ -135,7 +159,7 @@ pub const PACKAGE_CREATE: Tool = Tool {
 pub const PACKAGE_UPDATE: Tool = Tool {
     name: "package_update",
     title: "Add files to a package",
-    description: "Make a new revision of an existing package: its latest entries plus the given S3 objects (same logical key: replaced), with metadata merged in.",
+    description: "Make a new revision of an existing package: its latest entries plus the given S3 objects and inline `files` (written with your S3 access to s3://<registry>/<package_name>/<logical_key>, never over an existing object unless overwrite=true; same logical key: replaced in the package), with metadata merged in.",
     annotations: Annotations::WRITE,
     input_schema: || schemars::schema_for!(PackageUpdateArgs),
     output_schema: Some(|| schemars::schema_for!(PackageUpdated)),
@@ -236,9 +260,40 @@ pub(crate) fn construct_entry(entry: &NewEntry) -> Value {
     json!({ "logicalKey": entry.logical_key, "physicalKey": entry.physical_key })
 }
 
+/// The call's S3 sources, then its inline entries, written to the bucket once all check out.
+async fn new_entries(
+    ctx: &Ctx,
+    package: &PackageRef,
+    s3_uris: &[String],
+    flatten: bool,
+    files: &[PackageFile],
+    overwrite: bool,
+) -> Result<Vec<NewEntry>, ToolError> {
+    if files.is_empty() {
+        return entries_from_uris(s3_uris, flatten);
+    }
+    let mut entries = if s3_uris.is_empty() {
+        Vec::new()
+    } else {
+        entries_from_uris(s3_uris, flatten)?
+    };
+    let taken = entries.iter().map(|e| e.logical_key.as_str()).collect();
+    let written = write_inline(ctx, package, files, &taken, overwrite).await?;
+    entries.extend(written);
+    Ok(entries)
+}
+
 async fn package_create(ctx: &Ctx, args: PackageCreateArgs) -> Result<PackageCreated, ToolError> {
     let package = PackageRef::parse(&args.package_name, &args.registry)?;
-    let entries = entries_from_uris(&args.s3_uris, args.flatten)?;
+    let entries = new_entries(
+        ctx,
+        &package,
+        &args.s3_uris,
+        args.flatten,
+        &args.files,
+        args.overwrite,
+    )
+    .await?;
     // No metadata is null to the catalog, as upstream sends it.
     let metadata = Some(args.metadata).filter(|m| !m.is_empty());
     let pushed = push(
@@ -258,8 +313,21 @@ async fn package_create(ctx: &Ctx, args: PackageCreateArgs) -> Result<PackageCre
 
 async fn package_update(ctx: &Ctx, args: PackageUpdateArgs) -> Result<PackageUpdated, ToolError> {
     let package = PackageRef::parse(&args.package_name, &args.registry)?;
-    let added = entries_from_uris(&args.s3_uris, args.flatten)?;
+    if args.files.is_empty() {
+        // Refuse a call with nothing to add before asking the catalog anything.
+        entries_from_uris(&args.s3_uris, args.flatten)?;
+    }
+    // The package must exist before anything is written under its prefix.
     let (latest, existing) = fetch_flat(ctx, &package, "latest").await?;
+    let added = new_entries(
+        ctx,
+        &package,
+        &args.s3_uris,
+        args.flatten,
+        &args.files,
+        args.overwrite,
+    )
+    .await?;
     // Existing entries keep their hash, size and metadata, so the catalog need not rehash them.
     let mut entries: BTreeMap<String, Value> = existing
         .into_iter()

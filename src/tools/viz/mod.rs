@@ -14,7 +14,6 @@ pub mod structure;
 pub mod summary;
 pub mod table;
 
-use base64::Engine;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -30,41 +29,9 @@ pub const TOOLS: &[Tool] = &[
     package_viz::GENERATE_PACKAGE_VISUALIZATIONS,
 ];
 
-/// A file ready to add to a package: its logical key and its content as text or as base64.
-/// The shape package tools take for inline entries, and close to `bucket_objects_put`'s items.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
-pub struct PackageFile {
-    /// Where the file goes in the package, e.g. `quilt_summarize.json`.
-    pub logical_key: String,
-    /// The content, when it is text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// The content as standard base64, when it is binary (PNG images).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub base64: Option<String>,
-    /// The MIME type, e.g. `application/json`, `text/csv`, `image/png`.
-    pub media_type: String,
-}
-
-impl PackageFile {
-    pub fn text(logical_key: String, media_type: &str, text: String) -> PackageFile {
-        PackageFile {
-            logical_key,
-            text: Some(text),
-            base64: None,
-            media_type: media_type.to_string(),
-        }
-    }
-
-    pub fn binary(logical_key: String, media_type: &str, bytes: &[u8]) -> PackageFile {
-        PackageFile {
-            logical_key,
-            text: None,
-            base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
-            media_type: media_type.to_string(),
-        }
-    }
-}
+/// Every tool's output files: the shape `package_create`/`package_update` take as inline
+/// entries, defined beside them so the two cannot drift apart.
+pub use crate::tools::packages::inline::PackageFile;
 
 /// One element of `quilt_summarize.json` in its object form (the catalog's format: `path`
 /// relative to the summary file, optional `title`, Markdown `description`, render `types`).
