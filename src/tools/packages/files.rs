@@ -175,25 +175,15 @@ async fn package_file_text(
             "`.` and `..` segments are not allowed: name the file by its logical key as package_browse lists it",
         ));
     }
-    let mut vars = package.variables();
-    vars["hashOrTag"] = json!(rev);
-    vars["path"] = json!(path);
-    let data = ctx
-        .state
-        .catalog
-        .graphql_read(ctx.on_behalf(), PACKAGE_FILE, vars)
-        .await?;
-    let answer: PackageData<FileRevision> = decode(PACKAGE_FILE, data)?;
-    let revision = answer.revision(&package, &rev)?;
-    let Some(file) = revision.file else {
+    let (hash, file) = file_entry(ctx, &package, &rev, path).await?;
+    let Some(file) = file else {
         return Err(ToolError::invalid(
             "path",
             format!("{path:?} is not a file of this revision; package_browse lists them"),
         ));
     };
     let end = args.offset + args.max_bytes;
-    let (bytes, longer) =
-        read_file(ctx, &package, &revision.hash, path, &file.physical_key, end).await?;
+    let (bytes, longer) = read_file(ctx, &package, &hash, path, &file.physical_key, end).await?;
     let window = bytes.get(args.offset as usize..).unwrap_or_default();
     let skipped = skip_partial_start(window);
     let window = &window[skipped..];
@@ -210,10 +200,10 @@ async fn package_file_text(
     })?;
     let offset = args.offset + skipped as u64;
     let mut result = PackageFileText {
-        uri: package.quilt_uri(Some(&revision.hash), Some(path)),
+        uri: package.quilt_uri(Some(&hash), Some(path)),
         registry: package.registry(),
         package_name: package.name,
-        hash: revision.hash,
+        hash,
         path: path.to_string(),
         size: file.size,
         offset,
@@ -243,6 +233,24 @@ pub(crate) async fn read_package_file(
     path: &str,
     max_bytes: u64,
 ) -> Result<(Vec<u8>, bool), ToolError> {
+    let (hash, file) = file_entry(ctx, package, rev, path).await?;
+    let Some(file) = file else {
+        return Err(ToolError::NotFound(format!(
+            "{path:?} is not a file of {} at {rev}; package_browse lists them",
+            package.name
+        )));
+    };
+    read_file(ctx, package, &hash, path, &file.physical_key, max_bytes).await
+}
+
+/// The revision `rev` (a hash or a tag) of `package` as its hash, and its file at logical key
+/// `path` (`None`: the revision has no such file). Each caller words the missing file its way.
+async fn file_entry(
+    ctx: &Ctx,
+    package: &PackageRef,
+    rev: &str,
+    path: &str,
+) -> Result<(String, Option<File>), ToolError> {
     let mut vars = package.variables();
     vars["hashOrTag"] = json!(rev);
     vars["path"] = json!(path);
@@ -253,21 +261,7 @@ pub(crate) async fn read_package_file(
         .await?;
     let answer: PackageData<FileRevision> = decode(PACKAGE_FILE, data)?;
     let revision = answer.revision(package, rev)?;
-    let Some(file) = revision.file else {
-        return Err(ToolError::NotFound(format!(
-            "{path:?} is not a file of {} at {rev}; package_browse lists them",
-            package.name
-        )));
-    };
-    read_file(
-        ctx,
-        package,
-        &revision.hash,
-        path,
-        &file.physical_key,
-        max_bytes,
-    )
-    .await
+    Ok((revision.hash, revision.file))
 }
 
 /// A package file's first `max_bytes`: through a browsing session (no S3 rights needed), or,
