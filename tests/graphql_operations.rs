@@ -10,9 +10,18 @@ use std::path::Path;
 
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
-use quilt_mcp::catalog::queries::{ALL, Operation, SCHEMA};
+use quilt_mcp::catalog::queries::{ALL, Operation, SCHEMA, SCHEMA_JANUARY_2026};
 
 const SCHEMA_FILE: &str = "schema/catalog.graphql";
+const JANUARY_FILE: &str = "schema/catalog-2026-01.graphql";
+
+/// Operations only a registry from August 2026 on accepts, each with what the server does on
+/// an older one (a fallback operation, or a clear error naming the release). Every other
+/// operation must validate against both schemas: catalogs in the field run older releases.
+const NEWER_ONLY: &[(&str, &str)] = &[(
+    "SearchPackages",
+    "not sent yet; the search tools read the search proxy",
+)];
 const QUERIES_DIR: &str = "schema/queries";
 const FRAGMENTS_DIR: &str = "schema/queries/fragments";
 
@@ -26,9 +35,13 @@ fn snapshot_settings() -> insta::Settings {
 }
 
 fn schema() -> Valid<Schema> {
-    match Schema::parse_and_validate(SCHEMA, SCHEMA_FILE) {
+    parsed(SCHEMA, SCHEMA_FILE)
+}
+
+fn parsed(text: &str, file: &str) -> Valid<Schema> {
+    match Schema::parse_and_validate(text, file) {
         Ok(schema) => schema,
-        Err(invalid) => panic!("{SCHEMA_FILE} is not a valid schema:\n{}", invalid.errors),
+        Err(invalid) => panic!("{file} is not a valid schema:\n{}", invalid.errors),
     }
 }
 
@@ -75,6 +88,30 @@ fn every_operation_validates_against_the_schema() {
         .iter()
         .filter_map(|operation| check(&schema, operation.name, operation.text).err())
         .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_operation_but_the_newer_ones_validates_against_the_january_2026_schema() {
+    let january = parsed(SCHEMA_JANUARY_2026, JANUARY_FILE);
+    let mut failures = Vec::new();
+    for operation in ALL {
+        let newer = NEWER_ONLY.iter().find(|(name, _)| *name == operation.name);
+        match (check(&january, operation.name, operation.text), newer) {
+            (Err(e), None) => failures.push(e.replace(SCHEMA_FILE, JANUARY_FILE)),
+            (Ok(_), Some((name, _))) => failures.push(format!(
+                "{name} is listed in NEWER_ONLY but validates against {JANUARY_FILE}"
+            )),
+            _ => {}
+        }
+    }
+    for (name, _) in NEWER_ONLY {
+        if !ALL.iter().any(|op| op.name == *name) {
+            failures.push(format!(
+                "NEWER_ONLY names {name}, which is not in queries::ALL"
+            ));
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

@@ -34,6 +34,11 @@ macro_rules! operation {
 /// The part of the catalog schema the operations rely on; the tests validate against it.
 pub const SCHEMA: &str = include_str!("../../schema/catalog.graphql");
 
+/// The same part as a registry released before August 2026 serves it (the package search's
+/// older `firstPage`, no `restoreObject`). Operations that need the newer form have a fallback
+/// or a clear error; the tests check every operation against both.
+pub const SCHEMA_JANUARY_2026: &str = include_str!("../../schema/catalog-2026-01.graphql");
+
 // Identity, buckets and browsing sessions.
 
 /// Who the caller is: identity, admin flag, active role and the roles they may switch to.

@@ -26,16 +26,23 @@ use apollo_compiler::validation::Valid;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::model::{Model, User};
+use super::model::{Model, Release, User};
+use crate::catalog::queries;
 
-/// The schema the face serves, parsed once.
-fn schema() -> Result<&'static Valid<Schema>, String> {
-    static SCHEMA: OnceLock<Result<Valid<Schema>, String>> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            Schema::parse_and_validate(crate::catalog::queries::SCHEMA, "catalog.graphql")
-                .map_err(|e| e.to_string())
-        })
+/// The schema the face serves as `release`, each parsed once.
+fn schema(release: Release) -> Result<&'static Valid<Schema>, String> {
+    type Parsed = OnceLock<Result<Valid<Schema>, String>>;
+    static AUGUST_2026: Parsed = OnceLock::new();
+    static JANUARY_2026: Parsed = OnceLock::new();
+    let (cell, text, file) = match release {
+        Release::August2026 => (&AUGUST_2026, queries::SCHEMA, "catalog.graphql"),
+        Release::January2026 => (
+            &JANUARY_2026,
+            queries::SCHEMA_JANUARY_2026,
+            "catalog-2026-01.graphql",
+        ),
+    };
+    cell.get_or_init(|| Schema::parse_and_validate(text, file).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(Clone::clone)
 }
@@ -43,14 +50,15 @@ fn schema() -> Result<&'static Valid<Schema>, String> {
 /// Runs one GraphQL request (`{"query", "operationName", "variables"}`) for `caller`.
 /// The answer is always a GraphQL response body (`data` and/or `errors`), sent with HTTP 200.
 pub(crate) fn execute(model: &mut Model, caller: &User, request: &Value) -> Value {
-    let schema = match schema() {
+    let release = model.stack.release;
+    let schema = match schema(release) {
         Ok(schema) => schema,
         Err(e) => return errors_only(format!("the embedded catalog's schema is invalid: {e}")),
     };
     let Some(query) = request.get("query").and_then(Value::as_str) else {
         return errors_only("the request has no `query` string".into());
     };
-    let document = match document(schema, query) {
+    let document = match document(release, schema, query) {
         Ok(document) => document,
         Err(errors) => return json!({ "errors": errors }),
     };
@@ -107,16 +115,19 @@ pub(crate) fn execute(model: &mut Model, caller: &User, request: &Value) -> Valu
 /// Most documents arrive again and again (the server's own operations), so each is parsed and
 /// validated once and kept; the cache is small and cleared when full, so a stream of distinct
 /// documents cannot grow it. A refused document is not kept: it is answered with its errors.
+/// A document is valid against one release's schema, so the release is part of the key.
 fn document(
+    release: Release,
     schema: &Valid<Schema>,
     query: &str,
 ) -> Result<Arc<Valid<ExecutableDocument>>, Vec<Value>> {
+    type Kept = HashMap<(Release, String), Arc<Valid<ExecutableDocument>>>;
     const KEEP: usize = 256;
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Valid<ExecutableDocument>>>>> =
-        OnceLock::new();
+    static CACHE: OnceLock<Mutex<Kept>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let lock = || cache.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(found) = lock().get(query) {
+    let key = (release, query.to_string());
+    if let Some(found) = lock().get(&key) {
         return Ok(Arc::clone(found));
     }
     let parsed = ExecutableDocument::parse_and_validate(schema, query, "request.graphql").map_err(
@@ -133,7 +144,7 @@ fn document(
     if kept.len() >= KEEP {
         kept.clear();
     }
-    kept.insert(query.to_string(), Arc::clone(&parsed));
+    kept.insert(key, Arc::clone(&parsed));
     Ok(parsed)
 }
 

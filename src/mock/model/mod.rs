@@ -44,6 +44,19 @@ pub struct Stack {
     /// Whether the stack has an analytics bucket (and so a Tabulator data catalog), named in
     /// `config.json`; tests turn it off to model a catalog without Tabulator.
     pub tabulator: bool,
+    /// Which registry release the GraphQL face answers as (its schema); tests pick the older
+    /// one to prove the server's fallbacks.
+    pub release: Release,
+}
+
+/// A registry release with its own GraphQL schema.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Release {
+    /// Before the August 2026 search change (and `restoreObject`): `schema/catalog-2026-01.graphql`.
+    January2026,
+    /// August 2026 and later: `schema/catalog.graphql`.
+    #[default]
+    August2026,
 }
 
 /// A bucket as the catalog configures it.
@@ -121,6 +134,7 @@ impl Model {
                 stack_prefix: catalog.config.stack_prefix,
                 stack_version: catalog.config.stack_version,
                 tabulator: true,
+                release: Release::default(),
             },
             roles: catalog.roles.into_iter().map(Role::from_file).collect(),
             users: Vec::new(),
