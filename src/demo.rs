@@ -148,9 +148,19 @@ pub struct Printed {
     pub exe: String,
 }
 
-/// The port the printed second server (`MCP_API_KEYS=true`) listens on: the next one.
+/// The port the printed second server (`MCP_API_KEYS=true`) listens on: the first one after
+/// the demo's that is free now (so the line works as printed unless something takes the port
+/// before it is run), else any free port the system picks.
 pub fn api_key_server_port(addr: SocketAddr) -> u16 {
-    addr.port().wrapping_add(1).max(1)
+    let free = |port: u16| std::net::TcpListener::bind((addr.ip(), port)).is_ok();
+    let next = (1..=64).filter_map(|step| addr.port().checked_add(step));
+    if let Some(port) = next.into_iter().find(|port| free(*port)) {
+        return port;
+    }
+    std::net::TcpListener::bind((addr.ip(), 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|bound| bound.port())
+        .unwrap_or_else(|_| addr.port().wrapping_add(1).max(1))
 }
 
 /// What the demo prints: the token and API key, and a block per client, each as it runs.
