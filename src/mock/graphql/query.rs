@@ -95,7 +95,11 @@ pub(super) fn root<'a, 'm: 'a>(
                 },
             ));
         }
-        "searchPackages" | "searchObjects" | "searchMorePackages" | "searchMoreObjects" => {
+        "searchPackages" | "searchMorePackages" => {
+            drop(model);
+            return super::search::root(ctx, field, args, info);
+        }
+        "searchObjects" | "searchMoreObjects" => {
             operation_error(
                 "Unsupported",
                 &format!(
