@@ -171,7 +171,10 @@ pub(crate) fn package_score(
     let expr = Expr::parse(search, false)?;
     let text = vec![
         ("ptr_name", name.to_string()),
-        ("mnfst_message", revision.message.clone().unwrap_or_default()),
+        (
+            "mnfst_message",
+            revision.message.clone().unwrap_or_default(),
+        ),
         ("mnfst_metadata", revision.user_meta.to_string()),
     ];
     Ok(expr.score(&text))

@@ -99,14 +99,12 @@ pub(super) fn root<'a, 'm: 'a>(
             drop(model);
             return super::search::root(ctx, field, args, info);
         }
-        "searchObjects" | "searchMoreObjects" => {
-            operation_error(
-                "Unsupported",
-                &format!(
-                    "{field} is not supported by the embedded catalog; search through GET /api/search"
-                ),
-            )
-        }
+        "searchObjects" | "searchMoreObjects" => operation_error(
+            "Unsupported",
+            &format!(
+                "{field} is not supported by the embedded catalog; search through GET /api/search"
+            ),
+        ),
         "admin" | "roles" if !caller.admin => return Err(refuse("Forbidden")),
         "admin" => return Ok(object(ctx, Node::AdminQueries)),
         "roles" => Value::Array(model.roles.iter().map(super::admin::role_json).collect()),

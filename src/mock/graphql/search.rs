@@ -187,7 +187,12 @@ fn searched_buckets(model: &Model, caller: &User, search: &PackageSearch) -> Vec
     visible_buckets(model, caller)
         .into_iter()
         .map(|b| b.name.clone())
-        .filter(|b| search.buckets.as_ref().is_none_or(|named| named.contains(b)))
+        .filter(|b| {
+            search
+                .buckets
+                .as_ref()
+                .is_none_or(|named| named.contains(b))
+        })
         .collect()
 }
 

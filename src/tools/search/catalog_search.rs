@@ -11,8 +11,11 @@ use crate::catalog::CatalogErrorKind;
 use crate::catalog::queries::LIST_BUCKETS;
 use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
 use crate::tools::navigation::links::bucket_name;
+use crate::tools::search::cursor::{Asked, At, Cursor};
+use crate::tools::search::packages;
 use crate::tools::search::query::{
-    Hit, Scope, SearchAnswer, bucket_of_index, dsl, escape_query, indices, normalize_hit, total_of,
+    Hit, Order, Scope, SearchAnswer, bucket_of_index, dsl, escape_query, indices, normalize_hit,
+    total_of,
 };
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
@@ -73,14 +76,24 @@ fn checked_query(query: &str) -> Result<String, ToolError> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchCatalogArgs {
-    /// Words to look for, e.g. `liver counts csv`; `*` and `?` are wildcards, other symbols are literal.
+    /// Words to look for, e.g. `liver counts csv`; `*` and `?` are wildcards, other symbols are
+    /// literal. May be left out with `cursor`.
+    #[serde(default)]
     pub query: String,
     /// `file` (objects, the default), `packageEntry` (files inside packages), `package`, or `global` (all).
     #[serde(default)]
-    pub scope: Scope,
+    pub scope: Option<Scope>,
     /// Only this bucket (`s3://bucket` or `bucket`); empty searches every bucket you can see.
     #[serde(default)]
     pub bucket: String,
+    /// Scope `package` only: `relevance`, `newest`, `name` or `size` (largest first; needs an
+    /// August 2026 or newer catalog). Results are then one per package, with hash and size.
+    #[serde(default)]
+    pub order: Option<Order>,
+    /// `next_cursor` of the previous answer, to read the next page of the same search
+    /// (`query`, `scope`, `bucket` and `order` come with it and may be left out).
+    #[serde(default)]
+    pub cursor: Option<String>,
     /// The search backend; only `elasticsearch` exists.
     #[serde(default = "elasticsearch")]
     pub backend: String,
@@ -89,8 +102,8 @@ pub struct SearchCatalogArgs {
     #[serde(default = "fifty")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
-    /// Skip this many results first, to read the next page (`next_offset` of the previous
-    /// answer); `offset + limit` may not pass 10000.
+    /// Skip this many results first (`next_offset` of the previous answer; `cursor` is
+    /// simpler); `offset + limit` may not pass 10000. Not with `order`.
     #[serde(default)]
     pub offset: u32,
     /// Include each hit's full indexed document (large: it holds the indexed text).
@@ -117,9 +130,11 @@ fn fifty() -> u32 {
 pub struct SearchCatalog {
     pub query: String,
     pub scope: Scope,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<Order>,
     pub buckets: Vec<String>,
     pub buckets_not_searched: Vec<String>,
-    /// Every match, not only those returned.
+    /// Every match, not only those returned; the same on every page.
     pub total: u64,
     pub took_ms: Option<u64>,
     /// Matches per bucket.
@@ -134,6 +149,9 @@ pub struct SearchCatalog {
     /// The `offset` that reads the next results, when there are more.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<u32>,
+    /// Pass as `cursor` to read the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
 }
@@ -153,7 +171,7 @@ pub struct Explanation {
 pub const SEARCH_CATALOG: Tool = Tool {
     name: "search_catalog",
     title: "Search the catalog",
-    description: "Search objects and packages in every bucket you can see (or one bucket), by scope; results carry kind, bucket, key or package, size, time, score, a preview and a catalog link. count_only gives counts per bucket.",
+    description: "Search objects and packages in every bucket you can see (or one bucket), by scope; results carry kind, bucket, key or package, size, time, score, a preview and a catalog link. Packages can be ordered (relevance, newest, name, size). For more results pass next_cursor back as cursor. count_only gives counts per bucket.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(SearchCatalogArgs),
     output_schema: Some(|| schemars::schema_for!(SearchCatalog)),
@@ -215,6 +233,61 @@ fn with_offset(mut body: Value, offset: u32) -> Value {
     body
 }
 
+/// One search as the call and its cursor name it together.
+struct Resolved {
+    query: String,
+    scope: Scope,
+    /// The bucket's name, or "" for every visible bucket.
+    bucket: String,
+    order: Option<Order>,
+    /// Where this page starts, and the first page's total, when continuing.
+    at: Option<(At, u64)>,
+}
+
+/// The search to run: the arguments, or the cursor's search (checked against them).
+fn resolve(args: &SearchCatalogArgs) -> Result<Resolved, ToolError> {
+    let bucket = if args.bucket.trim().is_empty() {
+        String::new()
+    } else {
+        bucket_name("bucket", &args.bucket)?
+    };
+    let Some(text) = &args.cursor else {
+        return Ok(Resolved {
+            query: args.query.clone(),
+            scope: args.scope.unwrap_or_default(),
+            bucket,
+            order: args.order,
+            at: None,
+        });
+    };
+    let cursor = Cursor::decode(text)?;
+    cursor.check(&Asked {
+        query: &args.query,
+        scope: args.scope,
+        bucket: &bucket,
+        order: args.order,
+    })?;
+    if args.offset != 0 {
+        return Err(ToolError::invalid(
+            "offset",
+            "give `cursor` or `offset`, not both",
+        ));
+    }
+    if args.count_only {
+        return Err(ToolError::invalid(
+            "count_only",
+            "a count has no pages: leave out `cursor`",
+        ));
+    }
+    Ok(Resolved {
+        query: cursor.query,
+        scope: cursor.scope,
+        bucket: cursor.bucket,
+        order: cursor.order,
+        at: Some((cursor.at, cursor.total)),
+    })
+}
+
 async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCatalog, ToolError> {
     if args.backend != "elasticsearch" {
         return Err(ToolError::invalid(
@@ -225,18 +298,43 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
     if !(1..=1000).contains(&args.limit) {
         return Err(ToolError::invalid("limit", "must be between 1 and 1000"));
     }
-    if args.offset.saturating_add(args.limit) > MAX_WINDOW {
+    let search = resolve(&args)?;
+    if search.order.is_some() && search.scope != Scope::Package {
+        return Err(ToolError::invalid(
+            "order",
+            "orders packages only: use it with scope `package` (other scopes rank by relevance)",
+        ));
+    }
+    if search.order.is_some() && args.offset != 0 {
+        return Err(ToolError::invalid(
+            "offset",
+            "a search with `order` pages by `cursor` (pass `next_cursor`), not `offset`",
+        ));
+    }
+    let offset = match &search.at {
+        Some((At::Offset { offset }, _)) => *offset,
+        Some((At::Registry { .. }, _)) if search.order.is_none() => {
+            return Err(ToolError::invalid("cursor", "does not fit its own search"));
+        }
+        _ => args.offset,
+    };
+    if offset.saturating_add(args.limit) > MAX_WINDOW {
         return Err(ToolError::invalid(
             "offset",
             format!("offset + limit may not pass {MAX_WINDOW}; narrow the query instead"),
         ));
     }
-    let escaped = checked_query(&args.query)?;
-    let mut buckets = buckets_for(ctx, &args.bucket).await?;
+    let escaped = checked_query(&search.query)?;
+    let mut buckets = buckets_for(ctx, &search.bucket).await?;
     if buckets.is_empty() {
         return Err(ToolError::Failed(
             "this user can see no buckets in the catalog, so there is nothing to search".into(),
         ));
+    }
+    if let Some(order) = search.order
+        && !args.count_only
+    {
+        return ordered(ctx, &args, &search, order, &escaped, buckets).await;
     }
     let skipped = if buckets.len() > RETRY_BUCKETS {
         buckets.split_off(RETRY_BUCKETS)
@@ -244,29 +342,30 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
         Vec::new()
     };
     let all: Vec<String> = buckets.iter().chain(&skipped).cloned().collect();
-    let search = Search {
-        scope: args.scope,
+    let run_search = Search {
+        scope: search.scope,
         escaped: &escaped,
         limit: args.limit,
-        offset: args.offset,
+        offset,
         count_only: args.count_only,
     };
     // Search every bucket first; if the proxy refuses that many indices, fall back to the first few.
-    let (answer, searched) = match run(ctx, &search, &all).await {
+    let (answer, searched) = match run(ctx, &run_search, &all).await {
         Err(ToolError::Catalog(e))
             if e.kind == CatalogErrorKind::Forbidden && !skipped.is_empty() =>
         {
-            (run(ctx, &search, &buckets).await?, buckets.clone())
+            (run(ctx, &run_search, &buckets).await?, buckets.clone())
         }
         other => (other?, all.clone()),
     };
     let not_searched: Vec<String> = all.into_iter().filter(|b| !searched.contains(b)).collect();
     let explanation = args
         .explain_query
-        .then(|| explanation(ctx, &search, &searched));
+        .then(|| explanation(ctx, &run_search, &searched));
     let mut result = SearchCatalog {
-        query: args.query,
-        scope: args.scope,
+        query: search.query.clone(),
+        scope: search.scope,
+        order: None,
         buckets: searched,
         buckets_not_searched: not_searched,
         total: total_of(&answer),
@@ -276,6 +375,7 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
         results: None,
         truncated: false,
         next_offset: None,
+        next_cursor: None,
         explanation,
     };
     if args.count_only {
@@ -286,20 +386,121 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
     let hits: Result<Vec<Hit>, String> = (answer.hits.hits.into_iter())
         .map(|hit| normalize_hit(hit, catalog, args.include_metadata))
         .collect();
+    // Room for the longest cursor this answer can carry, besides the hits.
+    let reserve = cursor_of(&search, result.total, At::Offset { offset: u32::MAX }).len();
     add_page(
         &mut result,
         hits.map_err(ToolError::Failed)?,
-        args.limit,
-        args.offset,
+        (args.limit, offset),
+        reserve,
     );
+    result.next_cursor = result
+        .next_offset
+        .map(|next| cursor_of(&search, result.total, At::Offset { offset: next }));
+    Ok(result)
+}
+
+fn cursor_of(search: &Resolved, total: u64, at: At) -> String {
+    Cursor {
+        query: search.query.clone(),
+        scope: search.scope,
+        bucket: search.bucket.clone(),
+        order: search.order,
+        total,
+        at,
+    }
+    .encode()
+}
+
+/// A package search in `order`, through the registry's package search: one page of it, from
+/// the cursor's place (mid-page when an earlier answer was cut by the text budget).
+async fn ordered(
+    ctx: &Ctx,
+    args: &SearchCatalogArgs,
+    search: &Resolved,
+    order: Order,
+    escaped: &str,
+    buckets: Vec<String>,
+) -> Result<SearchCatalog, ToolError> {
+    let metadata = args.include_metadata;
+    let (after, size, skip, known_total) = match &search.at {
+        Some((At::Registry { after, size, skip }, total)) => {
+            // Mid-page, the page must be asked with its own size to hold the same hits.
+            let size = if *skip > 0 { *size } else { args.limit };
+            (after.clone(), size, *skip, Some(*total))
+        }
+        _ => (None, args.limit, 0, None),
+    };
+    let page = match &after {
+        None => packages::first_page(ctx, &buckets, escaped, order, size, metadata).await?,
+        Some(after) => packages::next_page(ctx, after, size, metadata).await?,
+    };
+    let page_len = page.hits.len() as u32;
+    let mut result = SearchCatalog {
+        query: search.query.clone(),
+        scope: search.scope,
+        order: Some(order),
+        buckets,
+        buckets_not_searched: Vec::new(),
+        total: known_total.unwrap_or(page.total),
+        took_ms: None,
+        counts: None,
+        returned: None,
+        results: None,
+        truncated: false,
+        next_offset: None,
+        next_cursor: None,
+        explanation: None,
+    };
+    let hits: Vec<Hit> = (page.hits.into_iter())
+        .skip(skip as usize)
+        .take(args.limit as usize)
+        .collect();
+    // Room for the longest cursor this answer can carry, besides the hits.
+    let longest = [&after, &page.cursor]
+        .into_iter()
+        .flatten()
+        .map(String::len)
+        .max();
+    let placeholder = At::Registry {
+        after: Some("x".repeat(longest.unwrap_or(0))),
+        size: u32::MAX,
+        skip: u32::MAX,
+    };
+    let reserve = cursor_of(search, result.total, placeholder).len();
+    let room = TEXT_BUDGET.saturating_sub(encoded_len(&result) + 64 + reserve);
+    let (hits, left_out) = take_within(hits, room);
+    let read = skip + hits.len() as u32;
+    let at = if read < page_len {
+        Some(At::Registry {
+            after,
+            size,
+            skip: read,
+        })
+    } else {
+        page.cursor.map(|next| At::Registry {
+            after: Some(next),
+            size: args.limit,
+            skip: 0,
+        })
+    };
+    result.truncated = left_out > 0;
+    result.returned = Some(hits.len());
+    result.results = Some(hits);
+    result.next_cursor = at.map(|at| cursor_of(search, result.total, at));
     Ok(result)
 }
 
 /// Puts as many hits into `result` as fit the text budget, and says where the next page starts:
 /// after a cut, or when the page was full and more matched.
-fn add_page(result: &mut SearchCatalog, hits: Vec<Hit>, limit: u32, offset: u32) {
+fn add_page(
+    result: &mut SearchCatalog,
+    hits: Vec<Hit>,
+    (limit, offset): (u32, u32),
+    reserve: usize,
+) {
     // Room for the hits: the budget less the rest of the answer and the paging fields.
-    let room = TEXT_BUDGET.saturating_sub(encoded_len(&*result) + 64);
+    let room = TEXT_BUDGET.saturating_sub(encoded_len(&*result) + 64 + reserve);
     let (hits, left_out) = take_within(hits, room);
     let returned = hits.len();
     let read = offset as u64 + returned as u64;

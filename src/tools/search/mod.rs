@@ -1,8 +1,11 @@
 //! The search toolset: catalog search through the registry's search proxy. `query.rs` builds
 //! the searches and reads their answers without I/O; `catalog_search.rs` holds the search tools,
-//! `suggest.rs` the suggestions.
+//! `packages.rs` the registry's package search (ordered packages, both releases), `cursor.rs`
+//! the paging cursor, `suggest.rs` the suggestions.
 
 pub mod catalog_search;
+pub mod cursor;
+pub mod packages;
 pub mod query;
 pub mod suggest;
 
