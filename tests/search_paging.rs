@@ -300,7 +300,7 @@ fn bad_cursors_orders_and_mixed_searches_are_clear_errors() {
     let middle = altered.len() / 2;
     altered[middle] = if altered[middle] == b'A' { b'B' } else { b'A' };
     let altered = String::from_utf8(altered).unwrap();
-    for bad in ["not-a-cursor", "", altered.as_str()] {
+    for bad in ["not-a-cursor", "qs1.e30.00", altered.as_str()] {
         let error = fails(json!({"cursor": bad}));
         assert!(
             error.contains("`cursor`") && error.contains("search again"),
@@ -345,4 +345,76 @@ fn bad_cursors_orders_and_mixed_searches_are_clear_errors() {
     );
     assert_eq!(next["total"], first["total"]);
     assert_ne!(next["results"], first["results"]);
+}
+
+/// One GraphQL request to the embedded catalog as `who`, as the registry would get it.
+fn catalog_graphql(h: &Harness, who: i64, query: &str, variables: Value) -> Value {
+    let answer = client()
+        .post(format!("{}/graphql", h.mock().url()))
+        .header("authorization", format!("Bearer {}", token(who)))
+        .send_json(json!({"query": query, "variables": variables}))
+        .expect("the embedded catalog answers");
+    answer.into_body().read_json().expect("a JSON answer")
+}
+
+const FIRST_PAGE: &str = "query($o: PackageOrdering, $b: [String!]) { searchPackages(buckets: $b, searchString: \"*\", latestOnly: true) { __typename ... on PackagesSearchResultSet { total firstPage(size: 1, ordering: $o) { __typename ... on PackagesSearchResultSetPage { cursor hits { bucket name } } ... on InvalidInput { errors { path name message } } } } } }";
+const MORE: &str = "query($a: String!) { searchMorePackages(after: $a, size: 50) { __typename ... on PackagesSearchResultSetPage { cursor hits { bucket name } } ... on InvalidInput { errors { path name message } } } }";
+
+#[test]
+fn the_embedded_catalogs_package_search_checks_orderings_cursors_and_access() {
+    let h = Harness::start();
+    let page = |ordering: Value| {
+        catalog_graphql(&h, ALICE, FIRST_PAGE, json!({"o": ordering}))["data"]["searchPackages"]
+            ["firstPage"]
+            .clone()
+    };
+    // The August grammar: a bad expression and an unsupported one are the InvalidInput arm.
+    for (bad, name) in [
+        ("sys:size:sideways", "ordering"),
+        ("SYS:name:asc", "ordering"),
+        ("usr:no-pointer:number:asc", "ordering"),
+        ("sys:comment:asc", "UnsupportedSort"),
+    ] {
+        let answer = page(json!(bad));
+        assert_eq!(answer["__typename"], "InvalidInput", "{bad}: {answer}");
+        assert_eq!(answer["errors"][0]["path"], "ordering", "{answer}");
+        assert_eq!(answer["errors"][0]["name"], name, "{answer}");
+    }
+    assert_eq!(
+        page(json!("usr:/samples:number:desc"))["__typename"],
+        "PackagesSearchResultSetPage"
+    );
+
+    // A cursor grants nothing: Bob reading the rest of Alice's search sees only his buckets.
+    let cursor = page(json!("sys:name:asc"))["cursor"].clone();
+    assert!(cursor.is_string(), "more than one page");
+    let rest = |who: i64| -> BTreeSet<String> {
+        let answer = catalog_graphql(&h, who, MORE, json!({"a": cursor}));
+        let hits = &answer["data"]["searchMorePackages"]["hits"];
+        names(hits, "bucket").into_iter().collect()
+    };
+    let bob_buckets: BTreeSet<String> = names(
+        &call_ok(&h, BOB, "bucket_list", json!({}))["buckets"],
+        "name",
+    )
+    .into_iter()
+    .collect();
+    assert!(rest(BOB).is_subset(&bob_buckets), "{:?}", rest(BOB));
+    assert!(!rest(ALICE).is_subset(&bob_buckets), "{:?}", rest(ALICE));
+
+    let forged = catalog_graphql(&h, ALICE, MORE, json!({"a": "mock-packages:bm90IGpzb24"}));
+    let arm = &forged["data"]["searchMorePackages"];
+    assert_eq!(arm["__typename"], "InvalidInput", "{forged}");
+    assert_eq!(arm["errors"][0]["path"], "after", "{forged}");
+
+    // The January registry has no `ordering`: the validation error names it.
+    h.mock()
+        .with_model(|m| m.stack.release = Release::January2026);
+    let refused = catalog_graphql(&h, ALICE, FIRST_PAGE, json!({"o": null}));
+    assert!(refused["data"].is_null(), "{refused}");
+    assert!(
+        refused["errors"].to_string().contains("ordering"),
+        "{refused}"
+    );
+    h.mock().acknowledge_unmatched();
 }

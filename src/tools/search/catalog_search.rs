@@ -51,7 +51,7 @@ pub async fn visible_buckets(ctx: &Ctx) -> Result<Vec<BucketConfig>, ToolError> 
 }
 
 /// The caller's visible buckets (from the catalog), or the one they named.
-async fn buckets_for(ctx: &Ctx, bucket: &str) -> Result<Vec<String>, ToolError> {
+pub(super) async fn buckets_for(ctx: &Ctx, bucket: &str) -> Result<Vec<String>, ToolError> {
     if !bucket.trim().is_empty() {
         return Ok(vec![bucket_name("bucket", bucket)?]);
     }
@@ -59,7 +59,7 @@ async fn buckets_for(ctx: &Ctx, bucket: &str) -> Result<Vec<String>, ToolError> 
     Ok(buckets.into_iter().map(|b| b.name).collect())
 }
 
-fn checked_query(query: &str) -> Result<String, ToolError> {
+pub(super) fn checked_query(query: &str) -> Result<String, ToolError> {
     let escaped = escape_query(query);
     if escaped.is_empty() {
         return Err(ToolError::invalid(
@@ -82,18 +82,20 @@ pub struct SearchCatalogArgs {
     pub query: String,
     /// `file` (objects, the default), `packageEntry` (files inside packages), `package`, or `global` (all).
     #[serde(default)]
+    #[schemars(extend("default" = "file"))]
     pub scope: Option<Scope>,
     /// Only this bucket (`s3://bucket` or `bucket`); empty searches every bucket you can see.
     #[serde(default)]
     pub bucket: String,
     /// Scope `package` only: `relevance`, `newest`, `name` or `size` (largest first; needs an
-    /// August 2026 or newer catalog). Results are then one per package, with hash and size.
+    /// August 2026 or newer catalog). Results are then one per package (its latest revision),
+    /// with hash and size. Left out: the search proxy's relevance, one result per package tag.
     #[serde(default)]
     pub order: Option<Order>,
     /// `next_cursor` of the previous answer, to read the next page of the same search
     /// (`query`, `scope`, `bucket` and `order` come with it and may be left out).
     #[serde(default)]
-    pub cursor: Option<String>,
+    pub cursor: String,
     /// The search backend; only `elasticsearch` exists.
     #[serde(default = "elasticsearch")]
     pub backend: String,
@@ -120,7 +122,7 @@ pub struct SearchCatalogArgs {
 fn elasticsearch() -> String {
     "elasticsearch".into()
 }
-fn fifty() -> u32 {
+pub(super) fn fifty() -> u32 {
     50
 }
 
@@ -179,12 +181,12 @@ pub const SEARCH_CATALOG: Tool = Tool {
 };
 
 /// One search to run: the query, where, and which page.
-struct Search<'a> {
-    scope: Scope,
-    escaped: &'a str,
-    limit: u32,
-    offset: u32,
-    count_only: bool,
+pub(super) struct Search<'a> {
+    pub scope: Scope,
+    pub escaped: &'a str,
+    pub limit: u32,
+    pub offset: u32,
+    pub count_only: bool,
 }
 
 /// Runs one search over `buckets`.
@@ -234,14 +236,14 @@ fn with_offset(mut body: Value, offset: u32) -> Value {
 }
 
 /// One search as the call and its cursor name it together.
-struct Resolved {
-    query: String,
-    scope: Scope,
+pub(super) struct Resolved {
+    pub query: String,
+    pub scope: Scope,
     /// The bucket's name, or "" for every visible bucket.
-    bucket: String,
-    order: Option<Order>,
+    pub bucket: String,
+    pub order: Option<Order>,
     /// Where this page starts, and the first page's total, when continuing.
-    at: Option<(At, u64)>,
+    pub at: Option<(At, u64)>,
 }
 
 /// The search to run: the arguments, or the cursor's search (checked against them).
@@ -251,7 +253,8 @@ fn resolve(args: &SearchCatalogArgs) -> Result<Resolved, ToolError> {
     } else {
         bucket_name("bucket", &args.bucket)?
     };
-    let Some(text) = &args.cursor else {
+    let text = args.cursor.trim();
+    if text.is_empty() {
         return Ok(Resolved {
             query: args.query.clone(),
             scope: args.scope.unwrap_or_default(),
@@ -259,7 +262,7 @@ fn resolve(args: &SearchCatalogArgs) -> Result<Resolved, ToolError> {
             order: args.order,
             at: None,
         });
-    };
+    }
     let cursor = Cursor::decode(text)?;
     cursor.check(&Asked {
         query: &args.query,
@@ -334,7 +337,7 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
     if let Some(order) = search.order
         && !args.count_only
     {
-        return ordered(ctx, &args, &search, order, &escaped, buckets).await;
+        return packages::ordered(ctx, &args, &search, order, &escaped, buckets).await;
     }
     let skipped = if buckets.len() > RETRY_BUCKETS {
         buckets.split_off(RETRY_BUCKETS)
@@ -400,7 +403,7 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
     Ok(result)
 }
 
-fn cursor_of(search: &Resolved, total: u64, at: At) -> String {
+pub(super) fn cursor_of(search: &Resolved, total: u64, at: At) -> String {
     Cursor {
         query: search.query.clone(),
         scope: search.scope,
@@ -410,85 +413,6 @@ fn cursor_of(search: &Resolved, total: u64, at: At) -> String {
         at,
     }
     .encode()
-}
-
-/// A package search in `order`, through the registry's package search: one page of it, from
-/// the cursor's place (mid-page when an earlier answer was cut by the text budget).
-async fn ordered(
-    ctx: &Ctx,
-    args: &SearchCatalogArgs,
-    search: &Resolved,
-    order: Order,
-    escaped: &str,
-    buckets: Vec<String>,
-) -> Result<SearchCatalog, ToolError> {
-    let metadata = args.include_metadata;
-    let (after, size, skip, known_total) = match &search.at {
-        Some((At::Registry { after, size, skip }, total)) => {
-            // Mid-page, the page must be asked with its own size to hold the same hits.
-            let size = if *skip > 0 { *size } else { args.limit };
-            (after.clone(), size, *skip, Some(*total))
-        }
-        _ => (None, args.limit, 0, None),
-    };
-    let page = match &after {
-        None => packages::first_page(ctx, &buckets, escaped, order, size, metadata).await?,
-        Some(after) => packages::next_page(ctx, after, size, metadata).await?,
-    };
-    let page_len = page.hits.len() as u32;
-    let mut result = SearchCatalog {
-        query: search.query.clone(),
-        scope: search.scope,
-        order: Some(order),
-        buckets,
-        buckets_not_searched: Vec::new(),
-        total: known_total.unwrap_or(page.total),
-        took_ms: None,
-        counts: None,
-        returned: None,
-        results: None,
-        truncated: false,
-        next_offset: None,
-        next_cursor: None,
-        explanation: None,
-    };
-    let hits: Vec<Hit> = (page.hits.into_iter())
-        .skip(skip as usize)
-        .take(args.limit as usize)
-        .collect();
-    // Room for the longest cursor this answer can carry, besides the hits.
-    let longest = [&after, &page.cursor]
-        .into_iter()
-        .flatten()
-        .map(String::len)
-        .max();
-    let placeholder = At::Registry {
-        after: Some("x".repeat(longest.unwrap_or(0))),
-        size: u32::MAX,
-        skip: u32::MAX,
-    };
-    let reserve = cursor_of(search, result.total, placeholder).len();
-    let room = TEXT_BUDGET.saturating_sub(encoded_len(&result) + 64 + reserve);
-    let (hits, left_out) = take_within(hits, room);
-    let read = skip + hits.len() as u32;
-    let at = if read < page_len {
-        Some(At::Registry {
-            after,
-            size,
-            skip: read,
-        })
-    } else {
-        page.cursor.map(|next| At::Registry {
-            after: Some(next),
-            size: args.limit,
-            skip: 0,
-        })
-    };
-    result.truncated = left_out > 0;
-    result.returned = Some(hits.len());
-    result.results = Some(hits);
-    result.next_cursor = at.map(|at| cursor_of(search, result.total, at));
-    Ok(result)
 }
 
 /// Puts as many hits into `result` as fit the text budget, and says where the next page starts:
@@ -524,7 +448,7 @@ fn counts_per_bucket(answer: &SearchAnswer) -> BTreeMap<String, u64> {
     counts
 }
 
-fn explanation(ctx: &Ctx, search: &Search<'_>, buckets: &[String]) -> Explanation {
+pub(super) fn explanation(ctx: &Ctx, search: &Search<'_>, buckets: &[String]) -> Explanation {
     let filter = match search.scope {
         Scope::File => "objects only (the bucket indices)",
         Scope::PackageEntry => {
@@ -552,62 +476,4 @@ fn explanation(ctx: &Ctx, search: &Search<'_>, buckets: &[String]) -> Explanatio
         ),
         syntax: "words must all match (AND); * and ? are wildcards; other reserved symbols are searched literally",
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/// Arguments of `search_explain`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SearchExplainArgs {
-    /// The query to explain.
-    pub query: String,
-    /// The scope it would run in.
-    #[serde(default = "global")]
-    pub scope: Scope,
-    /// The bucket it would be limited to; empty (the default) means every bucket you can see.
-    #[serde(default)]
-    pub bucket: String,
-}
-
-fn global() -> Scope {
-    Scope::Global
-}
-
-/// What `search_explain` answers: the query, where it would run, and how.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SearchExplain {
-    pub query: String,
-    pub scope: Scope,
-    pub buckets: Vec<String>,
-    #[serde(flatten)]
-    pub explanation: Explanation,
-}
-
-pub const SEARCH_EXPLAIN: Tool = Tool {
-    name: "search_explain",
-    title: "Explain a search",
-    description: "Show how search_catalog would run a query: the escaped query, the buckets and indices it searches, the exact search DSL and the scope's filter. Runs no search.",
-    annotations: Annotations::READ_ONLY,
-    input_schema: || schemars::schema_for!(SearchExplainArgs),
-    output_schema: Some(|| schemars::schema_for!(SearchExplain)),
-    call: |ctx, args| typed(ctx, args, search_explain),
-};
-
-async fn search_explain(ctx: &Ctx, args: SearchExplainArgs) -> Result<SearchExplain, ToolError> {
-    let escaped = checked_query(&args.query)?;
-    let buckets = buckets_for(ctx, &args.bucket).await?;
-    let search = Search {
-        scope: args.scope,
-        escaped: &escaped,
-        limit: fifty(),
-        offset: 0,
-        count_only: false,
-    };
-    Ok(SearchExplain {
-        explanation: explanation(ctx, &search, &buckets),
-        query: args.query,
-        scope: args.scope,
-        buckets,
-    })
 }

@@ -1,6 +1,7 @@
 //! `search_catalog` with `order` (scope `package`): the registry's GraphQL package search,
 //! one hit per package (its latest revision), in the order asked, paged by the registry's
-//! cursor.
+//! cursor inside ours ([`ordered`] builds the answer; the pages come from [`first_page`] and
+//! [`next_page`]).
 //!
 //! Two registry releases are in the field. From August 2026 `firstPage` takes
 //! `ordering: PackageOrdering` (SearchPackages); before, `order: SearchResultOrder`
@@ -16,6 +17,9 @@ use crate::catalog::queries::{
 };
 use crate::catalog::release::refuses_newer_package_search;
 use crate::catalog::{CatalogError, Operation};
+use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
+use crate::tools::search::catalog_search::{Resolved, SearchCatalog, SearchCatalogArgs, cursor_of};
+use crate::tools::search::cursor::At;
 use crate::tools::search::query::{Hit, Order};
 use crate::tools::{Ctx, ToolError, decode};
 
@@ -202,4 +206,83 @@ fn read_page(
         hits,
         cursor,
     })
+}
+
+/// A package search in `order`, through the registry's package search: one page of it, from
+/// the cursor's place (mid-page when an earlier answer was cut by the text budget).
+pub(super) async fn ordered(
+    ctx: &Ctx,
+    args: &SearchCatalogArgs,
+    search: &Resolved,
+    order: Order,
+    escaped: &str,
+    buckets: Vec<String>,
+) -> Result<SearchCatalog, ToolError> {
+    let metadata = args.include_metadata;
+    let (after, size, skip, known_total) = match &search.at {
+        Some((At::Registry { after, size, skip }, total)) => {
+            // Mid-page, the page must be asked with its own size to hold the same hits.
+            let size = if *skip > 0 { *size } else { args.limit };
+            (after.clone(), size, *skip, Some(*total))
+        }
+        _ => (None, args.limit, 0, None),
+    };
+    let page = match &after {
+        None => first_page(ctx, &buckets, escaped, order, size, metadata).await?,
+        Some(after) => next_page(ctx, after, size, metadata).await?,
+    };
+    let page_len = page.hits.len() as u32;
+    let mut result = SearchCatalog {
+        query: search.query.clone(),
+        scope: search.scope,
+        order: Some(order),
+        buckets,
+        buckets_not_searched: Vec::new(),
+        total: known_total.unwrap_or(page.total),
+        took_ms: None,
+        counts: None,
+        returned: None,
+        results: None,
+        truncated: false,
+        next_offset: None,
+        next_cursor: None,
+        explanation: None,
+    };
+    let hits: Vec<Hit> = (page.hits.into_iter())
+        .skip(skip as usize)
+        .take(args.limit as usize)
+        .collect();
+    // Room for the longest cursor this answer can carry, besides the hits.
+    let longest = [&after, &page.cursor]
+        .into_iter()
+        .flatten()
+        .map(String::len)
+        .max();
+    let placeholder = At::Registry {
+        after: Some("x".repeat(longest.unwrap_or(0))),
+        size: u32::MAX,
+        skip: u32::MAX,
+    };
+    let reserve = cursor_of(search, result.total, placeholder).len();
+    let room = TEXT_BUDGET.saturating_sub(encoded_len(&result) + 64 + reserve);
+    let (hits, left_out) = take_within(hits, room);
+    let read = skip + hits.len() as u32;
+    let at = if read < page_len {
+        Some(At::Registry {
+            after,
+            size,
+            skip: read,
+        })
+    } else {
+        page.cursor.map(|next| At::Registry {
+            after: Some(next),
+            size: args.limit,
+            skip: 0,
+        })
+    };
+    result.truncated = left_out > 0;
+    result.returned = Some(hits.len());
+    result.results = Some(hits);
+    result.next_cursor = at.map(|at| cursor_of(search, result.total, at));
+    Ok(result)
 }
