@@ -418,3 +418,43 @@ fn the_embedded_catalogs_package_search_checks_orderings_cursors_and_access() {
     );
     h.mock().acknowledge_unmatched();
 }
+
+#[test]
+fn a_page_cut_by_the_text_budget_resumes_where_it_stopped_on_both_releases() {
+    for release in [Release::August2026, Release::January2026] {
+        let h = Harness::start();
+        h.mock().with_model(|m| m.stack.release = release);
+        let expected: BTreeSet<_> = visible_packages(&h, ALICE).keys().cloned().collect();
+        // Whole indexed documents make the packages outgrow one answer's 16 KiB.
+        let args = json!({"query": EVERYTHING, "scope": "package", "order": "name",
+                          "limit": 100, "include_metadata": true});
+        let pages = walk(&h, ALICE, args);
+        assert!(pages.len() >= 2, "{release:?}: {pages:?}");
+        assert_eq!(pages[0]["truncated"], true, "{release:?}: {}", pages[0]);
+        let mut hits = Vec::new();
+        for page in &pages {
+            assert_eq!(page["total"], pages[0]["total"]);
+            assert!(
+                page.to_string().len() < 17 * 1024,
+                "{release:?}: within the budget"
+            );
+            hits.extend(results(page).iter().cloned());
+        }
+        assert_eq!(
+            once_each(&hits),
+            expected,
+            "{release:?}: every package once"
+        );
+        let names: Vec<&str> = hits
+            .iter()
+            .map(|h| h["package_name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.is_sorted(),
+            "{release:?}: still by name across the cut: {names:?}"
+        );
+        if release == Release::January2026 {
+            refused_newer_forms(&h, 1);
+        }
+    }
+}
