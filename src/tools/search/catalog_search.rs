@@ -111,7 +111,8 @@ pub struct SearchCatalogArgs {
     /// Include each hit's full indexed document (large: it holds the indexed text).
     #[serde(default)]
     pub include_metadata: bool,
-    /// Include how the query was run (indices and DSL).
+    /// Include how the query was run (indices and DSL); searches with `order` run no DSL and
+    /// have none.
     #[serde(default)]
     pub explain_query: bool,
     /// Return only the number of matches, per bucket.
