@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
 use quilt_mcp::mock::model::Release;
+use quilt_mcp::mock::{Fault, FaultBody};
 use serde_json::{Value, json};
 
 /// Matches every package and object: `*` stays a wildcard.
@@ -457,4 +458,50 @@ fn a_page_cut_by_the_text_budget_resumes_where_it_stopped_on_both_releases() {
             refused_newer_forms(&h, 1);
         }
     }
+}
+
+#[test]
+fn the_registrys_typed_refusals_of_a_package_search_are_clear_tool_errors() {
+    let h = Harness::start();
+    // Each with its own query: a typed arm is an answer, which the read cache keeps briefly.
+    let refuse = |query: &str, search_packages: Value| {
+        h.mock().set_fault(Fault {
+            body: FaultBody::Json(json!({"data": {"searchPackages": search_packages}}).to_string()),
+            path_prefix: Some("/graphql".into()),
+            ..Fault::default()
+        });
+        // A named bucket: the package search is the only GraphQL request.
+        let args = json!({"query": query, "scope": "package", "order": "newest",
+                          "bucket": "example-data"});
+        let error = call_fails(&h, ALICE, "search_catalog", args);
+        h.mock().clear_fault();
+        error
+    };
+    let error = refuse(
+        "rnaseq",
+        json!({"__typename": "InvalidInput", "errors": [
+        {"path": "searchString", "name": "QuerySyntaxError", "message": "unbalanced quote", "context": null}]}),
+    );
+    assert!(
+        error.contains("SearchPackages") && error.contains("searchString: unbalanced quote"),
+        "{error}"
+    );
+    let error = refuse(
+        "liver",
+        json!({"__typename": "PackagesSearchResultSet", "total": 3, "firstPage":
+        {"__typename": "OperationError", "name": "Timeout", "message": "the search backend timed out", "context": null}}),
+    );
+    assert!(
+        error.contains("SearchPackages") && error.contains("Timeout: the search backend timed out"),
+        "{error}"
+    );
+    // Neither is a sign of an older registry: the newer form is still the one sent.
+    let found = call_ok(
+        &h,
+        ALICE,
+        "search_catalog",
+        json!({"query": "mouse", "scope": "package", "order": "newest"}),
+    );
+    assert!(found["total"].as_u64() > Some(0), "{found}");
+    assert!(operations(&h).iter().all(|op| op == "SearchPackages"));
 }
