@@ -504,16 +504,16 @@ fn demo_prints_a_working_token_and_serves_the_model_catalog() {
     let (status, body) = graphql(
         &catalog,
         ALICE,
-        "query { searchPackages(searchString: \"x\") { ... on OperationError { name message } } }",
+        "query { searchObjects(searchString: \"x\") { ... on OperationError { name message } } }",
     );
     assert_eq!(status, 200, "{body}");
-    let answer = &body["data"]["searchPackages"];
+    let answer = &body["data"]["searchObjects"];
     assert_eq!(answer["name"], "Unsupported", "{body}");
     assert!(
         answer["message"]
             .as_str()
             .unwrap()
-            .contains("searchPackages"),
+            .contains("searchObjects"),
         "{body}"
     );
     let interrupted = Command::new("kill")

@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod error;
 pub mod queries;
 pub mod refusal;
+pub mod release;
 pub mod resolver;
 
 use std::sync::Arc;
@@ -84,6 +85,8 @@ pub struct CatalogClient {
     on_refusal: refusal::RefusalHook,
     /// The server's metrics registry (the state shares this one).
     metrics: Arc<Metrics>,
+    /// What the registry's answers showed about its release (older operation forms).
+    facts: release::RegistryFacts,
 }
 
 /// The system's trusted roots (`SSL_CERT_FILE`/`SSL_CERT_DIR`, else the platform's bundle):
@@ -154,6 +157,7 @@ impl CatalogClient {
             slot_wait: config.catalog_slot_wait,
             on_refusal: refusal::RefusalHook::default(),
             metrics: Arc::default(),
+            facts: release::RegistryFacts::default(),
         }
     }
 
@@ -185,6 +189,11 @@ impl CatalogClient {
                 Err(busy())
             }
         }
+    }
+
+    /// What the registry's answers showed about its release, for the fallbacks to older forms.
+    pub fn facts(&self) -> &release::RegistryFacts {
+        &self.facts
     }
 
     /// The catalog's base URL (no trailing `/`).

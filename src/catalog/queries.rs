@@ -93,6 +93,11 @@ pub const PACKAGE_REVISION_DELETE: Operation = operation!("PackageRevisionDelete
 /// First page of a package search; pass the cursor to SearchMorePackages for the next ones.
 pub const SEARCH_PACKAGES: Operation = operation!("SearchPackages", "InvalidInputErrors");
 
+/// SearchPackages as a registry released before August 2026 takes it (`order:`, the page
+/// itself); sent once that registry refused SearchPackages.
+pub const SEARCH_PACKAGES_JANUARY_2026: Operation =
+    operation!("SearchPackagesJanuary2026", "InvalidInputErrors");
+
 /// The package search page after `$after` (a cursor from SearchPackages or from this query).
 pub const SEARCH_MORE_PACKAGES: Operation = operation!("SearchMorePackages", "InvalidInputErrors");
 
@@ -216,6 +221,7 @@ pub static ALL: &[Operation] = &[
     PACKAGE_PROMOTE,
     PACKAGE_REVISION_DELETE,
     SEARCH_PACKAGES,
+    SEARCH_PACKAGES_JANUARY_2026,
     SEARCH_MORE_PACKAGES,
     SEARCH_OBJECTS,
     SEARCH_MORE_OBJECTS,

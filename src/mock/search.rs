@@ -157,6 +157,29 @@ pub(crate) fn answer(model: &Model, user: &User, query: &[(String, String)]) -> 
     (json_answer(StatusCode::OK, &answer), true)
 }
 
+/// How well one package revision matches a GraphQL package search's `searchString` (`None`:
+/// no match), with the same query-string engine and ranking as the proxy's package documents:
+/// its name, message and metadata, every word required. An empty string matches everything.
+pub(crate) fn package_score(
+    name: &str,
+    revision: &super::model::Revision,
+    search: &str,
+) -> Result<Option<f64>, String> {
+    if search.trim().is_empty() {
+        return Ok(Some(1.0));
+    }
+    let expr = Expr::parse(search, false)?;
+    let text = vec![
+        ("ptr_name", name.to_string()),
+        (
+            "mnfst_message",
+            revision.message.clone().unwrap_or_default(),
+        ),
+        ("mnfst_metadata", revision.user_meta.to_string()),
+    ];
+    Ok(expr.score(&text))
+}
+
 /// The search engine's error, passed through by the registry with HTTP 200.
 fn engine_error(kind: &str, reason: &str) -> Prepared {
     json_answer(

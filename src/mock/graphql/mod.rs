@@ -6,11 +6,13 @@
 //! resolvers here one field at a time. So an answer has exactly the fields, aliases and
 //! `__typename`s the request selected, for any variables; an invalid document gets the
 //! validation errors a GraphQL server gives. The resolvers are split by area: `query`
-//! (buckets, packages, identity), `mutation` (pushes, sessions, Tabulator), `admin`.
+//! (buckets, packages, identity), `mutation` (pushes, sessions, Tabulator), `admin`, `search`
+//! (the package search, both releases).
 
 mod admin;
 mod mutation;
 mod query;
+mod search;
 
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
@@ -207,6 +209,8 @@ pub(super) enum Node {
     AdminMutations,
     UserAdminMutations,
     MutateUser(String),
+    /// A `PackagesSearchResultSet`: its `firstPage` takes arguments.
+    PackageSearch(Box<search::PackageSearch>),
 }
 
 /// A node bound to the request's context.
@@ -232,6 +236,7 @@ impl ObjectValue for Obj<'_, '_> {
             Node::AdminMutations => "AdminMutations",
             Node::UserAdminMutations => "UserAdminMutations",
             Node::MutateUser(_) => "MutateUserAdminMutations",
+            Node::PackageSearch(_) => "PackagesSearchResultSet",
         }
     }
 
@@ -261,6 +266,9 @@ impl ObjectValue for Obj<'_, '_> {
             | Node::AdminMutations
             | Node::UserAdminMutations
             | Node::MutateUser(_) => admin::field(self.ctx, &self.node, field, &args, info),
+            Node::PackageSearch(search) => {
+                search::result_set_field(self.ctx, search, field, &args, info)
+            }
         }
     }
 }

@@ -95,14 +95,16 @@ pub(super) fn root<'a, 'm: 'a>(
                 },
             ));
         }
-        "searchPackages" | "searchObjects" | "searchMorePackages" | "searchMoreObjects" => {
-            operation_error(
-                "Unsupported",
-                &format!(
-                    "{field} is not supported by the embedded catalog; search through GET /api/search"
-                ),
-            )
+        "searchPackages" | "searchMorePackages" => {
+            drop(model);
+            return super::search::root(ctx, field, args, info);
         }
+        "searchObjects" | "searchMoreObjects" => operation_error(
+            "Unsupported",
+            &format!(
+                "{field} is not supported by the embedded catalog; search through GET /api/search"
+            ),
+        ),
         "admin" | "roles" if !caller.admin => return Err(refuse("Forbidden")),
         "admin" => return Ok(object(ctx, Node::AdminQueries)),
         "roles" => Value::Array(model.roles.iter().map(super::admin::role_json).collect()),

@@ -11,8 +11,11 @@ use crate::catalog::CatalogErrorKind;
 use crate::catalog::queries::LIST_BUCKETS;
 use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
 use crate::tools::navigation::links::bucket_name;
+use crate::tools::search::cursor::{Asked, At, Cursor};
+use crate::tools::search::packages;
 use crate::tools::search::query::{
-    Hit, Scope, SearchAnswer, bucket_of_index, dsl, escape_query, indices, normalize_hit, total_of,
+    Hit, Order, Scope, SearchAnswer, bucket_of_index, dsl, escape_query, indices, normalize_hit,
+    total_of,
 };
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
@@ -48,7 +51,7 @@ pub async fn visible_buckets(ctx: &Ctx) -> Result<Vec<BucketConfig>, ToolError> 
 }
 
 /// The caller's visible buckets (from the catalog), or the one they named.
-async fn buckets_for(ctx: &Ctx, bucket: &str) -> Result<Vec<String>, ToolError> {
+pub(super) async fn buckets_for(ctx: &Ctx, bucket: &str) -> Result<Vec<String>, ToolError> {
     if !bucket.trim().is_empty() {
         return Ok(vec![bucket_name("bucket", bucket)?]);
     }
@@ -56,7 +59,7 @@ async fn buckets_for(ctx: &Ctx, bucket: &str) -> Result<Vec<String>, ToolError> 
     Ok(buckets.into_iter().map(|b| b.name).collect())
 }
 
-fn checked_query(query: &str) -> Result<String, ToolError> {
+pub(super) fn checked_query(query: &str) -> Result<String, ToolError> {
     let escaped = escape_query(query);
     if escaped.is_empty() {
         return Err(ToolError::invalid(
@@ -73,14 +76,26 @@ fn checked_query(query: &str) -> Result<String, ToolError> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchCatalogArgs {
-    /// Words to look for, e.g. `liver counts csv`; `*` and `?` are wildcards, other symbols are literal.
+    /// Words to look for, e.g. `liver counts csv`; `*` and `?` are wildcards, other symbols are
+    /// literal. May be left out with `cursor`.
+    #[serde(default)]
     pub query: String,
     /// `file` (objects, the default), `packageEntry` (files inside packages), `package`, or `global` (all).
     #[serde(default)]
-    pub scope: Scope,
+    #[schemars(extend("default" = "file"))]
+    pub scope: Option<Scope>,
     /// Only this bucket (`s3://bucket` or `bucket`); empty searches every bucket you can see.
     #[serde(default)]
     pub bucket: String,
+    /// Scope `package` only: `relevance`, `newest`, `name` or `size` (largest first; needs an
+    /// August 2026 or newer catalog). Results are then one per package (its latest revision),
+    /// with hash and size. Left out: the search proxy's relevance, one result per package tag.
+    #[serde(default)]
+    pub order: Option<Order>,
+    /// `next_cursor` of the previous answer, to read the next page of the same search
+    /// (`query`, `scope`, `bucket` and `order` come with it and may be left out).
+    #[serde(default)]
+    pub cursor: String,
     /// The search backend; only `elasticsearch` exists.
     #[serde(default = "elasticsearch")]
     pub backend: String,
@@ -89,14 +104,15 @@ pub struct SearchCatalogArgs {
     #[serde(default = "fifty")]
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
-    /// Skip this many results first, to read the next page (`next_offset` of the previous
-    /// answer); `offset + limit` may not pass 10000.
+    /// Skip this many results first (`next_offset` of the previous answer; `cursor` is
+    /// simpler); `offset + limit` may not pass 10000. Not with `order`.
     #[serde(default)]
     pub offset: u32,
     /// Include each hit's full indexed document (large: it holds the indexed text).
     #[serde(default)]
     pub include_metadata: bool,
-    /// Include how the query was run (indices and DSL).
+    /// Include how the query was run (indices and DSL); searches with `order` run no DSL and
+    /// have none.
     #[serde(default)]
     pub explain_query: bool,
     /// Return only the number of matches, per bucket.
@@ -107,7 +123,7 @@ pub struct SearchCatalogArgs {
 fn elasticsearch() -> String {
     "elasticsearch".into()
 }
-fn fifty() -> u32 {
+pub(super) fn fifty() -> u32 {
     50
 }
 
@@ -117,9 +133,11 @@ fn fifty() -> u32 {
 pub struct SearchCatalog {
     pub query: String,
     pub scope: Scope,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<Order>,
     pub buckets: Vec<String>,
     pub buckets_not_searched: Vec<String>,
-    /// Every match, not only those returned.
+    /// Every match, not only those returned; the same on every page.
     pub total: u64,
     pub took_ms: Option<u64>,
     /// Matches per bucket.
@@ -134,6 +152,9 @@ pub struct SearchCatalog {
     /// The `offset` that reads the next results, when there are more.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<u32>,
+    /// Pass as `cursor` to read the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
 }
@@ -153,7 +174,7 @@ pub struct Explanation {
 pub const SEARCH_CATALOG: Tool = Tool {
     name: "search_catalog",
     title: "Search the catalog",
-    description: "Search objects and packages in every bucket you can see (or one bucket), by scope; results carry kind, bucket, key or package, size, time, score, a preview and a catalog link. count_only gives counts per bucket.",
+    description: "Search objects and packages in every bucket you can see (or one bucket), by scope; results carry kind, bucket, key or package, size, time, score, a preview and a catalog link. Packages can be ordered (relevance, newest, name, size). For more results pass next_cursor back as cursor. count_only gives counts per bucket.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(SearchCatalogArgs),
     output_schema: Some(|| schemars::schema_for!(SearchCatalog)),
@@ -161,12 +182,12 @@ pub const SEARCH_CATALOG: Tool = Tool {
 };
 
 /// One search to run: the query, where, and which page.
-struct Search<'a> {
-    scope: Scope,
-    escaped: &'a str,
-    limit: u32,
-    offset: u32,
-    count_only: bool,
+pub(super) struct Search<'a> {
+    pub scope: Scope,
+    pub escaped: &'a str,
+    pub limit: u32,
+    pub offset: u32,
+    pub count_only: bool,
 }
 
 /// Runs one search over `buckets`.
@@ -215,6 +236,62 @@ fn with_offset(mut body: Value, offset: u32) -> Value {
     body
 }
 
+/// One search as the call and its cursor name it together.
+pub(super) struct Resolved {
+    pub query: String,
+    pub scope: Scope,
+    /// The bucket's name, or "" for every visible bucket.
+    pub bucket: String,
+    pub order: Option<Order>,
+    /// Where this page starts, and the first page's total, when continuing.
+    pub at: Option<(At, u64)>,
+}
+
+/// The search to run: the arguments, or the cursor's search (checked against them).
+fn resolve(args: &SearchCatalogArgs) -> Result<Resolved, ToolError> {
+    let bucket = if args.bucket.trim().is_empty() {
+        String::new()
+    } else {
+        bucket_name("bucket", &args.bucket)?
+    };
+    let text = args.cursor.trim();
+    if text.is_empty() {
+        return Ok(Resolved {
+            query: args.query.clone(),
+            scope: args.scope.unwrap_or_default(),
+            bucket,
+            order: args.order,
+            at: None,
+        });
+    }
+    let cursor = Cursor::decode(text)?;
+    cursor.check(&Asked {
+        query: &args.query,
+        scope: args.scope,
+        bucket: &bucket,
+        order: args.order,
+    })?;
+    if args.offset != 0 {
+        return Err(ToolError::invalid(
+            "offset",
+            "give `cursor` or `offset`, not both",
+        ));
+    }
+    if args.count_only {
+        return Err(ToolError::invalid(
+            "count_only",
+            "a count has no pages: leave out `cursor`",
+        ));
+    }
+    Ok(Resolved {
+        query: cursor.query,
+        scope: cursor.scope,
+        bucket: cursor.bucket,
+        order: cursor.order,
+        at: Some((cursor.at, cursor.total)),
+    })
+}
+
 async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCatalog, ToolError> {
     if args.backend != "elasticsearch" {
         return Err(ToolError::invalid(
@@ -225,18 +302,43 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
     if !(1..=1000).contains(&args.limit) {
         return Err(ToolError::invalid("limit", "must be between 1 and 1000"));
     }
-    if args.offset.saturating_add(args.limit) > MAX_WINDOW {
+    let search = resolve(&args)?;
+    if search.order.is_some() && search.scope != Scope::Package {
+        return Err(ToolError::invalid(
+            "order",
+            "orders packages only: use it with scope `package` (other scopes rank by relevance)",
+        ));
+    }
+    if search.order.is_some() && args.offset != 0 {
+        return Err(ToolError::invalid(
+            "offset",
+            "a search with `order` pages by `cursor` (pass `next_cursor`), not `offset`",
+        ));
+    }
+    let offset = match &search.at {
+        Some((At::Offset { offset }, _)) => *offset,
+        Some((At::Registry { .. }, _)) if search.order.is_none() => {
+            return Err(ToolError::invalid("cursor", "does not fit its own search"));
+        }
+        _ => args.offset,
+    };
+    if offset.saturating_add(args.limit) > MAX_WINDOW {
         return Err(ToolError::invalid(
             "offset",
             format!("offset + limit may not pass {MAX_WINDOW}; narrow the query instead"),
         ));
     }
-    let escaped = checked_query(&args.query)?;
-    let mut buckets = buckets_for(ctx, &args.bucket).await?;
+    let escaped = checked_query(&search.query)?;
+    let mut buckets = buckets_for(ctx, &search.bucket).await?;
     if buckets.is_empty() {
         return Err(ToolError::Failed(
             "this user can see no buckets in the catalog, so there is nothing to search".into(),
         ));
+    }
+    if let Some(order) = search.order
+        && !args.count_only
+    {
+        return packages::ordered(ctx, &args, &search, order, &escaped, buckets).await;
     }
     let skipped = if buckets.len() > RETRY_BUCKETS {
         buckets.split_off(RETRY_BUCKETS)
@@ -244,29 +346,30 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
         Vec::new()
     };
     let all: Vec<String> = buckets.iter().chain(&skipped).cloned().collect();
-    let search = Search {
-        scope: args.scope,
+    let run_search = Search {
+        scope: search.scope,
         escaped: &escaped,
         limit: args.limit,
-        offset: args.offset,
+        offset,
         count_only: args.count_only,
     };
     // Search every bucket first; if the proxy refuses that many indices, fall back to the first few.
-    let (answer, searched) = match run(ctx, &search, &all).await {
+    let (answer, searched) = match run(ctx, &run_search, &all).await {
         Err(ToolError::Catalog(e))
             if e.kind == CatalogErrorKind::Forbidden && !skipped.is_empty() =>
         {
-            (run(ctx, &search, &buckets).await?, buckets.clone())
+            (run(ctx, &run_search, &buckets).await?, buckets.clone())
         }
         other => (other?, all.clone()),
     };
     let not_searched: Vec<String> = all.into_iter().filter(|b| !searched.contains(b)).collect();
     let explanation = args
         .explain_query
-        .then(|| explanation(ctx, &search, &searched));
+        .then(|| explanation(ctx, &run_search, &searched));
     let mut result = SearchCatalog {
-        query: args.query,
-        scope: args.scope,
+        query: search.query.clone(),
+        scope: search.scope,
+        order: None,
         buckets: searched,
         buckets_not_searched: not_searched,
         total: total_of(&answer),
@@ -276,6 +379,7 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
         results: None,
         truncated: false,
         next_offset: None,
+        next_cursor: None,
         explanation,
     };
     if args.count_only {
@@ -286,20 +390,42 @@ async fn search_catalog(ctx: &Ctx, args: SearchCatalogArgs) -> Result<SearchCata
     let hits: Result<Vec<Hit>, String> = (answer.hits.hits.into_iter())
         .map(|hit| normalize_hit(hit, catalog, args.include_metadata))
         .collect();
+    // Room for the longest cursor this answer can carry, besides the hits.
+    let reserve = cursor_of(&search, result.total, At::Offset { offset: u32::MAX }).len();
     add_page(
         &mut result,
         hits.map_err(ToolError::Failed)?,
-        args.limit,
-        args.offset,
+        (args.limit, offset),
+        reserve,
     );
+    result.next_cursor = result
+        .next_offset
+        .map(|next| cursor_of(&search, result.total, At::Offset { offset: next }));
     Ok(result)
+}
+
+pub(super) fn cursor_of(search: &Resolved, total: u64, at: At) -> String {
+    Cursor {
+        query: search.query.clone(),
+        scope: search.scope,
+        bucket: search.bucket.clone(),
+        order: search.order,
+        total,
+        at,
+    }
+    .encode()
 }
 
 /// Puts as many hits into `result` as fit the text budget, and says where the next page starts:
 /// after a cut, or when the page was full and more matched.
-fn add_page(result: &mut SearchCatalog, hits: Vec<Hit>, limit: u32, offset: u32) {
+fn add_page(
+    result: &mut SearchCatalog,
+    hits: Vec<Hit>,
+    (limit, offset): (u32, u32),
+    reserve: usize,
+) {
     // Room for the hits: the budget less the rest of the answer and the paging fields.
-    let room = TEXT_BUDGET.saturating_sub(encoded_len(&*result) + 64);
+    let room = TEXT_BUDGET.saturating_sub(encoded_len(&*result) + 64 + reserve);
     let (hits, left_out) = take_within(hits, room);
     let returned = hits.len();
     let read = offset as u64 + returned as u64;
@@ -323,7 +449,7 @@ fn counts_per_bucket(answer: &SearchAnswer) -> BTreeMap<String, u64> {
     counts
 }
 
-fn explanation(ctx: &Ctx, search: &Search<'_>, buckets: &[String]) -> Explanation {
+pub(super) fn explanation(ctx: &Ctx, search: &Search<'_>, buckets: &[String]) -> Explanation {
     let filter = match search.scope {
         Scope::File => "objects only (the bucket indices)",
         Scope::PackageEntry => {
@@ -351,62 +477,4 @@ fn explanation(ctx: &Ctx, search: &Search<'_>, buckets: &[String]) -> Explanatio
         ),
         syntax: "words must all match (AND); * and ? are wildcards; other reserved symbols are searched literally",
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/// Arguments of `search_explain`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SearchExplainArgs {
-    /// The query to explain.
-    pub query: String,
-    /// The scope it would run in.
-    #[serde(default = "global")]
-    pub scope: Scope,
-    /// The bucket it would be limited to; empty (the default) means every bucket you can see.
-    #[serde(default)]
-    pub bucket: String,
-}
-
-fn global() -> Scope {
-    Scope::Global
-}
-
-/// What `search_explain` answers: the query, where it would run, and how.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SearchExplain {
-    pub query: String,
-    pub scope: Scope,
-    pub buckets: Vec<String>,
-    #[serde(flatten)]
-    pub explanation: Explanation,
-}
-
-pub const SEARCH_EXPLAIN: Tool = Tool {
-    name: "search_explain",
-    title: "Explain a search",
-    description: "Show how search_catalog would run a query: the escaped query, the buckets and indices it searches, the exact search DSL and the scope's filter. Runs no search.",
-    annotations: Annotations::READ_ONLY,
-    input_schema: || schemars::schema_for!(SearchExplainArgs),
-    output_schema: Some(|| schemars::schema_for!(SearchExplain)),
-    call: |ctx, args| typed(ctx, args, search_explain),
-};
-
-async fn search_explain(ctx: &Ctx, args: SearchExplainArgs) -> Result<SearchExplain, ToolError> {
-    let escaped = checked_query(&args.query)?;
-    let buckets = buckets_for(ctx, &args.bucket).await?;
-    let search = Search {
-        scope: args.scope,
-        escaped: &escaped,
-        limit: fifty(),
-        offset: 0,
-        count_only: false,
-    };
-    Ok(SearchExplain {
-        explanation: explanation(ctx, &search, &buckets),
-        query: args.query,
-        scope: args.scope,
-        buckets,
-    })
 }

@@ -1,8 +1,12 @@
 //! The search toolset: catalog search through the registry's search proxy. `query.rs` builds
-//! the searches and reads their answers without I/O; `catalog_search.rs` holds the search tools,
-//! `suggest.rs` the suggestions.
+//! the searches and reads their answers without I/O; `catalog_search.rs` holds `search_catalog`,
+//! `explain.rs` `search_explain`, `packages.rs` the registry's package search (ordered packages, both releases), `cursor.rs`
+//! the paging cursor, `suggest.rs` the suggestions.
 
 pub mod catalog_search;
+pub mod cursor;
+pub mod explain;
+pub mod packages;
 pub mod query;
 pub mod suggest;
 
@@ -13,6 +17,6 @@ pub const TOOLSET: Toolset = Toolset::Search;
 /// This area's rows of the tool table, in listing order.
 pub const TOOLS: &[Tool] = &[
     catalog_search::SEARCH_CATALOG,
-    catalog_search::SEARCH_EXPLAIN,
+    explain::SEARCH_EXPLAIN,
     suggest::SEARCH_SUGGEST,
 ];

@@ -37,6 +37,53 @@ impl Scope {
     }
 }
 
+/// How `search_catalog` orders packages (scope `package`), through the registry's package
+/// search rather than the search proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Best match first.
+    Relevance,
+    /// Most recently modified first.
+    Newest,
+    /// By name, A to Z.
+    Name,
+    /// Largest first (total bytes of the latest revision); needs an August 2026 or newer catalog.
+    Size,
+}
+
+impl Order {
+    /// The order's name as agents write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Order::Relevance => "relevance",
+            Order::Newest => "newest",
+            Order::Name => "name",
+            Order::Size => "size",
+        }
+    }
+
+    /// The `PackageOrdering` expression of a registry from August 2026 on (null: relevance).
+    pub fn ordering(self) -> Option<&'static str> {
+        match self {
+            Order::Relevance => None,
+            Order::Newest => Some("sys:modified:desc"),
+            Order::Name => Some("sys:name:asc"),
+            Order::Size => Some("sys:size:desc"),
+        }
+    }
+
+    /// The `SearchResultOrder` of an older registry; size has none.
+    pub fn before_august_2026(self) -> Option<&'static str> {
+        match self {
+            Order::Relevance => Some("BEST_MATCH"),
+            Order::Newest => Some("NEWEST"),
+            Order::Name => Some("LEX_ASC"),
+            Order::Size => None,
+        }
+    }
+}
+
 /// The indices a scope searches in the given buckets: objects live in `<bucket>`, packages in
 /// `<bucket>_packages`.
 pub fn indices(scope: Scope, buckets: &[String]) -> Vec<String> {
@@ -239,6 +286,13 @@ pub enum Hit {
         modified: Option<String>,
         score: Option<f64>,
         catalog_url: String,
+        /// The revision's top hash, total bytes and message (searches with `order`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hash: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         source: Option<Value>,
     },
@@ -305,6 +359,9 @@ pub fn normalize_hit(hit: RawHit, catalog: &str, include_metadata: bool) -> Resu
                 tag: doc.ptr_tag,
                 modified: doc.ptr_last_modified,
                 score,
+                hash: None,
+                size: None,
+                message: None,
                 source,
             }
         }
