@@ -2,6 +2,7 @@
 //! and what the caller may do on them, all with the caller's own credentials.
 
 pub mod access;
+pub mod content;
 pub mod image;
 pub mod list;
 pub mod object_read;

@@ -10,11 +10,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::s3::{ObjectBytes, ObjectLocation};
+use crate::tools::buckets::content::{self, BLOB_MAX_BYTES, LinkSent, ResourceSent, is_text};
 use crate::tools::buckets::image::{IMAGE_MAX_BYTES, image_key, sniff};
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
 use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
 use crate::tools::packages::files::trim_partial_char;
-use crate::tools::{Annotations, Ctx, ImageContent, Tool, ToolError, typed};
+use crate::tools::{Annotations, ContentBlock, Ctx, ImageContent, Tool, ToolError, typed};
 
 /// The largest `max_bytes` accepted (upstream's bound): 10 MiB.
 pub const MAX_READ_BYTES: u64 = 10 * 1024 * 1024;
@@ -271,11 +272,14 @@ pub struct BucketObjectFetchArgs {
     /// the bytes are UTF-8, and base64 otherwise (`is_base64` tells which).
     #[serde(default = "yes")]
     pub base64_encode: bool,
-    /// Return a whole PNG, JPEG, GIF or WebP image of at most 1 MiB as an MCP `image` content
-    /// block a client can show (true, the default), with `image` describing it and no `data`;
-    /// false returns its bytes in `data` like any other object.
-    #[serde(default = "yes")]
-    pub as_image: bool,
+    /// Return content blocks a client can use (true, the default): a whole PNG, JPEG, GIF or
+    /// WebP image of at most 1 MiB as an MCP `image` block (`image` describes it), any other
+    /// object that is not UTF-8 text, up to 1 MiB, whole as an embedded `resource` block
+    /// (`resource` describes it), and a larger one as its first bytes plus a download `link`;
+    /// `data` is then absent, except beside a link. False returns every object's bytes in
+    /// `data`. (`as_image` is the older name.)
+    #[serde(default = "yes", alias = "as_image")]
+    pub as_content: bool,
 }
 
 fn yes() -> bool {
@@ -304,16 +308,26 @@ pub struct BucketObjectFetch {
     /// Present when the object went as an MCP `image` content block beside this JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageSent>,
+    /// Present when the object went as an embedded `resource` content block beside this JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceSent>,
+    /// A download link, when the object is a binary too large to send as a content block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkSent>,
     /// The image block itself: moved out of the structured result by `call_result`.
     #[serde(rename = "_images", skip_serializing_if = "Vec::is_empty")]
     #[schemars(skip)]
     pub images: Vec<ImageContent>,
+    /// The resource or link block: moved out of the structured result by `call_result`.
+    #[serde(rename = "_content", skip_serializing_if = "Vec::is_empty")]
+    #[schemars(skip)]
+    pub content: Vec<ContentBlock>,
 }
 
 pub const BUCKET_OBJECT_FETCH: Tool = Tool {
     name: "bucket_object_fetch",
     title: "Fetch an S3 object's bytes",
-    description: "Fetch the start of an S3 object (or version), up to max_bytes (truncation is reported), as base64 or, when asked and possible, as UTF-8 text; a PNG, JPEG, GIF or WebP image up to 1 MiB comes back whole as an image content block the client can show.",
+    description: "Fetch the start of an S3 object (or version), up to max_bytes (truncation is reported), as base64 or, when asked and possible, as UTF-8 text; a PNG, JPEG, GIF or WebP image up to 1 MiB comes back whole as an image content block the client can show, another binary up to 1 MiB whole as an embedded resource block, a larger one with a download link.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectFetchArgs),
     output_schema: Some(|| schemars::schema_for!(BucketObjectFetch)),
@@ -328,7 +342,7 @@ async fn bucket_object_fetch(
     let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
     check_max_bytes(args.max_bytes)?;
     let s3 = caller_s3(ctx).await?;
-    let read = if args.as_image && image_key(&at.key) {
+    let mut read = if args.as_content && image_key(&at.key) {
         // Read enough for the whole picture; what is not one is cut back to max_bytes below.
         let read = s3.read(&at, args.max_bytes.max(IMAGE_MAX_BYTES)).await?;
         let whole = !read.truncated && read.bytes.len() as u64 <= IMAGE_MAX_BYTES;
@@ -341,16 +355,42 @@ async fn bucket_object_fetch(
                     mime_type,
                     bytes: read.bytes.len(),
                 }),
-                images: vec![ImageContent {
-                    data: STANDARD.encode(&read.bytes),
-                    mime_type: mime_type.into(),
-                }],
+                images: vec![content::image(mime_type, &read.bytes)],
+                resource: None,
+                link: None,
+                content: Vec::new(),
             });
         }
         first_bytes(read, args.max_bytes)
     } else {
         s3.read(&at, args.max_bytes).await?
     };
+    let mut link = None;
+    if args.as_content && !is_text(&read.bytes, read.truncated) {
+        let mime_type = content::mime_type(&at.key, read.content_type.as_deref());
+        let small = read.size.unwrap_or(read.bytes.len() as u64) <= BLOB_MAX_BYTES;
+        if small && read.truncated {
+            // Past max_bytes but under the cap: read the rest, to send it whole.
+            read = s3.read(&at, BLOB_MAX_BYTES).await?;
+        }
+        if small && !read.truncated {
+            let (sent, block) = content::embed(at.uri(), mime_type, &read.bytes);
+            return Ok(BucketObjectFetch {
+                read: ObjectRead::new(&at, &read, read.bytes.len()),
+                is_base64: true,
+                data: None,
+                image: None,
+                images: Vec::new(),
+                resource: Some(sent),
+                link: None,
+                content: vec![block],
+            });
+        }
+        read = first_bytes(read, args.max_bytes);
+        if !small {
+            link = Some(content::link(&s3, &at, mime_type, read.size).await?);
+        }
+    }
     let as_text = if args.base64_encode {
         None
     } else {
@@ -365,12 +405,19 @@ async fn bucket_object_fetch(
         Some(text) => (text.to_string(), false, text.len()),
         None => (STANDARD.encode(&read.bytes), true, read.bytes.len()),
     };
+    let (link, content) = match link {
+        Some((sent, block)) => (Some(sent), vec![block]),
+        None => (None, Vec::new()),
+    };
     let mut result = BucketObjectFetch {
         read: ObjectRead::new(&at, &read, bytes_read),
         is_base64,
         data: Some(data),
         image: None,
         images: Vec::new(),
+        resource: None,
+        link,
+        content,
     };
     if args.max_bytes <= DEFAULT_MAX_BYTES && encoded_len(&result) > TEXT_BUDGET {
         // Measured with `data` empty but present, as the answer will have it.
