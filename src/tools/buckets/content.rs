@@ -134,7 +134,10 @@ mod tests {
             mime_type("a.fastq.gz", Some("binary/octet-stream")),
             "application/gzip"
         );
-        assert_eq!(mime_type("x", Some("application/x-foo")), "application/x-foo");
+        assert_eq!(
+            mime_type("x", Some("application/x-foo")),
+            "application/x-foo"
+        );
         assert_eq!(mime_type("noext", None), "application/octet-stream");
     }
 

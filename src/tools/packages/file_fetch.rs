@@ -8,11 +8,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
 use crate::tools::buckets::content::{self, BLOB_MAX_BYTES, LinkSent, ResourceSent, is_text};
 use crate::tools::buckets::image::sniff;
 use crate::tools::buckets::object_read::ImageSent;
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
+use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
 use crate::tools::packages::files::{file_entry, file_key, read_file, trim_partial_char};
 use crate::tools::packages::revision::{Naming, Target};
 use crate::tools::{Annotations, ContentBlock, Ctx, ImageContent, Tool, ToolError, typed};
@@ -167,7 +167,8 @@ async fn package_file_fetch(
     };
     // Enough for a whole image or binary under the cap, or the text window asked for.
     let wanted = args.max_embed_bytes.max(args.max_bytes);
-    let (bytes, longer) = read_file(ctx, &package, &hash, &path, &file.physical_key, wanted).await?;
+    let (bytes, longer) =
+        read_file(ctx, &package, &hash, &path, &file.physical_key, wanted).await?;
     let mut result = PackageFileFetch {
         uri: package.quilt_uri(Some(&hash), Some(&path)),
         registry: package.registry(),
