@@ -10,6 +10,7 @@ pub mod objects;
 pub mod objects_list;
 pub mod objects_put;
 pub mod permissions;
+pub(crate) mod target;
 
 use super::{Tool, Toolset};
 

@@ -9,10 +9,11 @@ use base64::engine::general_purpose::STANDARD;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::aws::s3::{ObjectBytes, ObjectLocation};
+use crate::aws::s3::ObjectBytes;
 use crate::tools::buckets::content::{self, BLOB_MAX_BYTES, LinkSent, ResourceSent, is_text};
 use crate::tools::buckets::image::{IMAGE_MAX_BYTES, image_key, sniff};
-use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
+use crate::tools::buckets::objects::caller_s3;
+use crate::tools::buckets::target::{ObjectTarget, object_target};
 use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
 use crate::tools::packages::files::trim_partial_char;
 use crate::tools::{Annotations, ContentBlock, Ctx, ImageContent, Tool, ToolError, typed};
@@ -129,10 +130,15 @@ pub struct ObjectRead {
     /// How to read more, when `truncated`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// The package file's Quilt+ URI (pinned to the revision's top hash), when `s3_uri` named
+    /// one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quilt_uri: Option<String>,
 }
 
 impl ObjectRead {
-    fn new(at: &ObjectLocation, read: &ObjectBytes, bytes_read: usize) -> Self {
+    fn new(target: &ObjectTarget, read: &ObjectBytes, bytes_read: usize) -> Self {
+        let at = &target.at;
         let mut report = ObjectRead {
             bucket: at.bucket.clone(),
             key: at.key.clone(),
@@ -143,6 +149,7 @@ impl ObjectRead {
             bytes_read,
             truncated: false,
             next: None,
+            quilt_uri: target.quilt_uri.clone(),
         };
         if read.truncated {
             report.cut(false);
@@ -181,7 +188,9 @@ fn room_for_string(rest: usize) -> usize {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BucketObjectTextArgs {
-    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`.
+    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`; or a package
+    /// file, `quilt+s3://bucket#package=namespace/name[@top_hash|:tag]&path=logical/key`, read
+    /// as the object (and version) its entry points at.
     pub s3_uri: String,
     /// Read at most this many bytes, 1 to 10485760. Up to the default (16384) the result is
     /// also kept within 16 KiB (cut at a line end); `truncated` and `next` say how to read more.
@@ -222,11 +231,12 @@ async fn bucket_object_text(
     ctx: &Ctx,
     args: BucketObjectTextArgs,
 ) -> Result<BucketObjectText, ToolError> {
-    let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
+    let target = object_target(ctx, "s3_uri", &args.s3_uri).await?;
+    let at = &target.at;
     check_max_bytes(args.max_bytes)?;
     let encoding = TextEncoding::parse_field("encoding", &args.encoding)?;
     let s3 = caller_s3(ctx).await?;
-    let read = s3.read(&at, args.max_bytes).await?;
+    let read = s3.read(at, args.max_bytes).await?;
     // A cut can split a UTF-8 character; that partial character is dropped, not reported.
     let bytes = match (encoding, read.truncated) {
         (TextEncoding::Utf8, true) => trim_partial_char(&read.bytes),
@@ -240,7 +250,7 @@ async fn bucket_object_text(
         ))
     })?;
     let mut result = BucketObjectText {
-        read: ObjectRead::new(&at, &read, bytes.len()),
+        read: ObjectRead::new(&target, &read, bytes.len()),
         encoding: encoding.name().to_string(),
         text,
     };
@@ -260,7 +270,9 @@ async fn bucket_object_text(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BucketObjectFetchArgs {
-    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`.
+    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`; or a package
+    /// file, `quilt+s3://bucket#package=namespace/name[@top_hash|:tag]&path=logical/key`, read
+    /// as the object (and version) its entry points at.
     pub s3_uri: String,
     /// Read at most this many bytes, 1 to 10485760. Up to the default (16384) the result is
     /// also kept within 16 KiB (base64 is a third longer than the bytes); `truncated` and
@@ -339,16 +351,17 @@ async fn bucket_object_fetch(
     ctx: &Ctx,
     args: BucketObjectFetchArgs,
 ) -> Result<BucketObjectFetch, ToolError> {
-    let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
+    let target = object_target(ctx, "s3_uri", &args.s3_uri).await?;
+    let at = &target.at;
     check_max_bytes(args.max_bytes)?;
     let s3 = caller_s3(ctx).await?;
     let mut read = if args.as_content && image_key(&at.key) {
         // Read enough for the whole picture; what is not one is cut back to max_bytes below.
-        let read = s3.read(&at, args.max_bytes.max(IMAGE_MAX_BYTES)).await?;
+        let read = s3.read(at, args.max_bytes.max(IMAGE_MAX_BYTES)).await?;
         let whole = !read.truncated && read.bytes.len() as u64 <= IMAGE_MAX_BYTES;
         if whole && let Some(mime_type) = sniff(&read.bytes) {
             return Ok(BucketObjectFetch {
-                read: ObjectRead::new(&at, &read, read.bytes.len()),
+                read: ObjectRead::new(&target, &read, read.bytes.len()),
                 is_base64: true,
                 data: None,
                 image: Some(ImageSent {
@@ -363,7 +376,7 @@ async fn bucket_object_fetch(
         }
         first_bytes(read, args.max_bytes)
     } else {
-        s3.read(&at, args.max_bytes).await?
+        s3.read(at, args.max_bytes).await?
     };
     let mut link = None;
     if args.as_content && !is_text(&read.bytes, read.truncated) {
@@ -371,12 +384,14 @@ async fn bucket_object_fetch(
         let small = read.size.unwrap_or(read.bytes.len() as u64) <= BLOB_MAX_BYTES;
         if small && read.truncated {
             // Past max_bytes but under the cap: read the rest, to send it whole.
-            read = s3.read(&at, BLOB_MAX_BYTES).await?;
+            read = s3.read(at, BLOB_MAX_BYTES).await?;
         }
         if small && !read.truncated {
-            let (sent, block) = content::embed(at.uri(), mime_type, &read.bytes);
+            // Named as the caller named it: a package file by its Quilt+ URI.
+            let uri = target.quilt_uri.clone().unwrap_or_else(|| at.uri());
+            let (sent, block) = content::embed(uri, mime_type, &read.bytes);
             return Ok(BucketObjectFetch {
-                read: ObjectRead::new(&at, &read, read.bytes.len()),
+                read: ObjectRead::new(&target, &read, read.bytes.len()),
                 is_base64: true,
                 data: None,
                 image: None,
@@ -388,7 +403,7 @@ async fn bucket_object_fetch(
         }
         read = first_bytes(read, args.max_bytes);
         if !small {
-            link = Some(content::link(&s3, &at, mime_type, read.size).await?);
+            link = Some(content::link(&s3, at, mime_type, read.size).await?);
         }
     }
     let as_text = if args.base64_encode {
@@ -410,7 +425,7 @@ async fn bucket_object_fetch(
         None => (None, Vec::new()),
     };
     let mut result = BucketObjectFetch {
-        read: ObjectRead::new(&at, &read, bytes_read),
+        read: ObjectRead::new(&target, &read, bytes_read),
         is_base64,
         data: Some(data),
         image: None,
