@@ -61,24 +61,36 @@ fn physical_key(h: &Harness, rev: &Value, path: &str) -> (String, String) {
     )
 }
 
-/// A file present in every revision, the newest revision's content differing from the oldest.
-fn changed_file(h: &Harness, oldest: &str) -> String {
-    let diff = call_ok(
+/// The files of a revision with their content hashes.
+fn file_hashes(h: &Harness, top_hash: &str) -> Vec<(String, Value)> {
+    let browsed = call_ok(
         h,
         ALICE,
-        "package_diff",
-        json!({"registry": BUCKET, "package_name": PACKAGE, "top_hash": oldest}),
+        "package_browse",
+        json!({"registry": BUCKET, "package_name": PACKAGE, "top_hash": top_hash,
+               "recursive": true, "include_file_info": true, "include_signed_urls": false}),
     );
-    let modified = diff["modified"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{diff}"));
-    let first = &modified[0];
-    first
-        .get("logical_key")
-        .unwrap_or(first)
-        .as_str()
-        .unwrap()
-        .to_string()
+    let entries = browsed["entries"].as_array().unwrap().iter();
+    let files = entries.filter(|e| e["type"] == "file");
+    files
+        .map(|e| {
+            (
+                e["logical_key"].as_str().unwrap().to_string(),
+                e["hash"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// A file in the oldest and the newest revision whose content differs between them.
+fn changed_file(h: &Harness, oldest: &str, newest: &str) -> String {
+    let old = file_hashes(h, oldest);
+    let new = file_hashes(h, newest);
+    old.iter()
+        .find(|(path, hash)| new.iter().any(|(p, n)| p == path && n != hash))
+        .unwrap_or_else(|| panic!("no changed file: {old:?} {new:?}"))
+        .0
+        .clone()
 }
 
 #[test]
@@ -93,7 +105,7 @@ fn object_tools_read_a_package_file_by_each_revision_form() {
         .expect("a tagged revision")
         .clone();
     let tag = tags.iter().find(|t| *t != "latest").unwrap().clone();
-    let path = changed_file(&h, &oldest);
+    let path = changed_file(&h, &oldest, &revisions[0].0);
     let forms = [
         (json!({}), json!({})),
         (json!({"tag": "latest"}), json!({})),
@@ -120,7 +132,10 @@ fn object_tools_read_a_package_file_by_each_revision_form() {
             assert_eq!(info[field], direct[field], "{uri}: {field}");
         }
         let quilt = info["quilt_uri"].as_str().unwrap();
-        assert!(quilt.contains(&pinned) && quilt.contains("&path="), "{quilt}");
+        assert!(
+            quilt.contains(&pinned) && quilt.contains("&path="),
+            "{quilt}"
+        );
         assert!(direct.get("quilt_uri").is_none(), "{direct}");
 
         let text = call_ok(&h, ALICE, "bucket_object_text", json!({"s3_uri": uri}));
@@ -139,16 +154,16 @@ fn object_tools_read_a_package_file_by_each_revision_form() {
 
         let link = call_ok(&h, ALICE, "bucket_object_link", json!({"s3_uri": uri}));
         let key = direct["key"].as_str().unwrap();
-        assert!(
-            link["signed_url"].as_str().unwrap().contains(key),
-            "{link}"
-        );
+        assert!(link["signed_url"].as_str().unwrap().contains(key), "{link}");
         assert_eq!(link["quilt_uri"], quilt);
         texts.push(text["text"].clone());
     }
     // Latest and the oldest revision hold different bytes: each URI read its own.
     assert_eq!(texts[0], texts[1]);
     assert_ne!(texts[0], texts[2], "{path}");
+    if tagged == revisions[0].0 {
+        assert_eq!(texts[3], texts[0]);
+    }
 }
 
 #[test]
@@ -173,11 +188,7 @@ fn a_binary_package_file_is_a_resource_named_by_its_quilt_uri() {
         &h,
         json!({"package_name": "team/rnaseq-2024", "path": path, "top_hash": browsed["hash"]}),
     );
-    let result = h.call_tool(
-        &token(ALICE),
-        "bucket_object_fetch",
-        json!({"s3_uri": uri}),
-    );
+    let result = h.call_tool(&token(ALICE), "bucket_object_fetch", json!({"s3_uri": uri}));
     let fetched = ok(&result);
     let block = result["content"]
         .as_array()
@@ -268,11 +279,17 @@ fn misformed_or_misplaced_quilt_uris_are_refused_with_the_reason() {
     let object_cases = [
         (package_uri.clone(), "no file"),
         (bucket_uri.clone(), "names no package file"),
-        (format!("quilt+s3://{BUCKET}#path={path}"), "names no package file"),
+        (
+            format!("quilt+s3://{BUCKET}#path={path}"),
+            "names no package file",
+        ),
         (file_uri.replace("quilt+s3://", "quilt+gs://"), "s3://"),
         (file_uri.replace(BUCKET, ""), "bucket name is invalid"),
         (file_uri.replace(PACKAGE, "proteomics"), "namespace/name"),
-        (format!("{package_uri}@abc123&path={path}"), "64-digit"),
+        (
+            file_uri.replace(&format!("={PACKAGE}"), &format!("={PACKAGE}@abc123")),
+            "64-digit",
+        ),
         (format!("{package_uri}&path=no/such.csv"), "not a file"),
         (format!("{package_uri}&path=../{path}"), "`..`"),
         (format!("{file_uri}&colour=blue"), "unknown key"),
@@ -293,8 +310,14 @@ fn misformed_or_misplaced_quilt_uris_are_refused_with_the_reason() {
     }
     let bucket_cases = [
         (file_uri.clone(), "names a file"),
-        ("quilt+s3://#package=team/proteomics".to_string(), "bucket name is invalid"),
-        (format!("quilt+s3://{BUCKET}#package=team"), "namespace/name"),
+        (
+            "quilt+s3://#package=team/proteomics".to_string(),
+            "bucket name is invalid",
+        ),
+        (
+            format!("quilt+s3://{BUCKET}#package=team"),
+            "namespace/name",
+        ),
     ];
     for (uri, why) in &bucket_cases {
         for (tool, args) in [

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::s3::{CallerS3, ListPage, ListRequest, ObjectLocation};
 use crate::tools::buckets::objects::{caller_s3, link_lifetime, rfc3339_in};
-use crate::tools::budget::{TEXT_BUDGET, encoded_len};
 use crate::tools::buckets::target::bucket_target;
+use crate::tools::budget::{TEXT_BUDGET, encoded_len};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// How long listing links live when `include_signed_urls` asks for them.

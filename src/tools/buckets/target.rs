@@ -116,13 +116,19 @@ mod tests {
             assert_eq!(bucket_target("bucket", text).unwrap(), "example-data");
         }
         for (text, why) in [
-            ("quilt+s3://example-data#package=a/b&path=x.csv", "names a file"),
+            (
+                "quilt+s3://example-data#package=a/b&path=x.csv",
+                "names a file",
+            ),
             ("quilt+s3://Bad#package=a/b", "bucket name is invalid"),
             ("quilt+s3://example-data#package=ab", "namespace/name"),
             ("quilts3://example-data", "not an S3 bucket name"),
         ] {
             let error = bucket_target("bucket", text).unwrap_err().to_string();
-            assert!(error.contains("`bucket`") && error.contains(why), "{text}: {error}");
+            assert!(
+                error.contains("`bucket`") && error.contains(why),
+                "{text}: {error}"
+            );
         }
     }
 }
