@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod content;
+pub(crate) mod encoding;
 pub mod image;
 pub mod list;
 pub mod object_read;
