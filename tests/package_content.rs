@@ -4,6 +4,7 @@
 //! back as a download link that serves the same bytes.
 
 mod common;
+mod modern;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -220,5 +221,45 @@ fn package_file_fetch_refuses_what_names_no_file() {
     for (args, why) in cases {
         let error = call_fails(&h, ALICE, "package_file_fetch", args.clone());
         assert!(error.contains(why), "{args}: {error}");
+    }
+}
+
+#[test]
+fn both_protocol_eras_get_the_same_content_blocks() {
+    let h = Harness::start();
+    let (package, path, _) = a_gzip_entry(&h);
+    let png = files_of(&h, &package)
+        .into_iter()
+        .map(|(path, _)| path)
+        .find(|path| path.ends_with(".png"));
+    // The RNA-seq package has no picture; the imaging atlas has.
+    let (png_package, png) = match png {
+        Some(png) => (package.clone(), png),
+        None => {
+            let atlas = every_package(&h)
+                .into_iter()
+                .find(|uri| uri.contains("package=team/imaging-atlas"))
+                .expect("team/imaging-atlas");
+            let png = files_of(&h, &atlas)
+                .into_iter()
+                .map(|(path, _)| path)
+                .find(|path| path.ends_with(".png"))
+                .expect("a PNG in the atlas");
+            (atlas, png)
+        }
+    };
+    for (uri, path, kind) in [(&package, &path, "resource"), (&png_package, &png, "image")] {
+        let args = json!({"uri": uri, "path": path});
+        let legacy = h.call_tool(&token(ALICE), "package_file_fetch", args.clone());
+        let current = modern::modern_ok(
+            &h,
+            ALICE,
+            "tools/call",
+            json!({"name": "package_file_fetch", "arguments": args}),
+        );
+        check_output_schema("package_file_fetch", &current);
+        assert_eq!(blocks(&legacy, kind).len(), 1, "{legacy}");
+        assert_eq!(blocks(&current, kind), blocks(&legacy, kind), "{path}");
+        assert_eq!(current["structuredContent"], legacy["structuredContent"]);
     }
 }
