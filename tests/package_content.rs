@@ -222,6 +222,14 @@ fn package_file_fetch_refuses_what_names_no_file() {
         let error = call_fails(&h, ALICE, "package_file_fetch", args.clone());
         assert!(error.contains(why), "{args}: {error}");
     }
+    // The text tool, asked for the same binary, points at this one.
+    let binary = call_fails(
+        &h,
+        ALICE,
+        "package_file_text",
+        json!({"uri": package, "path": path}),
+    );
+    assert!(binary.contains("package_file_fetch"), "{binary}");
 }
 
 #[test]

@@ -183,7 +183,7 @@ async fn package_file_text(
     };
     let text = std::str::from_utf8(window).map_err(|e| {
         ToolError::Failed(format!(
-            "{path} is not UTF-8 text (invalid byte at offset {}); it is probably binary",
+            "{path} is not UTF-8 text (invalid byte at offset {}); it is probably binary: package_file_fetch returns it as an image or embedded resource",
             args.offset as usize + skipped + e.valid_up_to()
         ))
     })?;
