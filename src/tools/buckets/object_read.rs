@@ -159,10 +159,11 @@ async fn bucket_object_text(
     ctx: &Ctx,
     args: BucketObjectTextArgs,
 ) -> Result<BucketObjectText, ToolError> {
-    let target = object_target(ctx, "s3_uri", &args.s3_uri).await?;
-    let at = &target.at;
+    // The arguments are checked before the catalog is asked to resolve a package file.
     check_max_bytes(args.max_bytes)?;
     let encoding = TextEncoding::parse_field("encoding", &args.encoding)?;
+    let target = object_target(ctx, "s3_uri", &args.s3_uri).await?;
+    let at = &target.at;
     let s3 = caller_s3(ctx).await?;
     let read = s3.read(at, args.max_bytes).await?;
     // A cut can split a UTF-8 character; that partial character is dropped, not reported.
@@ -279,9 +280,9 @@ async fn bucket_object_fetch(
     ctx: &Ctx,
     args: BucketObjectFetchArgs,
 ) -> Result<BucketObjectFetch, ToolError> {
+    check_max_bytes(args.max_bytes)?;
     let target = object_target(ctx, "s3_uri", &args.s3_uri).await?;
     let at = &target.at;
-    check_max_bytes(args.max_bytes)?;
     let s3 = caller_s3(ctx).await?;
     let mut read = if args.as_content && image_key(&at.key) {
         // Read enough for the whole picture; what is not one is cut back to max_bytes below.

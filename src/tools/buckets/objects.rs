@@ -191,13 +191,13 @@ async fn bucket_object_link(
     ctx: &Ctx,
     args: BucketObjectLinkArgs,
 ) -> Result<BucketObjectLink, ToolError> {
-    let ObjectTarget { at, quilt_uri } = object_target(ctx, "s3_uri", &args.s3_uri).await?;
     if !(1..=MAX_LINK_SECONDS).contains(&args.expiration) {
         return Err(ToolError::invalid(
             "expiration",
             format!("must be between 1 and {MAX_LINK_SECONDS} seconds (7 days)"),
         ));
     }
+    let ObjectTarget { at, quilt_uri } = object_target(ctx, "s3_uri", &args.s3_uri).await?;
     let s3 = caller_s3(ctx).await?;
     let seconds = link_lifetime(args.expiration, s3.credentials_expire_at())?;
     let url = s3.presign_get(&at, Duration::from_secs(seconds)).await?;
