@@ -244,7 +244,11 @@ fn text_reads_are_bounded_and_decoded_in_the_asked_encoding() {
 
     let notes = "s3://example-data/notes/field-notes-1998.txt";
     // The raw bytes, to know what the text reads must say about them.
-    let raw = ok(&h.call_tool(&t, "bucket_object_fetch", json!({"s3_uri": notes})));
+    let raw = ok(&h.call_tool(
+        &t,
+        "bucket_object_fetch",
+        json!({"s3_uri": notes, "as_content": false}),
+    ));
     let bytes = STANDARD.decode(raw["data"].as_str().unwrap()).unwrap();
     let first_high = *bytes
         .iter()

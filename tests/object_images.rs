@@ -135,3 +135,125 @@ fn an_image_larger_than_max_bytes_still_comes_whole_and_a_fake_one_stays_bytes()
         whole[..5].to_vec()
     );
 }
+
+/// A gzipped object of the dataset, found through the listing rather than named.
+fn some_gzip(h: &Harness) -> (String, u64) {
+    let listed = call_ok(
+        h,
+        ALICE,
+        "bucket_objects_list",
+        json!({"bucket": "s3://example-data", "prefix": "raw/run42/", "max_keys": 100}),
+    );
+    let object = listed["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["key"].as_str().unwrap().ends_with(".gz"))
+        .unwrap_or_else(|| panic!("no .gz under raw/run42/: {listed}"))
+        .clone();
+    (
+        object["s3_uri"].as_str().unwrap().to_string(),
+        object["size"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn a_binary_comes_back_as_an_embedded_resource_blob_of_the_object() {
+    let h = Harness::start();
+    let (uri, size) = some_gzip(&h);
+    let bytes = raw_bytes(&h, &uri);
+    assert_eq!(bytes.len() as u64, size);
+    // max_bytes smaller than the object: a binary under the cap still comes whole.
+    let result = h.call_tool(
+        &token(ALICE),
+        "bucket_object_fetch",
+        json!({"s3_uri": uri, "max_bytes": 16}),
+    );
+    let structured = ok(&result);
+    let resources: Vec<&Value> = result["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|block| block["type"] == "resource")
+        .collect();
+    assert_eq!(resources.len(), 1, "{result}");
+    let embedded = &resources[0]["resource"];
+    assert_eq!(embedded["uri"], uri.as_str());
+    assert_eq!(embedded["mimeType"], structured["resource"]["mime_type"]);
+    let blob = STANDARD.decode(embedded["blob"].as_str().unwrap()).unwrap();
+    assert_eq!(blob, bytes);
+    assert_eq!(structured["resource"]["bytes"], bytes.len());
+    assert_eq!(
+        (
+            structured["truncated"].clone(),
+            structured["bytes_read"].clone()
+        ),
+        (json!(false), json!(bytes.len()))
+    );
+    assert!(structured.get("data").is_none(), "{structured}");
+    assert!(structured.get("_content").is_none(), "{structured}");
+    assert!(image_blocks(&result).is_empty(), "{result}");
+    let tool = quilt_mcp::tools::find("bucket_object_fetch").unwrap();
+    let schema = &quilt_mcp::tools::describe(tool)["outputSchema"];
+    assert!(schema["properties"]["resource"].is_object(), "{schema}");
+    assert!(schema["properties"]["link"].is_object(), "{schema}");
+
+    // Text is no binary: it stays in `data`, with no resource block.
+    let text = call_ok(
+        &h,
+        ALICE,
+        "bucket_object_fetch",
+        json!({"s3_uri": "s3://example-data/README.md", "base64_encode": false}),
+    );
+    assert!(
+        text.get("resource").is_none() && text["data"].is_string(),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_binary_over_the_cap_keeps_its_first_bytes_and_gains_a_download_link() {
+    let h = Harness::start();
+    // 1 MiB and a little more of bytes that are no UTF-8 text and no image.
+    let big: Vec<u8> = (0..(1024 * 1024 + 100))
+        .map(|i| (i % 251) as u8 | 0x80)
+        .collect();
+    let put = call_ok(
+        &h,
+        ALICE,
+        "bucket_objects_put",
+        json!({"bucket": "s3://example-data", "items": [
+            {"key": "incoming/big.bin", "data": STANDARD.encode(&big)},
+        ]}),
+    );
+    assert_eq!(put["uploaded"], 1, "{put}");
+    let uri = "s3://example-data/incoming/big.bin";
+    let result = h.call_tool(&token(ALICE), "bucket_object_fetch", json!({"s3_uri": uri}));
+    let structured = ok(&result);
+    assert_eq!(structured["truncated"], true, "{structured}");
+    let first = STANDARD
+        .decode(structured["data"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(first[..], big[..first.len()]);
+    let url = structured["link"]["url"].as_str().unwrap();
+    let links: Vec<&Value> = result["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|block| block["type"] == "resource_link")
+        .collect();
+    assert_eq!(links.len(), 1, "{result}");
+    assert_eq!(links[0]["uri"], url);
+    assert_eq!(links[0]["name"], "big.bin");
+    use std::io::Read;
+    let mut downloaded = Vec::new();
+    client()
+        .get(url)
+        .call()
+        .unwrap()
+        .into_body()
+        .into_reader()
+        .read_to_end(&mut downloaded)
+        .unwrap();
+    assert_eq!(downloaded, big);
+}

@@ -28,7 +28,7 @@ fn toolset_hint(toolset: Toolset) -> &'static str {
         }
         Toolset::Buckets => "buckets: start with bucket_list, then list, read and write objects",
         Toolset::Packages => {
-            "packages: packages_list, package_browse and package_file_text read packages; others create and change them"
+            "packages: packages_list, package_browse, package_file_text and package_file_fetch read packages; others create and change them"
         }
         Toolset::Search => "search: search_catalog finds packages and files by text",
         Toolset::Athena => {

@@ -303,8 +303,56 @@ impl ImageContent {
     }
 }
 
+/// Where a result type keeps other content blocks (embedded resources, resource links):
+/// [`call_result`] moves them out of `structuredContent` after the images, as it does those.
+pub const CONTENT_KEY: &str = "_content";
+
+/// A content block other than text or image, as MCP's `CallToolResult.content` holds it. Both
+/// protocol eras (2025-11-25 and 2026-07-28) know `resource` (EmbeddedResource) and
+/// `resource_link` (ResourceLink, since 2025-06-18).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentBlock {
+    /// An embedded resource: the bytes themselves, base64 in `blob`.
+    Resource { resource: BlobResource },
+    /// A link a client may fetch or show; here an HTTPS download link.
+    ResourceLink {
+        uri: String,
+        name: String,
+        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
+        mime_type: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
+    },
+}
+
+/// MCP's `BlobResourceContents`.
+#[derive(Clone, Debug, Serialize)]
+pub struct BlobResource {
+    pub uri: String,
+    #[serde(rename = "mimeType")]
+    pub mime_type: String,
+    /// Standard base64.
+    pub blob: String,
+}
+
+impl ContentBlock {
+    /// An embedded resource holding `bytes`, named by `uri`.
+    pub fn blob(uri: String, mime_type: String, bytes: &[u8]) -> ContentBlock {
+        use base64::Engine;
+        ContentBlock::Resource {
+            resource: BlobResource {
+                uri,
+                mime_type,
+                blob: base64::engine::general_purpose::STANDARD.encode(bytes),
+            },
+        }
+    }
+}
+
 /// A tool's answer as MCP's `CallToolResult`: the JSON as text, plus `structuredContent`, plus
-/// an `image` block for each image the result carries under [`IMAGES_KEY`].
+/// an `image` block for each image the result carries under [`IMAGES_KEY`] and the blocks it
+/// carries under [`CONTENT_KEY`].
 pub fn call_result(result: ToolResult) -> Value {
     match result {
         Ok(value) => {
@@ -316,6 +364,9 @@ pub fn call_result(result: ToolResult) -> Value {
             let images = structured
                 .as_object_mut()
                 .and_then(|object| object.remove(IMAGES_KEY));
+            let others = structured
+                .as_object_mut()
+                .and_then(|object| object.remove(CONTENT_KEY));
             let text = serde_json::to_string(&structured).unwrap_or_default();
             let mut content = vec![json!({ "type": "text", "text": text })];
             if let Some(Value::Array(images)) = images {
@@ -323,6 +374,10 @@ pub fn call_result(result: ToolResult) -> Value {
                     image["type"] = json!("image");
                     image
                 }));
+            }
+            // Already typed blocks (`ContentBlock` serializes its own `type`).
+            if let Some(Value::Array(others)) = others {
+                content.extend(others);
             }
             json!({ "content": content, "structuredContent": structured, "isError": false })
         }
@@ -345,6 +400,14 @@ mod tests {
         assert_eq!(
             result["content"][1],
             json!({ "type": "image", "data": "cG5n", "mimeType": "image/png" })
+        );
+        let blob = ContentBlock::blob("s3://b/k.bin".into(), "application/gzip".into(), b"gz");
+        let with_blob = call_result(Ok(json!({ "n": 1, CONTENT_KEY: [blob] })));
+        assert_eq!(with_blob["structuredContent"], json!({ "n": 1 }));
+        assert_eq!(
+            with_blob["content"][1],
+            json!({ "type": "resource", "resource": {
+                "uri": "s3://b/k.bin", "mimeType": "application/gzip", "blob": "Z3o=" } })
         );
         let plain = call_result(Ok(json!({ "count": 1 })));
         assert_eq!(plain["content"].as_array().map(Vec::len), Some(1));

@@ -13,7 +13,7 @@ use crate::aws::s3::{CallerS3, ListRequest, ObjectLocation};
 use crate::catalog::queries::AUTH_STATUS;
 use crate::tools::buckets::list::catalog_buckets;
 use crate::tools::buckets::objects::caller_s3;
-use crate::tools::navigation::links::bucket_name;
+use crate::tools::buckets::target::bucket_target;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// Why write access is never proven.
@@ -223,7 +223,8 @@ fn operations(asked: &[String]) -> Result<[bool; 3], ToolError> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckBucketAccessArgs {
-    /// The bucket, as `my-bucket` or `s3://my-bucket`.
+    /// The bucket, as `my-bucket`, `s3://my-bucket` or a Quilt+ URI (`quilt+s3://my-bucket`,
+    /// or a package's, `quilt+s3://my-bucket#package=namespace/name`, naming its bucket).
     pub bucket: String,
     /// Which of `list`, `read`, `write` to report (default: all three). Reading is found
     /// through a listing, so `read` lists one key too.
@@ -290,7 +291,7 @@ async fn check_bucket_access(
     ctx: &Ctx,
     args: CheckBucketAccessArgs,
 ) -> Result<CheckBucketAccess, ToolError> {
-    let bucket = bucket_name("bucket", &args.bucket)?;
+    let bucket = bucket_target("bucket", &args.bucket)?;
     let [list, read, write] = operations(&args.operations)?;
     let s3 = caller_s3(ctx).await?;
     let known = catalog_buckets(ctx, false).await?;

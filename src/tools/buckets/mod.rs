@@ -2,6 +2,8 @@
 //! and what the caller may do on them, all with the caller's own credentials.
 
 pub mod access;
+pub mod content;
+pub(crate) mod encoding;
 pub mod image;
 pub mod list;
 pub mod object_read;
@@ -9,6 +11,7 @@ pub mod objects;
 pub mod objects_list;
 pub mod objects_put;
 pub mod permissions;
+pub(crate) mod target;
 
 use super::{Tool, Toolset};
 

@@ -9,12 +9,15 @@ use base64::engine::general_purpose::STANDARD;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::aws::s3::{ObjectBytes, ObjectLocation};
+use crate::aws::s3::ObjectBytes;
+use crate::tools::buckets::content::{self, BLOB_MAX_BYTES, LinkSent, ResourceSent, is_text};
+pub(crate) use crate::tools::buckets::encoding::TextEncoding;
 use crate::tools::buckets::image::{IMAGE_MAX_BYTES, image_key, sniff};
-use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
+use crate::tools::buckets::objects::caller_s3;
+use crate::tools::buckets::target::{ObjectTarget, object_target};
 use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
 use crate::tools::packages::files::trim_partial_char;
-use crate::tools::{Annotations, Ctx, ImageContent, Tool, ToolError, typed};
+use crate::tools::{Annotations, ContentBlock, Ctx, ImageContent, Tool, ToolError, typed};
 
 /// The largest `max_bytes` accepted (upstream's bound): 10 MiB.
 pub const MAX_READ_BYTES: u64 = 10 * 1024 * 1024;
@@ -25,79 +28,6 @@ const DEFAULT_MAX_BYTES: u64 = 16 * 1024;
 
 fn default_max_bytes() -> u64 {
     DEFAULT_MAX_BYTES
-}
-
-/// A text encoding the object tools read and write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum TextEncoding {
-    Utf8,
-    Ascii,
-    Latin1,
-}
-
-impl TextEncoding {
-    /// Reads an encoding's name (case and `-`/`_` do not matter); `field` names the argument.
-    pub(crate) fn parse_field(field: &str, name: &str) -> Result<Self, ToolError> {
-        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-            "utf-8" | "utf8" => Ok(TextEncoding::Utf8),
-            "ascii" | "us-ascii" => Ok(TextEncoding::Ascii),
-            "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" => Ok(TextEncoding::Latin1),
-            _ => Err(ToolError::invalid(
-                field,
-                format!(
-                    "{name:?} is not supported; use utf-8, ascii or latin-1 (bucket_object_fetch returns raw bytes)"
-                ),
-            )),
-        }
-    }
-
-    /// The canonical name.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            TextEncoding::Utf8 => "utf-8",
-            TextEncoding::Ascii => "ascii",
-            TextEncoding::Latin1 => "latin-1",
-        }
-    }
-
-    /// The bytes of `text`, or the first character this encoding cannot hold.
-    pub(crate) fn encode(self, text: &str) -> Result<Vec<u8>, char> {
-        match self {
-            TextEncoding::Utf8 => Ok(text.as_bytes().to_vec()),
-            TextEncoding::Ascii => text
-                .chars()
-                .map(|c| if c.is_ascii() { Ok(c as u8) } else { Err(c) })
-                .collect(),
-            TextEncoding::Latin1 => text
-                .chars()
-                .map(|c| u8::try_from(u32::from(c)).map_err(|_| c))
-                .collect(),
-        }
-    }
-
-    /// How many bytes `text` takes in this encoding.
-    fn byte_len(self, text: &str) -> usize {
-        match self {
-            TextEncoding::Latin1 => text.chars().count(),
-            TextEncoding::Utf8 | TextEncoding::Ascii => text.len(),
-        }
-    }
-
-    /// The text, or the offset and value of the first byte that is not valid in this encoding.
-    fn decode(self, bytes: &[u8]) -> Result<String, (usize, u8)> {
-        let bad_at = |offset: usize| (offset, bytes.get(offset).copied().unwrap_or(0));
-        match self {
-            TextEncoding::Utf8 => std::str::from_utf8(bytes)
-                .map(str::to_string)
-                .map_err(|e| bad_at(e.valid_up_to())),
-            TextEncoding::Ascii => match bytes.iter().position(|b| !b.is_ascii()) {
-                Some(offset) => Err(bad_at(offset)),
-                None => Ok(bytes.iter().map(|&b| char::from(b)).collect()),
-            },
-            // Every byte is a latin-1 character, the same code point in Unicode.
-            TextEncoding::Latin1 => Ok(bytes.iter().map(|&b| char::from(b)).collect()),
-        }
-    }
 }
 
 fn check_max_bytes(max_bytes: u64) -> Result<(), ToolError> {
@@ -128,10 +58,15 @@ pub struct ObjectRead {
     /// How to read more, when `truncated`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// The package file's Quilt+ URI (pinned to the revision's top hash), when `s3_uri` named
+    /// one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quilt_uri: Option<String>,
 }
 
 impl ObjectRead {
-    fn new(at: &ObjectLocation, read: &ObjectBytes, bytes_read: usize) -> Self {
+    fn new(target: &ObjectTarget, read: &ObjectBytes, bytes_read: usize) -> Self {
+        let at = &target.at;
         let mut report = ObjectRead {
             bucket: at.bucket.clone(),
             key: at.key.clone(),
@@ -142,6 +77,7 @@ impl ObjectRead {
             bytes_read,
             truncated: false,
             next: None,
+            quilt_uri: target.quilt_uri.clone(),
         };
         if read.truncated {
             report.cut(false);
@@ -180,7 +116,9 @@ fn room_for_string(rest: usize) -> usize {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BucketObjectTextArgs {
-    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`.
+    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`; or a package
+    /// file, `quilt+s3://bucket#package=namespace/name[@top_hash|:tag]&path=logical/key`, read
+    /// as the object (and version) its entry points at.
     pub s3_uri: String,
     /// Read at most this many bytes, 1 to 10485760. Up to the default (16384) the result is
     /// also kept within 16 KiB (cut at a line end); `truncated` and `next` say how to read more.
@@ -221,11 +159,13 @@ async fn bucket_object_text(
     ctx: &Ctx,
     args: BucketObjectTextArgs,
 ) -> Result<BucketObjectText, ToolError> {
-    let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
+    // The arguments are checked before the catalog is asked to resolve a package file.
     check_max_bytes(args.max_bytes)?;
     let encoding = TextEncoding::parse_field("encoding", &args.encoding)?;
+    let target = object_target(ctx, "s3_uri", &args.s3_uri).await?;
+    let at = &target.at;
     let s3 = caller_s3(ctx).await?;
-    let read = s3.read(&at, args.max_bytes).await?;
+    let read = s3.read(at, args.max_bytes).await?;
     // A cut can split a UTF-8 character; that partial character is dropped, not reported.
     let bytes = match (encoding, read.truncated) {
         (TextEncoding::Utf8, true) => trim_partial_char(&read.bytes),
@@ -239,7 +179,7 @@ async fn bucket_object_text(
         ))
     })?;
     let mut result = BucketObjectText {
-        read: ObjectRead::new(&at, &read, bytes.len()),
+        read: ObjectRead::new(&target, &read, bytes.len()),
         encoding: encoding.name().to_string(),
         text,
     };
@@ -259,7 +199,9 @@ async fn bucket_object_text(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BucketObjectFetchArgs {
-    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`.
+    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`; or a package
+    /// file, `quilt+s3://bucket#package=namespace/name[@top_hash|:tag]&path=logical/key`, read
+    /// as the object (and version) its entry points at.
     pub s3_uri: String,
     /// Read at most this many bytes, 1 to 10485760. Up to the default (16384) the result is
     /// also kept within 16 KiB (base64 is a third longer than the bytes); `truncated` and
@@ -271,11 +213,14 @@ pub struct BucketObjectFetchArgs {
     /// the bytes are UTF-8, and base64 otherwise (`is_base64` tells which).
     #[serde(default = "yes")]
     pub base64_encode: bool,
-    /// Return a whole PNG, JPEG, GIF or WebP image of at most 1 MiB as an MCP `image` content
-    /// block a client can show (true, the default), with `image` describing it and no `data`;
-    /// false returns its bytes in `data` like any other object.
-    #[serde(default = "yes")]
-    pub as_image: bool,
+    /// Return content blocks a client can use (true, the default): a whole PNG, JPEG, GIF or
+    /// WebP image of at most 1 MiB as an MCP `image` block (`image` describes it), any other
+    /// object that is not UTF-8 text, up to 1 MiB, whole as an embedded `resource` block
+    /// (`resource` describes it), and a larger one as its first bytes plus a download `link`;
+    /// `data` is then absent, except beside a link. False returns every object's bytes in
+    /// `data`. (`as_image` is the older name.)
+    #[serde(default = "yes", alias = "as_image")]
+    pub as_content: bool,
 }
 
 fn yes() -> bool {
@@ -304,16 +249,26 @@ pub struct BucketObjectFetch {
     /// Present when the object went as an MCP `image` content block beside this JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageSent>,
+    /// Present when the object went as an embedded `resource` content block beside this JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceSent>,
+    /// A download link, when the object is a binary too large to send as a content block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkSent>,
     /// The image block itself: moved out of the structured result by `call_result`.
     #[serde(rename = "_images", skip_serializing_if = "Vec::is_empty")]
     #[schemars(skip)]
     pub images: Vec<ImageContent>,
+    /// The resource or link block: moved out of the structured result by `call_result`.
+    #[serde(rename = "_content", skip_serializing_if = "Vec::is_empty")]
+    #[schemars(skip)]
+    pub content: Vec<ContentBlock>,
 }
 
 pub const BUCKET_OBJECT_FETCH: Tool = Tool {
     name: "bucket_object_fetch",
     title: "Fetch an S3 object's bytes",
-    description: "Fetch the start of an S3 object (or version), up to max_bytes (truncation is reported), as base64 or, when asked and possible, as UTF-8 text; a PNG, JPEG, GIF or WebP image up to 1 MiB comes back whole as an image content block the client can show.",
+    description: "Fetch the start of an S3 object (or version), up to max_bytes (truncation is reported), as base64 or, when asked and possible, as UTF-8 text; a PNG, JPEG, GIF or WebP image up to 1 MiB comes back whole as an image content block the client can show, another binary up to 1 MiB whole as an embedded resource block, a larger one with a download link.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectFetchArgs),
     output_schema: Some(|| schemars::schema_for!(BucketObjectFetch)),
@@ -325,32 +280,61 @@ async fn bucket_object_fetch(
     ctx: &Ctx,
     args: BucketObjectFetchArgs,
 ) -> Result<BucketObjectFetch, ToolError> {
-    let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
     check_max_bytes(args.max_bytes)?;
+    let target = object_target(ctx, "s3_uri", &args.s3_uri).await?;
+    let at = &target.at;
     let s3 = caller_s3(ctx).await?;
-    let read = if args.as_image && image_key(&at.key) {
+    let mut read = if args.as_content && image_key(&at.key) {
         // Read enough for the whole picture; what is not one is cut back to max_bytes below.
-        let read = s3.read(&at, args.max_bytes.max(IMAGE_MAX_BYTES)).await?;
+        let read = s3.read(at, args.max_bytes.max(IMAGE_MAX_BYTES)).await?;
         let whole = !read.truncated && read.bytes.len() as u64 <= IMAGE_MAX_BYTES;
         if whole && let Some(mime_type) = sniff(&read.bytes) {
             return Ok(BucketObjectFetch {
-                read: ObjectRead::new(&at, &read, read.bytes.len()),
+                read: ObjectRead::new(&target, &read, read.bytes.len()),
                 is_base64: true,
                 data: None,
                 image: Some(ImageSent {
                     mime_type,
                     bytes: read.bytes.len(),
                 }),
-                images: vec![ImageContent {
-                    data: STANDARD.encode(&read.bytes),
-                    mime_type: mime_type.into(),
-                }],
+                images: vec![content::image(mime_type, &read.bytes)],
+                resource: None,
+                link: None,
+                content: Vec::new(),
             });
         }
         first_bytes(read, args.max_bytes)
     } else {
-        s3.read(&at, args.max_bytes).await?
+        s3.read(at, args.max_bytes).await?
     };
+    let mut link = None;
+    if args.as_content && !is_text(&read.bytes, read.truncated) {
+        let mime_type = content::mime_type(&at.key, read.content_type.as_deref());
+        let small = read.size.unwrap_or(read.bytes.len() as u64) <= BLOB_MAX_BYTES;
+        if small && read.truncated {
+            // Past max_bytes but under the cap: read the rest, to send it whole.
+            read = s3.read(at, BLOB_MAX_BYTES).await?;
+        }
+        if small && !read.truncated {
+            // Named as the caller named it: a package file by its Quilt+ URI.
+            let uri = target.quilt_uri.clone().unwrap_or_else(|| at.uri());
+            let (sent, block) = content::embed(uri, mime_type, &read.bytes);
+            return Ok(BucketObjectFetch {
+                read: ObjectRead::new(&target, &read, read.bytes.len()),
+                is_base64: true,
+                data: None,
+                image: None,
+                images: Vec::new(),
+                resource: Some(sent),
+                link: None,
+                content: vec![block],
+            });
+        }
+        read = first_bytes(read, args.max_bytes);
+        if !small {
+            link = Some(content::link(&s3, at, mime_type, read.size).await?);
+        }
+    }
     let as_text = if args.base64_encode {
         None
     } else {
@@ -365,12 +349,19 @@ async fn bucket_object_fetch(
         Some(text) => (text.to_string(), false, text.len()),
         None => (STANDARD.encode(&read.bytes), true, read.bytes.len()),
     };
+    let (link, content) = match link {
+        Some((sent, block)) => (Some(sent), vec![block]),
+        None => (None, Vec::new()),
+    };
     let mut result = BucketObjectFetch {
-        read: ObjectRead::new(&at, &read, bytes_read),
+        read: ObjectRead::new(&target, &read, bytes_read),
         is_base64,
         data: Some(data),
         image: None,
         images: Vec::new(),
+        resource: None,
+        link,
+        content,
     };
     if args.max_bytes <= DEFAULT_MAX_BYTES && encoded_len(&result) > TEXT_BUDGET {
         // Measured with `data` empty but present, as the answer will have it.
@@ -399,44 +390,4 @@ fn first_bytes(mut read: ObjectBytes, max_bytes: u64) -> ObjectBytes {
         read.truncated = true;
     }
     read
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encodings_decode_or_name_the_bad_byte() {
-        let latin1 = b"pr\xe9lev\xe9 \xb14 \xb0C";
-        assert_eq!(
-            TextEncoding::Latin1.decode(latin1).unwrap(),
-            "prélevé ±4 °C"
-        );
-        assert_eq!(TextEncoding::Utf8.decode(latin1), Err((2, 0xE9)));
-        assert_eq!(TextEncoding::Ascii.decode(b"ok\x80"), Err((2, 0x80)));
-        assert_eq!(
-            TextEncoding::Utf8.decode("naïve".as_bytes()).unwrap(),
-            "naïve"
-        );
-        assert_eq!(TextEncoding::Latin1.encode("é±").unwrap(), vec![0xE9, 0xB1]);
-        assert_eq!(TextEncoding::Latin1.encode("€"), Err('€'));
-        assert_eq!(TextEncoding::Ascii.encode("é"), Err('é'));
-    }
-
-    #[test]
-    fn encoding_names_are_forgiving_but_unknown_ones_are_refused() {
-        for name in ["UTF-8", "utf8", "Latin_1", "ISO-8859-1", "us-ascii"] {
-            assert!(
-                TextEncoding::parse_field("encoding", name).is_ok(),
-                "{name}"
-            );
-        }
-        let error = TextEncoding::parse_field("encoding", "shift-jis")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("encoding") && error.contains("latin-1"),
-            "{error}"
-        );
-    }
 }

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::s3::{CallerS3, ObjectLocation};
+use crate::tools::buckets::target::{ObjectTarget, object_target};
 use crate::tools::navigation::links::bucket_name;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
@@ -77,7 +78,9 @@ pub(crate) fn rfc3339_in(seconds: u64) -> String {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BucketObjectInfoArgs {
-    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>` for one version.
+    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`; or a package
+    /// file, `quilt+s3://bucket#package=namespace/name[@top_hash|:tag]&path=logical/key`, read
+    /// as the object (and version) its entry points at.
     pub s3_uri: String,
 }
 
@@ -93,6 +96,10 @@ pub struct BucketObjectInfo {
     pub etag: Option<String>,
     pub version_id: Option<String>,
     pub storage_class: Option<String>,
+    /// The package file's Quilt+ URI (pinned to the revision's top hash), when `s3_uri` named
+    /// one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quilt_uri: Option<String>,
     /// The object's user metadata (`x-amz-meta-*`), names without the prefix.
     pub metadata: BTreeMap<String, String>,
 }
@@ -112,7 +119,7 @@ async fn bucket_object_info(
     ctx: &Ctx,
     args: BucketObjectInfoArgs,
 ) -> Result<BucketObjectInfo, ToolError> {
-    let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
+    let ObjectTarget { at, quilt_uri } = object_target(ctx, "s3_uri", &args.s3_uri).await?;
     let s3 = caller_s3(ctx).await?;
     let info = s3.head(&at).await?;
     Ok(BucketObjectInfo {
@@ -125,6 +132,7 @@ async fn bucket_object_info(
         etag: info.etag,
         version_id: info.version_id,
         storage_class: info.storage_class,
+        quilt_uri,
         metadata: info.metadata,
     })
 }
@@ -135,7 +143,9 @@ async fn bucket_object_info(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BucketObjectLinkArgs {
-    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`.
+    /// The object, `s3://bucket/path/to/file`, optionally with `?versionId=<id>`; or a package
+    /// file, `quilt+s3://bucket#package=namespace/name[@top_hash|:tag]&path=logical/key`, read
+    /// as the object (and version) its entry points at.
     pub s3_uri: String,
     /// Seconds the link should work, 1 to 604800 (7 days; default 3600). It never outlives the
     /// caller's temporary credentials: `expiration_seconds` says what was granted.
@@ -160,6 +170,10 @@ pub struct BucketObjectLink {
     pub requested_seconds: u64,
     pub limited_by_credentials: bool,
     pub expires_at: String,
+    /// The package file's Quilt+ URI (pinned to the revision's top hash), when `s3_uri` named
+    /// one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quilt_uri: Option<String>,
 }
 
 pub const BUCKET_OBJECT_LINK: Tool = Tool {
@@ -177,13 +191,13 @@ async fn bucket_object_link(
     ctx: &Ctx,
     args: BucketObjectLinkArgs,
 ) -> Result<BucketObjectLink, ToolError> {
-    let at = parse_s3_uri("s3_uri", &args.s3_uri)?;
     if !(1..=MAX_LINK_SECONDS).contains(&args.expiration) {
         return Err(ToolError::invalid(
             "expiration",
             format!("must be between 1 and {MAX_LINK_SECONDS} seconds (7 days)"),
         ));
     }
+    let ObjectTarget { at, quilt_uri } = object_target(ctx, "s3_uri", &args.s3_uri).await?;
     let s3 = caller_s3(ctx).await?;
     let seconds = link_lifetime(args.expiration, s3.credentials_expire_at())?;
     let url = s3.presign_get(&at, Duration::from_secs(seconds)).await?;
@@ -196,6 +210,7 @@ async fn bucket_object_link(
         requested_seconds: args.expiration,
         limited_by_credentials: seconds < args.expiration,
         expires_at: rfc3339_in(seconds),
+        quilt_uri,
     })
 }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::aws::s3::{CallerS3, PutRequest};
 use crate::tools::buckets::object_read::TextEncoding;
 use crate::tools::buckets::objects::caller_s3;
-use crate::tools::navigation::links::bucket_name;
+use crate::tools::buckets::target::bucket_target;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Items per call at most.
@@ -52,7 +52,8 @@ pub struct PutItem {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BucketObjectsPutArgs {
-    /// The bucket, as `my-bucket` or `s3://my-bucket`.
+    /// The bucket, as `my-bucket`, `s3://my-bucket` or a Quilt+ URI (`quilt+s3://my-bucket`,
+    /// or a package's, `quilt+s3://my-bucket#package=namespace/name`, naming its bucket).
     pub bucket: String,
     /// The objects to write, 1 to 100, e.g. `[{"key": "notes/a.md", "text": "# A"}]`.
     #[schemars(length(min = 1, max = 100))]
@@ -176,7 +177,7 @@ async fn bucket_objects_put(
     ctx: &Ctx,
     args: BucketObjectsPutArgs,
 ) -> Result<BucketObjectsPut, ToolError> {
-    let bucket = bucket_name("bucket", &args.bucket)?;
+    let bucket = bucket_target("bucket", &args.bucket)?;
     if args.items.is_empty() || args.items.len() > MAX_ITEMS {
         return Err(ToolError::invalid(
             "items",

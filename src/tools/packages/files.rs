@@ -107,10 +107,11 @@ struct FileRevision {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct File {
+pub(crate) struct File {
     #[serde(default, deserialize_with = "optional_size")]
-    size: Option<u64>,
-    physical_key: String,
+    pub size: Option<u64>,
+    /// `s3://bucket/key?versionId=…`: the object the entry points at.
+    pub physical_key: String,
 }
 
 /// Drops an incomplete UTF-8 sequence cut off at the end of a truncated read.
@@ -161,20 +162,8 @@ async fn package_file_text(
             format!("offset + max_bytes must be at most {MAX_READ_END}"),
         ));
     }
-    let path = one_path("path", &args.path, uri_path)?;
-    let path = path.trim().trim_start_matches('/');
-    if path.is_empty() || path.ends_with('/') {
-        return Err(ToolError::invalid(
-            "path",
-            "name a file, e.g. `data/table.csv` (or give it in the URI's &path=)",
-        ));
-    }
-    if path.split('/').any(is_dot_segment) {
-        return Err(ToolError::invalid(
-            "path",
-            "`.` and `..` segments are not allowed: name the file by its logical key as package_browse lists it",
-        ));
-    }
+    let path = file_key(&args.path, uri_path)?;
+    let path = path.as_str();
     let (hash, file) = file_entry(ctx, &package, &rev, path).await?;
     let Some(file) = file else {
         return Err(ToolError::invalid(
@@ -194,7 +183,7 @@ async fn package_file_text(
     };
     let text = std::str::from_utf8(window).map_err(|e| {
         ToolError::Failed(format!(
-            "{path} is not UTF-8 text (invalid byte at offset {}); it is probably binary",
+            "{path} is not UTF-8 text (invalid byte at offset {}); it is probably binary: package_file_fetch returns it as an image or embedded resource",
             args.offset as usize + skipped + e.valid_up_to()
         ))
     })?;
@@ -224,6 +213,26 @@ async fn package_file_text(
     Ok(result)
 }
 
+/// The logical key of one file, from the `path` argument or a URI's `&path=` (either, or both
+/// agreeing): not empty, not a folder, no `.` or `..` segments.
+pub(crate) fn file_key(argument: &str, from_uri: Option<String>) -> Result<String, ToolError> {
+    let path = one_path("path", argument, from_uri)?;
+    let path = path.trim().trim_start_matches('/');
+    if path.is_empty() || path.ends_with('/') {
+        return Err(ToolError::invalid(
+            "path",
+            "name a file, e.g. `data/table.csv` (or give it in the URI's &path=)",
+        ));
+    }
+    if path.split('/').any(is_dot_segment) {
+        return Err(ToolError::invalid(
+            "path",
+            "`.` and `..` segments are not allowed: name the file by its logical key as package_browse lists it",
+        ));
+    }
+    Ok(path.to_string())
+}
+
 /// The first `max_bytes` of the file at logical key `path` in revision `rev` (a hash or a tag)
 /// of `package`, and whether the file is longer; for tools that read a package file as data.
 pub(crate) async fn read_package_file(
@@ -245,7 +254,7 @@ pub(crate) async fn read_package_file(
 
 /// The revision `rev` (a hash or a tag) of `package` as its hash, and its file at logical key
 /// `path` (`None`: the revision has no such file). Each caller words the missing file its way.
-async fn file_entry(
+pub(crate) async fn file_entry(
     ctx: &Ctx,
     package: &PackageRef,
     rev: &str,
@@ -268,7 +277,7 @@ async fn file_entry(
 /// where the bucket is not browsable, from its physical key with the caller's own S3
 /// credentials, as the catalog's own file preview does. Returns the bytes and whether the file
 /// is longer.
-async fn read_file(
+pub(crate) async fn read_file(
     ctx: &Ctx,
     package: &PackageRef,
     hash: &str,

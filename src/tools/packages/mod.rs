@@ -4,6 +4,7 @@
 pub mod browse;
 pub mod delete;
 pub mod diff;
+pub mod file_fetch;
 pub mod files;
 pub mod from_s3;
 mod glob;
@@ -24,6 +25,7 @@ pub const TOOLS: &[Tool] = &[
     history::PACKAGE_HISTORY_TOOL,
     browse::PACKAGE_BROWSE,
     files::PACKAGE_FILE_TEXT,
+    file_fetch::PACKAGE_FILE_FETCH,
     diff::PACKAGE_DIFF,
     push::PACKAGE_CREATE,
     from_s3::PACKAGE_CREATE_FROM_S3,

@@ -94,8 +94,10 @@ pub struct PackageCreateArgs {
     /// (or `base64` for bytes). Each is written to `s3://<registry>/<package_name>/<logical_key>`.
     #[serde(default)]
     pub files: Vec<PackageFile>,
-    /// Replace objects already at the inline entries' keys. By default (false) an existing
-    /// object is left unchanged and the call refused, naming the entry.
+    /// Replace objects already at the inline entries' keys (a new current version; the bucket
+    /// is versioned, so the old one stays readable by its version id and earlier revisions
+    /// still point at it). By default (false) an existing object is left unchanged and the
+    /// call refused, naming the entry.
     #[serde(default)]
     pub overwrite: bool,
 }
@@ -128,8 +130,10 @@ pub struct PackageUpdateArgs {
     /// (or `base64` for bytes). Each is written to `s3://<registry>/<package_name>/<logical_key>`.
     #[serde(default)]
     pub files: Vec<PackageFile>,
-    /// Replace objects already at the inline entries' keys. By default (false) an existing
-    /// object is left unchanged and the call refused, naming the entry.
+    /// Replace objects already at the inline entries' keys (a new current version; the bucket
+    /// is versioned, so the old one stays readable by its version id and earlier revisions
+    /// still point at it). By default (false) an existing object is left unchanged and the
+    /// call refused, naming the entry.
     #[serde(default)]
     pub overwrite: bool,
 }
@@ -149,7 +153,11 @@ fn updated_message() -> String {
 pub const PACKAGE_CREATE: Tool = Tool {
     name: "package_create",
     title: "Create a package revision",
-    description: "Create a package revision from S3 objects (referenced in place, or copied with copy=true) and inline `files` (text or base64, e.g. the visualization tools' output; written with your S3 access to s3://<registry>/<package_name>/<logical_key>, never over an existing object unless overwrite=true), with metadata and a message; returns the new top hash and its catalog link.",
+    description: "Create a package revision from S3 objects (referenced in place, or copied with copy=true) and inline `files` (text or base64, e.g. the visualization tools' output; written with your S3 access to s3://<registry>/<package_name>/<logical_key>, never over an existing object unless overwrite=true, which writes a new current version over it: the bucket keeps the old one), with metadata and a message; returns the new top hash and its catalog link.",
+    // Not destructive, even with `overwrite`: Quilt registry buckets are versioned and every
+    // revision pins its objects' version ids, so an overwrite makes a new current version and
+    // loses nothing a revision (or anyone holding the old version id) references. Without
+    // `overwrite` nothing existing is touched at all. Not idempotent: each call adds a revision.
     annotations: Annotations::WRITE,
     input_schema: || schemars::schema_for!(PackageCreateArgs),
     output_schema: Some(|| schemars::schema_for!(PackageCreated)),
@@ -159,7 +167,9 @@ pub const PACKAGE_CREATE: Tool = Tool {
 pub const PACKAGE_UPDATE: Tool = Tool {
     name: "package_update",
     title: "Add files to a package",
-    description: "Make a new revision of an existing package: its latest entries plus the given S3 objects and inline `files` (written with your S3 access to s3://<registry>/<package_name>/<logical_key>, never over an existing object unless overwrite=true; same logical key: replaced in the package), with metadata merged in.",
+    description: "Make a new revision of an existing package: its latest entries plus the given S3 objects and inline `files` (written with your S3 access to s3://<registry>/<package_name>/<logical_key>, never over an existing object unless overwrite=true, which writes a new current version over it: the bucket keeps the old one and earlier revisions still read it; same logical key: replaced in the package), with metadata merged in.",
+    // Not destructive, for the reason given at package_create: the buckets are versioned and
+    // revisions pin version ids, so `overwrite` loses nothing a revision references.
     annotations: Annotations::WRITE,
     input_schema: || schemars::schema_for!(PackageUpdateArgs),
     output_schema: Some(|| schemars::schema_for!(PackageUpdated)),
