@@ -13,6 +13,7 @@ pub mod error;
 pub mod queries;
 pub mod refusal;
 pub mod resolver;
+pub mod workflows;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -16,6 +16,7 @@ mod dataset;
 mod objects;
 mod packages;
 mod users;
+mod workflows;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

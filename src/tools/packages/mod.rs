@@ -13,6 +13,7 @@ pub mod list;
 pub mod push;
 pub mod revision;
 mod tags;
+mod workflows;
 
 use super::{Tool, Toolset};
 
