@@ -94,7 +94,10 @@ pub struct PackageCreateFromS3Args {
     /// A workflow id from the target bucket's `.quilt/workflows/config.yml`, checked by the
     /// catalog (a refusal names the bucket's workflows). Empty: the bucket's default workflow;
     /// `none`: no workflow (allowed where the bucket does not require one).
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::tools::packages::workflows::null_as_empty"
+    )]
     pub workflow: String,
 }
 

@@ -13,7 +13,7 @@ pub mod list;
 pub mod push;
 pub mod revision;
 mod tags;
-mod workflows;
+pub(crate) mod workflows;
 
 use super::{Tool, Toolset};
 

@@ -102,7 +102,10 @@ pub struct PackageCreateArgs {
     /// A workflow id from the bucket's `.quilt/workflows/config.yml`, checked by the
     /// catalog (a refusal names the bucket's workflows). Empty: the bucket's default workflow;
     /// `none`: no workflow (allowed where the bucket does not require one).
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::tools::packages::workflows::null_as_empty"
+    )]
     pub workflow: String,
 }
 
@@ -141,7 +144,10 @@ pub struct PackageUpdateArgs {
     /// A workflow id from the bucket's `.quilt/workflows/config.yml`, checked by the
     /// catalog (a refusal names the bucket's workflows). Empty: the bucket's default workflow;
     /// `none`: no workflow (allowed where the bucket does not require one).
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::tools::packages::workflows::null_as_empty"
+    )]
     pub workflow: String,
 }
 

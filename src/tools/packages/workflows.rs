@@ -20,6 +20,13 @@ const CONFIG_MAX_BYTES: u64 = 64 * 1024;
 /// pushed to under it from here; that is the price of a plain string argument.
 const NO_WORKFLOW: &str = "none";
 
+/// Reads the `workflow` argument with null as absent (the house rule for every optional
+/// argument), so a client that sends `null` gets the bucket's default, not a decoding error.
+pub(crate) fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
 /// `PackagePushParams.workflow` for the tool's `workflow` argument. The registry reads null as
 /// the bucket's default workflow and `""` as none; the tool's default (empty) must mean the
 /// bucket's default, so "none" is spelled `none`.
