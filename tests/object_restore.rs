@@ -31,15 +31,20 @@ fn first_object(h: &Harness, who: i64, bucket: &str, prefix: &str) -> String {
     format!("s3://{bucket}/{key}")
 }
 
-/// Moves the object to GLACIER, with restores taking `delay` seconds.
+/// Moves the object (`s3://bucket/key[?versionId=…]`) to GLACIER, with restores taking
+/// `delay` seconds.
 fn archive(h: &Harness, uri: &str, delay: i64) {
-    let (bucket, key) = uri
+    let (path, version) = match uri.split_once("?versionId=") {
+        Some((path, version)) => (path, Some(version)),
+        None => (uri, None),
+    };
+    let (bucket, key) = path
         .strip_prefix("s3://")
         .and_then(|r| r.split_once('/'))
         .unwrap();
     let done = h.mock().with_model(|m| {
         m.stack.restore_delay_secs = delay;
-        m.archive(bucket, key, "GLACIER")
+        m.archive(bucket, key, version, "GLACIER")
     });
     assert_eq!(done, Some(true), "{uri} is in the model");
 }
@@ -178,4 +183,60 @@ fn bad_tiers_days_and_versions_are_refused_before_sending() {
         let text = call_fails(&h, BOB, "bucket_object_restore", args.clone());
         assert!(text.contains(field), "{args}: {text}");
     }
+}
+
+#[test]
+fn a_package_file_is_restored_through_its_quilt_uri() {
+    let h = Harness::start();
+    let listed = call_ok(
+        &h,
+        BOB,
+        "packages_list",
+        json!({"registry": "example-data"}),
+    );
+    let name = listed["packages"][0]["name"]
+        .as_str()
+        .expect("a package")
+        .to_string();
+    let browsed = call_ok(
+        &h,
+        BOB,
+        "package_browse",
+        json!({"registry": "example-data", "package_name": name}),
+    );
+    let file = browsed["entries"]
+        .as_array()
+        .and_then(|entries| {
+            entries.iter().find(|e| {
+                e["type"] == "file"
+                    && [".md", ".csv", ".tsv"]
+                        .iter()
+                        .any(|x| e["logical_key"].as_str().unwrap_or("").ends_with(x))
+            })
+        })
+        .unwrap_or_else(|| panic!("a text file in {name}: {browsed}"));
+    let logical = file["logical_key"].as_str().unwrap();
+    let physical = file["physical_key"].as_str().expect("a physical key");
+    let read_args = json!({"registry": "example-data", "package_name": name, "path": logical});
+    let before = call_ok(&h, BOB, "package_file_text", read_args.clone());
+    archive(&h, physical, 0);
+    let text = call_fails(&h, BOB, "package_file_text", read_args.clone());
+    assert!(
+        text.contains("bucket_object_restore") && text.contains(physical),
+        "{text}"
+    );
+    let uri = format!("{}&path={logical}", browsed["uri"].as_str().unwrap());
+    let restored = call_ok(&h, BOB, "bucket_object_restore", json!({ "s3_uri": uri }));
+    assert_eq!(restored["s3_uri"], physical, "{restored}");
+    assert_eq!(restored["status"], "restore_started", "{restored}");
+    let after = call_ok(&h, BOB, "package_file_text", read_args);
+    assert_eq!(after["text"], before["text"]);
+    let package_only = browsed["uri"].as_str().unwrap();
+    let text = call_fails(
+        &h,
+        BOB,
+        "bucket_object_restore",
+        json!({ "s3_uri": package_only }),
+    );
+    assert!(text.contains("&path="), "{text}");
 }

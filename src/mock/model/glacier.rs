@@ -47,10 +47,10 @@ impl ObjectVersion {
 }
 
 impl Model {
-    /// Moves the current (or named) version of an object to `class` (`GLACIER`,
-    /// `DEEP_ARCHIVE`, …), dropping any restored copy; false when there is no such object.
-    pub fn archive(&mut self, bucket: &str, key: &str, class: &str) -> bool {
-        let Some(version) = self.version_mut(bucket, key, None) else {
+    /// Moves a version of an object (none: the current one) to `class` (`GLACIER`,
+    /// `DEEP_ARCHIVE`, …), dropping any restored copy; false when there is no such version.
+    pub fn archive(&mut self, bucket: &str, key: &str, version: Option<&str>, class: &str) -> bool {
+        let Some(version) = self.version_mut(bucket, key, version) else {
             return false;
         };
         version.storage_class = Some(class.to_string());
