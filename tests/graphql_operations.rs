@@ -18,12 +18,18 @@ const JANUARY_FILE: &str = "schema/catalog-2026-01.graphql";
 /// Operations only a registry from August 2026 on accepts, each with what the server does on
 /// an older one (a fallback operation, or a clear error naming the release). Every other
 /// operation must validate against both schemas: catalogs in the field run older releases.
-const NEWER_ONLY: &[(&str, &str)] = &[(
-    "SearchPackages",
-    "search_catalog with `order` sends it first; when the registry refuses `ordering` the \
-     server remembers that and sends SearchPackagesJanuary2026 instead (size ordering then \
-     answers an error naming the August 2026 release)",
-)];
+const NEWER_ONLY: &[(&str, &str)] = &[
+    (
+        "SearchPackages",
+        "search_catalog with `order` sends it first; when the registry refuses `ordering` the \
+         server remembers that and sends SearchPackagesJanuary2026 instead (size ordering then \
+         answers an error naming the August 2026 release)",
+    ),
+    (
+        "RestoreObject",
+        "bucket_object_restore: the registry's validation error becomes a tool error naming the June 2026 release",
+    ),
+];
 
 /// The older forms the server falls back to: valid against the January 2026 schema only
 /// (checked there instead), each with the newer operation it stands in for.

@@ -20,6 +20,8 @@ pub enum S3ErrorKind {
     AccessDenied,
     /// S3 refused the credentials themselves (`InvalidAccessKeyId`, `ExpiredToken`, …): the code.
     CredentialsRefused(String),
+    /// `InvalidObjectState` on a read: the object is archived (Glacier) and not restored.
+    Archived,
     /// `PreconditionFailed` on a write that must not replace an object: it exists.
     AlreadyExists,
     /// The bucket lives in another region than the catalog's: the region S3 named, if any.
@@ -113,6 +115,8 @@ impl S3Error {
                 | "SignatureDoesNotMatch",
                 _,
             ) => S3ErrorKind::CredentialsRefused(code.clone()),
+            // Before the 403 arm: S3 answers a read of an unrestored archived object with 403.
+            (_, "InvalidObjectState", _) => S3ErrorKind::Archived,
             (_, "AccessDenied" | "AllAccessDisabled", _) | (_, _, Some(403)) => {
                 S3ErrorKind::AccessDenied
             }
@@ -168,6 +172,10 @@ impl fmt::Display for S3Error {
             S3ErrorKind::Unreachable(why) => {
                 write!(f, "could not reach S3 for {action} on {target}: {why}")
             }
+            S3ErrorKind::Archived => write!(
+                f,
+                "{target} is archived (a Glacier storage class) and cannot be read until it is restored (InvalidObjectState): call bucket_object_restore with this s3_uri, then read it again once bucket_object_info shows the restore done"
+            ),
             S3ErrorKind::Service {
                 status,
                 code,

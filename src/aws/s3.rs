@@ -85,6 +85,8 @@ pub struct ObjectInfo {
     pub version_id: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub storage_class: Option<String>,
+    /// The `x-amz-restore` header of an archived object: a restore in progress or done.
+    pub restore: Option<String>,
 }
 
 /// The first bytes of an object.
@@ -232,6 +234,7 @@ impl CallerS3 {
                 .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default(),
             storage_class: output.storage_class().map(|c| c.as_str().to_string()),
+            restore: output.restore().map(str::to_string),
         })
     }
 

@@ -14,6 +14,7 @@ pub mod queries;
 pub mod refusal;
 pub mod release;
 pub mod resolver;
+pub mod workflows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -391,6 +392,12 @@ impl CatalogClient {
                     self.refused(caller);
                 }
                 let body = String::from_utf8_lossy(&bytes).to_string();
+                // S3's 403 for an archived (Glacier) object is not a permission problem: keep
+                // its code, so the tools can say to restore the object.
+                if status == 403 && body.contains("<Code>InvalidObjectState</Code>") {
+                    let kind = CatalogErrorKind::Status(status, "InvalidObjectState".into());
+                    return Err(CatalogError::new(label, kind));
+                }
                 let reply = Reply {
                     status,
                     location: None,

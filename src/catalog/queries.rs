@@ -85,6 +85,9 @@ pub const PACKAGE_CONSTRUCT: Operation = operation!("PackageConstruct", "Invalid
 /// Copies a revision, data included, into params.bucket (which must be a configured successor).
 pub const PACKAGE_PROMOTE: Operation = operation!("PackagePromote", "InvalidInputErrors");
 
+/// Restores an archived object, or extends its restored copy (June 2026 registry and newer).
+pub const RESTORE_OBJECT: Operation = operation!("RestoreObject", "InvalidInputErrors");
+
 /// Deletes one revision; a whole package goes by deleting each of its revisions.
 pub const PACKAGE_REVISION_DELETE: Operation = operation!("PackageRevisionDelete");
 
@@ -220,6 +223,7 @@ pub static ALL: &[Operation] = &[
     PACKAGE_CONSTRUCT,
     PACKAGE_PROMOTE,
     PACKAGE_REVISION_DELETE,
+    RESTORE_OBJECT,
     SEARCH_PACKAGES,
     SEARCH_PACKAGES_JANUARY_2026,
     SEARCH_MORE_PACKAGES,

@@ -15,7 +15,7 @@ use super::fault::Prepared;
 use super::model::{ListRequest, Model, ObjectVersion, s3_time};
 use super::s3::{content_type_of, error, escape_xml, ranged};
 use crate::http::decode_path_lossy;
-use crate::time::format_http_date;
+use crate::time::{format_http_date, unix_now};
 
 /// The most keys one ListObjectsV2 page returns, as S3.
 const MAX_KEYS: usize = 1000;
@@ -178,8 +178,9 @@ fn list(model: &Model, bucket: &str, query: &[(String, String)]) -> Prepared {
     }
     for (key, version) in &page.contents {
         out.push_str(&format!(
-            "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
-            escape_xml(key), s3_time(version.modified), escape_xml(&version.etag), version.size()
+            "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>{}</StorageClass></Contents>",
+            escape_xml(key), s3_time(version.modified), escape_xml(&version.etag), version.size(),
+            version.storage_class.as_deref().unwrap_or("STANDARD")
         ));
     }
     for prefix in &page.common_prefixes {
@@ -192,7 +193,7 @@ fn list(model: &Model, bucket: &str, query: &[(String, String)]) -> Prepared {
     xml(out)
 }
 
-fn object_headers(key: &str, version: &ObjectVersion) -> HeaderMap {
+fn object_headers(key: &str, version: &ObjectVersion, now: i64) -> HeaderMap {
     let mut headers = HeaderMap::new();
     let kind = version
         .content_type
@@ -212,7 +213,14 @@ fn object_headers(key: &str, version: &ObjectVersion) -> HeaderMap {
         .metadata
         .iter()
         .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone()));
-    for (name, value) in pairs.into_iter().chain(meta) {
+    // S3 names the storage class only when it is not STANDARD, and a restore while one lasts.
+    let archive = [
+        ("x-amz-storage-class", version.storage_class.clone()),
+        ("x-amz-restore", version.restore_header(now)),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name.to_string(), value?)));
+    for (name, value) in pairs.into_iter().chain(meta).chain(archive) {
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(&value),
@@ -246,7 +254,15 @@ pub(crate) fn read(
             ),
         };
     };
-    let mut headers = object_headers(key, object);
+    let now = unix_now();
+    if !head && !object.readable(now) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "InvalidObjectState",
+            "The operation is not valid for the object's storage class",
+        );
+    }
+    let mut headers = object_headers(key, object, now);
     if head {
         headers.insert(CONTENT_LENGTH, HeaderValue::from(object.size()));
         return Prepared {

@@ -82,6 +82,7 @@ pub(super) fn field<'a, 'm: 'a>(
                 Err(PushError::Invalid(_, name, message)) => operation_error(name, &message),
             }
         }
+        "restoreObject" => restore(&mut model, caller.id, args),
         "bucketSetTabulatorTable" | "bucketRenameTabulatorTable" if !caller.admin => {
             return Err(refuse("Forbidden"));
         }
@@ -139,6 +140,18 @@ fn push_error(error: PushError) -> Value {
     match error {
         PushError::Invalid(path, name, message) => invalid_input(&path, name, &message),
         PushError::Failed(name, message) => operation_error(name, &message),
+    }
+}
+
+/// `restoreObject(bucket, key, version, tier, days)`. The tier only changes how long S3
+/// takes; the model's delay is the stack's `restore_delay_secs` for every tier.
+fn restore(model: &mut Model, caller: i64, args: &Value) -> Value {
+    let version = args.get("version").and_then(Value::as_str);
+    let days = args.get("days").and_then(Value::as_i64).unwrap_or(0);
+    let at = (text(args, "bucket"), text(args, "key"), version);
+    match model.restore_object(caller, at, days, unix_now()) {
+        Ok(already) => json!({ "__typename": "RestoreObjectSuccess", "alreadyRestored": already }),
+        Err(e) => push_error(e),
     }
 }
 

@@ -13,14 +13,17 @@
 //! 403, as the registry does.
 
 mod dataset;
+mod glacier;
 mod objects;
 mod packages;
 mod users;
+mod workflows;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
+pub use glacier::Restore;
 pub use objects::{ListRequest, ListedPage, ObjectVersion, parse_s3_uri};
 pub use packages::{Entry, Package, PushEntry, PushParams, Revision, folder as packages_folder};
 pub use users::{Access, NewUser, Role, User};
@@ -47,6 +50,8 @@ pub struct Stack {
     /// Which registry release the GraphQL face answers as (its schema); tests pick the older
     /// one to prove the server's fallbacks.
     pub release: Release,
+    /// How long a Glacier restore takes (S3 takes hours); tests set 0.
+    pub restore_delay_secs: i64,
 }
 
 /// A registry release with its own GraphQL schema.
@@ -135,6 +140,7 @@ impl Model {
                 stack_version: catalog.config.stack_version,
                 tabulator: true,
                 release: Release::default(),
+                restore_delay_secs: 60,
             },
             roles: catalog.roles.into_iter().map(Role::from_file).collect(),
             users: Vec::new(),

@@ -19,6 +19,10 @@ pub struct ObjectVersion {
     pub metadata: BTreeMap<String, String>,
     /// The content type it was written with, if one was given.
     pub content_type: Option<String>,
+    /// S3's storage class; `None` is `STANDARD` (S3 then sends no header).
+    pub storage_class: Option<String>,
+    /// The latest restore of an archived version.
+    pub restore: Option<super::glacier::Restore>,
 }
 
 impl ObjectVersion {
@@ -33,6 +37,8 @@ impl ObjectVersion {
             etag,
             metadata: BTreeMap::new(),
             content_type: None,
+            storage_class: None,
+            restore: None,
         }
     }
 

@@ -308,44 +308,8 @@ impl Model {
         self.packages.get(&(bucket.to_string(), name.to_string()))
     }
 
-    /// The workflow ids a bucket's `.quilt/workflows/config.yml` declares (top-level keys
-    /// under `workflows:`).
-    fn workflow_ids(&self, bucket: &str) -> Vec<String> {
-        let Some(config) = self.object(bucket, ".quilt/workflows/config.yml", None) else {
-            return Vec::new();
-        };
-        let text = String::from_utf8_lossy(&config.bytes);
-        let mut ids = Vec::new();
-        let mut inside = false;
-        for line in text.lines() {
-            if line.starts_with("workflows:") {
-                inside = true;
-            } else if inside && !line.starts_with(' ') && !line.trim().is_empty() {
-                inside = false;
-            } else if inside
-                && line.starts_with("  ")
-                && !line.starts_with("   ")
-                && let Some(id) = line.trim().strip_suffix(':')
-            {
-                ids.push(id.trim_matches(['"', '\'']).to_string());
-            }
-        }
-        ids
-    }
-
-    /// A top-level setting of the bucket's `.quilt/workflows/config.yml` (`key: value`),
-    /// unquoted.
-    fn workflow_setting(&self, bucket: &str, key: &str) -> Option<String> {
-        let config = self.object(bucket, ".quilt/workflows/config.yml", None)?;
-        let text = String::from_utf8_lossy(&config.bytes);
-        text.lines().find_map(|line| {
-            let value = line.strip_prefix(key)?.strip_prefix(':')?.trim();
-            let value = value.trim_matches(['"', '\'']);
-            (!value.is_empty()).then(|| value.to_string())
-        })
-    }
-
-    fn check_push(&self, params: &PushParams) -> Result<(), PushError> {
+    /// Checks a push as the registry does; answers the workflow the revision records.
+    fn check_push(&self, params: &PushParams) -> Result<Option<Value>, PushError> {
         if self.bucket(&params.bucket).is_none() {
             return Err(PushError::Failed(
                 "BucketNotFound",
@@ -362,38 +326,6 @@ impl Model {
                 ),
             ));
         }
-        // Without a workflow the bucket's `default_workflow` applies; a bucket that requires
-        // a workflow and names no default refuses the push, as the registry does.
-        let workflow = params
-            .workflow
-            .clone()
-            .or_else(|| self.workflow_setting(&params.bucket, "default_workflow"));
-        if workflow.is_none()
-            && self
-                .workflow_setting(&params.bucket, "is_workflow_required")
-                .as_deref()
-                == Some("true")
-        {
-            return Err(PushError::Failed(
-                "WorkflowValidationError",
-                format!(
-                    "s3://{} requires a workflow (is_workflow_required: true) and none was given",
-                    params.bucket
-                ),
-            ));
-        }
-        if let Some(workflow) = &workflow {
-            let known = self.workflow_ids(&params.bucket);
-            if !known.contains(workflow) {
-                return Err(PushError::Failed(
-                    "WorkflowValidationError",
-                    format!(
-                        "workflow {workflow:?} is not defined for s3://{}; known: {known:?}",
-                        params.bucket
-                    ),
-                ));
-            }
-        }
         if !params.user_meta.is_null() && !params.user_meta.is_object() {
             return Err(PushError::Invalid(
                 "params.userMeta".into(),
@@ -401,7 +333,7 @@ impl Model {
                 "user metadata must be a JSON object".into(),
             ));
         }
-        Ok(())
+        self.judge_workflow(params)
     }
 
     /// Adds `revision` to the package (creating it), unless the newest already has its hash.
@@ -438,7 +370,7 @@ impl Model {
         params: PushParams,
         entries: Vec<PushEntry>,
     ) -> Result<String, PushError> {
-        self.check_push(&params)?;
+        let workflow = self.check_push(&params)?;
         let user = self.pusher(caller_id)?;
         if !self.can_write(&user, &params.bucket) {
             return Err(PushError::Failed(
@@ -504,7 +436,7 @@ impl Model {
             modified: unix_now(),
             message: params.message,
             user_meta: params.user_meta,
-            workflow: workflow_value(&params.bucket, params.workflow),
+            workflow,
             entries: files,
         };
         Ok(self.add_revision(&params.bucket, &params.name, revision))
@@ -519,7 +451,7 @@ impl Model {
         source: (&str, &str, &str),
         dest_prefix: Option<&str>,
     ) -> Result<String, PushError> {
-        self.check_push(&params)?;
+        let workflow = self.check_push(&params)?;
         let (src_bucket, src_name, src_hash) = source;
         let user = self.pusher(caller_id)?;
         if !self.can_read(&user, src_bucket) || !self.can_write(&user, &params.bucket) {
@@ -577,7 +509,7 @@ impl Model {
             modified: unix_now(),
             message: params.message,
             user_meta: params.user_meta,
-            workflow: workflow_value(&params.bucket, params.workflow),
+            workflow,
             entries: files,
         };
         Ok(self.add_revision(&params.bucket, &params.name, copied))
@@ -619,12 +551,6 @@ impl Model {
         }
         Ok(())
     }
-}
-
-fn workflow_value(bucket: &str, workflow: Option<String>) -> Option<Value> {
-    workflow.map(
-        |id| json!({ "id": id, "config": format!("s3://{bucket}/.quilt/workflows/config.yml") }),
-    )
 }
 
 #[cfg(test)]

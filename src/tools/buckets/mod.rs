@@ -11,6 +11,7 @@ pub mod objects;
 pub mod objects_list;
 pub mod objects_put;
 pub mod permissions;
+pub mod restore;
 pub(crate) mod target;
 
 use super::{Tool, Toolset};
@@ -26,6 +27,7 @@ pub const TOOLS: &[Tool] = &[
     object_read::BUCKET_OBJECT_FETCH,
     objects::BUCKET_OBJECT_LINK,
     objects_put::BUCKET_OBJECTS_PUT,
+    restore::BUCKET_OBJECT_RESTORE,
     access::CHECK_BUCKET_ACCESS,
     permissions::DISCOVER_PERMISSIONS,
 ];

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::s3::{CallerS3, ObjectLocation};
+use crate::tools::buckets::restore::{RestoreStatus, restore_status};
 use crate::tools::buckets::target::{ObjectTarget, object_target};
 use crate::tools::navigation::links::bucket_name;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
@@ -102,12 +103,16 @@ pub struct BucketObjectInfo {
     pub quilt_uri: Option<String>,
     /// The object's user metadata (`x-amz-meta-*`), names without the prefix.
     pub metadata: BTreeMap<String, String>,
+    /// For an archived object (GLACIER, DEEP_ARCHIVE): whether it is restored and readable;
+    /// absent for objects read directly. bucket_object_restore starts a restore.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreStatus>,
 }
 
 pub const BUCKET_OBJECT_INFO: Tool = Tool {
     name: "bucket_object_info",
     title: "Describe an S3 object",
-    description: "Size, content type, last change, ETag, version id, storage class and user metadata of one S3 object (or one version of it, with ?versionId= in the URI), without reading its bytes.",
+    description: "Size, content type, last change, ETag, version id, storage class, restore status (archived objects) and user metadata of one S3 object (or one version of it, with ?versionId= in the URI), without reading its bytes.",
     annotations: Annotations::READ_ONLY,
     input_schema: || schemars::schema_for!(BucketObjectInfoArgs),
     output_schema: Some(|| schemars::schema_for!(BucketObjectInfo)),
@@ -131,6 +136,7 @@ async fn bucket_object_info(
         last_modified: info.last_modified,
         etag: info.etag,
         version_id: info.version_id,
+        restore: restore_status(info.storage_class.as_deref(), info.restore.as_deref()),
         storage_class: info.storage_class,
         quilt_uri,
         metadata: info.metadata,

@@ -6,6 +6,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::aws::error::{S3Error, S3ErrorKind};
+use crate::catalog::CatalogErrorKind;
 use crate::catalog::browsing::{is_dot_segment, revision_scope};
 use crate::catalog::queries::PACKAGE_FILE;
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
@@ -252,6 +254,23 @@ pub(crate) async fn read_package_file(
     read_file(ctx, package, &hash, path, &file.physical_key, max_bytes).await
 }
 
+/// Where the file at logical key `path` of revision `rev` (a hash or a tag) lives in S3: its
+/// physical key, `s3://bucket/key?versionId=…`.
+pub(crate) async fn physical_key_of(
+    ctx: &Ctx,
+    package: &PackageRef,
+    rev: &str,
+    path: &str,
+) -> Result<String, ToolError> {
+    match file_entry(ctx, package, rev, path).await? {
+        (_, Some(file)) if !file.physical_key.is_empty() => Ok(file.physical_key),
+        _ => Err(ToolError::NotFound(format!(
+            "{path:?} is not a file of {} at {rev}; package_browse lists them",
+            package.name
+        ))),
+    }
+}
+
 /// The revision `rev` (a hash or a tag) of `package` as its hash, and its file at logical key
 /// `path` (`None`: the revision has no such file). Each caller words the missing file its way.
 pub(crate) async fn file_entry(
@@ -291,7 +310,13 @@ pub(crate) async fn read_file(
         Ok(location) => {
             let download = catalog
                 .download(ctx.on_behalf(), &location, max_bytes)
-                .await?;
+                .await
+                .map_err(|e| match &e.kind {
+                    CatalogErrorKind::Status(403, code) if code == "InvalidObjectState" => {
+                        S3Error::new("s3:GetObject", physical_key, S3ErrorKind::Archived).into()
+                    }
+                    _ => ToolError::from(e),
+                })?;
             Ok((download.bytes, download.truncated))
         }
         Err(e) if e.to_string().contains("BucketNotBrowsable") && !physical_key.is_empty() => {

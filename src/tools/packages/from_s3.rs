@@ -15,7 +15,7 @@ use crate::tools::buckets::objects::caller_s3;
 use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
 use crate::tools::navigation::links::bucket_name;
 use crate::tools::packages::glob::{Budget, Glob};
-use crate::tools::packages::push::{NewEntry, Pushed, construct_entry, push};
+use crate::tools::packages::push::{NewEntry, PushOptions, Pushed, construct_entry, push};
 use crate::tools::packages::revision::{MAX_FLAT_ENTRIES, PackageRef};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
@@ -91,6 +91,14 @@ pub struct PackageCreateFromS3Args {
     /// Metadata merged over the generated metadata (your keys win).
     #[serde(default)]
     pub metadata: Map<String, Value>,
+    /// A workflow id from the target bucket's `.quilt/workflows/config.yml`, checked by the
+    /// catalog (a refusal names the bucket's workflows). Empty: the bucket's default workflow;
+    /// `none`: no workflow (allowed where the bucket does not require one).
+    #[serde(
+        default,
+        deserialize_with = "crate::tools::packages::workflows::null_as_empty"
+    )]
+    pub workflow: String,
 }
 
 fn yes() -> bool {
@@ -477,15 +485,13 @@ async fn package_create_from_s3(
             value
         })
         .collect();
-    let pushed = push(
-        ctx,
-        &plan.package,
-        construct,
-        Some(plan.metadata),
-        plan.message,
-        args.copy,
-    )
-    .await?;
+    let options = PushOptions {
+        metadata: Some(plan.metadata),
+        message: plan.message,
+        copy: args.copy,
+        workflow: args.workflow.clone(),
+    };
+    let pushed = push(ctx, &plan.package, construct, options).await?;
     Ok(PackageFromS3::Created(Created {
         action: "created",
         pushed,

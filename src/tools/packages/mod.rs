@@ -14,6 +14,7 @@ pub mod list;
 pub mod push;
 pub mod revision;
 mod tags;
+pub(crate) mod workflows;
 
 use super::{Tool, Toolset};
 

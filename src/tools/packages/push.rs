@@ -11,6 +11,7 @@ use crate::catalog::queries::{PACKAGE_CONSTRUCT, PACKAGE_PROMOTE};
 use crate::catalog::{CatalogError, Operation};
 use crate::tools::packages::inline::{PackageFile, write_inline};
 use crate::tools::packages::revision::{PackageRef, fetch_flat};
+use crate::tools::packages::workflows::{self, workflow_param};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// One object to put in a package: its logical key and where it lives.
@@ -100,6 +101,14 @@ pub struct PackageCreateArgs {
     /// call refused, naming the entry.
     #[serde(default)]
     pub overwrite: bool,
+    /// A workflow id from the bucket's `.quilt/workflows/config.yml`, checked by the
+    /// catalog (a refusal names the bucket's workflows). Empty: the bucket's default workflow;
+    /// `none`: no workflow (allowed where the bucket does not require one).
+    #[serde(
+        default,
+        deserialize_with = "crate::tools::packages::workflows::null_as_empty"
+    )]
+    pub workflow: String,
 }
 
 /// Arguments of `package_update`.
@@ -136,6 +145,14 @@ pub struct PackageUpdateArgs {
     /// call refused, naming the entry.
     #[serde(default)]
     pub overwrite: bool,
+    /// A workflow id from the bucket's `.quilt/workflows/config.yml`, checked by the
+    /// catalog (a refusal names the bucket's workflows). Empty: the bucket's default workflow;
+    /// `none`: no workflow (allowed where the bucket does not require one).
+    #[serde(
+        default,
+        deserialize_with = "crate::tools::packages::workflows::null_as_empty"
+    )]
+    pub workflow: String,
 }
 
 fn yes() -> bool {
@@ -187,6 +204,8 @@ pub struct Pushed {
     pub entries: usize,
     pub copied: bool,
     pub catalog_url: String,
+    /// The workflow the catalog recorded (its default when none was named); null for none.
+    pub workflow: Option<String>,
 }
 
 /// The result of `package_create`.
@@ -218,50 +237,86 @@ struct PushSuccess {
 #[derive(Debug, Deserialize)]
 struct PushedRevision {
     hash: String,
+    #[serde(default)]
+    workflow: Option<PushedWorkflow>,
 }
 
-/// Runs a push mutation and reads the new revision's hash from its success arm.
+#[derive(Debug, Deserialize)]
+struct PushedWorkflow {
+    id: Option<String>,
+}
+
+/// Runs a push mutation and reads the new revision from its success arm.
 async fn push_mutation(
     ctx: &Ctx,
     op: Operation,
     field: &str,
     vars: Value,
-) -> Result<String, ToolError> {
+) -> Result<PushedRevision, ToolError> {
     let data = ctx.state.catalog.graphql(ctx.on_behalf(), op, vars).await?;
     let result = CatalogError::check_union(op.name, data.get(field).unwrap_or(&Value::Null))?;
     let success: PushSuccess = decode(op, result.clone())?;
-    Ok(success.revision.hash)
+    Ok(success.revision)
 }
 
-/// Sends `PackageConstruct` (then `PackagePromote` when copying) and reports the new revision.
+/// What a push carries besides its entries.
+pub(crate) struct PushOptions {
+    pub metadata: Option<Map<String, Value>>,
+    pub message: String,
+    pub copy: bool,
+    /// The `workflow` argument as given (see [`workflow_param`]).
+    pub workflow: String,
+}
+
+/// Sends `PackageConstruct` (then `PackagePromote` when copying) and reports the new revision;
+/// a workflow refusal is explained with the bucket's workflows.
 pub(crate) async fn push(
     ctx: &Ctx,
     package: &PackageRef,
     entries: Vec<Value>,
-    metadata: Option<Map<String, Value>>,
-    message: String,
-    copy: bool,
+    options: PushOptions,
 ) -> Result<Pushed, ToolError> {
+    let workflow = options.workflow.as_str();
+    match send_push(ctx, package, entries, &options).await {
+        Ok(pushed) => Ok(pushed),
+        Err(error) => Err(workflows::explain(ctx, package, workflow, error).await),
+    }
+}
+
+async fn send_push(
+    ctx: &Ctx,
+    package: &PackageRef,
+    entries: Vec<Value>,
+    options: &PushOptions,
+) -> Result<Pushed, ToolError> {
+    let PushOptions {
+        metadata,
+        message,
+        copy,
+        workflow,
+    } = options;
     let params = json!({
         "bucket": package.bucket, "name": package.name, "message": message,
-        "userMeta": metadata, "workflow": Value::Null,
+        "userMeta": metadata, "workflow": workflow_param(workflow),
     });
     let count = entries.len();
     let vars = json!({ "params": params, "src": { "entries": entries } });
-    let mut hash = push_mutation(ctx, PACKAGE_CONSTRUCT, "packageConstruct", vars).await?;
-    if copy {
-        let src = json!({ "bucket": package.bucket, "name": package.name, "hash": hash });
+    let mut revision = push_mutation(ctx, PACKAGE_CONSTRUCT, "packageConstruct", vars).await?;
+    if *copy {
+        let src = json!({ "bucket": package.bucket, "name": package.name, "hash": revision.hash });
         let vars = json!({ "params": params, "src": src, "destPrefix": Value::Null });
-        hash = push_mutation(ctx, PACKAGE_PROMOTE, "packagePromote", vars).await?;
+        revision = push_mutation(ctx, PACKAGE_PROMOTE, "packagePromote", vars).await?;
     }
+    let hash = revision.hash;
     Ok(Pushed {
         package_name: package.name.clone(),
         registry: package.registry(),
         catalog_url: package.catalog_url(ctx, Some(&hash)),
         top_hash: hash,
-        message,
+        message: message.clone(),
         entries: count,
-        copied: copy,
+        copied: *copy,
+        workflow: revision.workflow.and_then(|w| w.id),
     })
 }
 
@@ -306,13 +361,17 @@ async fn package_create(ctx: &Ctx, args: PackageCreateArgs) -> Result<PackageCre
     .await?;
     // No metadata is null to the catalog, as upstream sends it.
     let metadata = Some(args.metadata).filter(|m| !m.is_empty());
+    let options = PushOptions {
+        metadata,
+        message: args.message,
+        copy: args.copy,
+        workflow: args.workflow,
+    };
     let pushed = push(
         ctx,
         &package,
         entries.iter().map(construct_entry).collect(),
-        metadata,
-        args.message,
-        args.copy,
+        options,
     )
     .await?;
     Ok(PackageCreated {
@@ -369,15 +428,13 @@ async fn package_update(ctx: &Ctx, args: PackageUpdateArgs) -> Result<PackageUpd
         _ => Map::new(),
     };
     metadata.extend(args.metadata);
-    let pushed = push(
-        ctx,
-        &package,
-        entries.into_values().collect(),
-        Some(metadata),
-        args.message,
-        args.copy,
-    )
-    .await?;
+    let options = PushOptions {
+        metadata: Some(metadata),
+        message: args.message,
+        copy: args.copy,
+        workflow: args.workflow,
+    };
+    let pushed = push(ctx, &package, entries.into_values().collect(), options).await?;
     Ok(PackageUpdated {
         pushed,
         previous_hash: latest.hash,
