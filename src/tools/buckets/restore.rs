@@ -6,13 +6,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::aws::s3::ObjectLocation;
 use crate::catalog::queries::RESTORE_OBJECT;
 use crate::catalog::{CatalogError, CatalogErrorKind};
-use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
-use crate::tools::navigation::quilt_uri::{QuiltUri, UriRevision};
-use crate::tools::packages::files::physical_key_of;
-use crate::tools::packages::revision::PackageRef;
+use crate::tools::buckets::objects::caller_s3;
+use crate::tools::buckets::target::object_target;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// The longest restore we ask for; S3 itself has no small bound, a year is plenty for a copy.
@@ -154,38 +151,12 @@ fn explain_missing_mutation(error: CatalogError) -> ToolError {
     )
 }
 
-/// The object an `s3://` URI names, or the physical object of a Quilt+ URI's package file.
-async fn object_of(ctx: &Ctx, uri: &str) -> Result<ObjectLocation, ToolError> {
-    if !uri.trim().starts_with("quilt+s3://") {
-        return parse_s3_uri("s3_uri", uri);
-    }
-    let quilt = QuiltUri::parse("s3_uri", uri)?;
-    let name = quilt.require_package("s3_uri")?;
-    let Some(path) = quilt.path.as_deref().filter(|p| !p.is_empty()) else {
-        return Err(ToolError::invalid(
-            "s3_uri",
-            "the Quilt+ URI names a package, not a file: add &path=logical/key",
-        ));
-    };
-    let package = PackageRef {
-        bucket: quilt.bucket.clone(),
-        name: name.to_string(),
-    };
-    let rev = match &quilt.revision {
-        Some(UriRevision::Hash(hash)) => hash.as_str(),
-        Some(UriRevision::Tag(tag)) => tag.as_str(),
-        None => "latest",
-    };
-    let physical = physical_key_of(ctx, &package, rev, path).await?;
-    parse_s3_uri("s3_uri", &physical)
-}
-
 #[tracing::instrument(skip_all, fields(s3_uri = %args.s3_uri))]
 async fn bucket_object_restore(
     ctx: &Ctx,
     args: BucketObjectRestoreArgs,
 ) -> Result<BucketObjectRestored, ToolError> {
-    let mut at = object_of(ctx, &args.s3_uri).await?;
+    let mut at = object_target(ctx, "s3_uri", &args.s3_uri).await?.at;
     let version = args.version_id.trim();
     match (&at.version_id, version) {
         (_, "") => {}

@@ -254,23 +254,6 @@ pub(crate) async fn read_package_file(
     read_file(ctx, package, &hash, path, &file.physical_key, max_bytes).await
 }
 
-/// Where the file at logical key `path` of revision `rev` (a hash or a tag) lives in S3: its
-/// physical key, `s3://bucket/key?versionId=…`.
-pub(crate) async fn physical_key_of(
-    ctx: &Ctx,
-    package: &PackageRef,
-    rev: &str,
-    path: &str,
-) -> Result<String, ToolError> {
-    match file_entry(ctx, package, rev, path).await? {
-        (_, Some(file)) if !file.physical_key.is_empty() => Ok(file.physical_key),
-        _ => Err(ToolError::NotFound(format!(
-            "{path:?} is not a file of {} at {rev}; package_browse lists them",
-            package.name
-        ))),
-    }
-}
-
 /// The revision `rev` (a hash or a tag) of `package` as its hash, and its file at logical key
 /// `path` (`None`: the revision has no such file). Each caller words the missing file its way.
 pub(crate) async fn file_entry(
