@@ -82,8 +82,11 @@ pub async fn run(port: u16, user: &str) -> Result<(), String> {
         uuid::Uuid::new_v4().simple()
     ));
     let port = port.to_string();
+    // search_docs_quilt_bio reads the embedded catalog's small docs site, not the internet.
+    let docs_url = format!("{}{}", mock.url(), crate::mock::docs_site::PATH_PREFIX);
     let config = Config::from_vars(
         [
+            ("QUILT_DOCS_URL", docs_url.as_str()),
             ("QUILT_MULTIUSER_MODE", "true"),
             ("QUILT_CATALOG_URL", mock.url().as_str()),
             ("QUILT_REGISTRY_URL", mock.url().as_str()),

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
+pub(crate) use dataset::file as dataset_file;
 pub use objects::{ListRequest, ListedPage, ObjectVersion, parse_s3_uri};
 pub use packages::{Entry, Package, PushEntry, PushParams, Revision, folder as packages_folder};
 pub use users::{Access, NewUser, Role, User};

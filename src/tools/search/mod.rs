@@ -1,8 +1,10 @@
 //! The search toolset: catalog search through the registry's search proxy. `query.rs` builds
 //! the searches and reads their answers without I/O; `catalog_search.rs` holds the search tools,
-//! `suggest.rs` the suggestions.
+//! `suggest.rs` the suggestions;
+//! `docs_search.rs` searches the Quilt docs site (not the catalog).
 
 pub mod catalog_search;
+pub mod docs_search;
 pub mod query;
 pub mod suggest;
 
@@ -15,4 +17,5 @@ pub const TOOLS: &[Tool] = &[
     catalog_search::SEARCH_CATALOG,
     catalog_search::SEARCH_EXPLAIN,
     suggest::SEARCH_SUGGEST,
+    docs_search::SEARCH_DOCS_QUILT_BIO,
 ];
