@@ -281,3 +281,70 @@ fn concurrent_calls_share_one_reading_of_the_site() {
         .count();
     assert_eq!(sitemap_reads, 1);
 }
+
+/// A loopback port that accepts nothing: whether anyone knocked is checked afterwards.
+fn watched_port() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+fn nobody_knocked(listener: &std::net::TcpListener) -> bool {
+    matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
+#[test]
+fn only_the_docs_sites_own_origin_is_fetched() {
+    let h = Harness::start_with(&[("QUILT_DOCS_CACHE_TTL", "0")]);
+    let site = format!("{}{PATH_PREFIX}", h.mock().url());
+    let (listener, elsewhere) = watched_port();
+    // A sitemap index naming a nested sitemap elsewhere and the site's own page list.
+    let index = format!(
+        "<sitemapindex><sitemap><loc>{elsewhere}/sitemap.xml</loc></sitemap>\
+         <sitemap><loc>{site}/sitemap-pages.xml</loc></sitemap></sitemapindex>"
+    );
+    h.mock().set_fault(Fault {
+        body: FaultBody::Json(index),
+        path_prefix: Some(format!("{PATH_PREFIX}/sitemap.xml")),
+        ..Fault::default()
+    });
+    let answer = search(&h, json!({ "query": "tabulator" }));
+    assert!(urls(&answer)[0].starts_with(&site), "{answer}");
+    // A page list naming a page elsewhere: listed as a link, never fetched.
+    let pages = format!("<urlset><url><loc>{elsewhere}/tabulator</loc></url></urlset>");
+    h.mock().set_fault(Fault {
+        body: FaultBody::Json(pages),
+        path_prefix: Some(format!("{PATH_PREFIX}/sitemap.xml")),
+        ..Fault::default()
+    });
+    let answer = search(&h, json!({ "query": "tabulator" }));
+    assert_eq!(urls(&answer), [format!("{elsewhere}/tabulator")]);
+    assert!(answer["results"][0].get("title").is_none(), "{answer}");
+    assert!(nobody_knocked(&listener), "the server fetched another host");
+
+    // A redirect within the site is followed; one away from it is refused.
+    h.mock().set_fault(Fault {
+        status: Some(301),
+        location: Some(format!("{PATH_PREFIX}/sitemap-pages.xml")),
+        path_prefix: Some(format!("{PATH_PREFIX}/sitemap.xml")),
+        ..Fault::default()
+    });
+    assert_eq!(search(&h, json!({ "query": "tabulator" }))["stale"], false);
+    h.mock().set_fault(Fault {
+        status: Some(302),
+        location: Some(format!("{elsewhere}/sitemap.xml")),
+        path_prefix: Some(format!("{PATH_PREFIX}/sitemap.xml")),
+        ..Fault::default()
+    });
+    let stale = search(&h, json!({ "query": "tabulator" }));
+    assert_eq!(stale["stale"], true);
+    assert!(
+        stale["notice"].as_str().unwrap().contains("not followed"),
+        "{stale}"
+    );
+    assert!(
+        nobody_knocked(&listener),
+        "the server followed a redirect to another host"
+    );
+}

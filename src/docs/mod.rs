@@ -2,6 +2,9 @@
 //! sitemaps (`QUILT_DOCS_URL`) and the head of a few pages. It is not the catalog: no caller's
 //! token or credential is ever sent, and one copy of what it reads serves every caller.
 //!
+//! - **Only the site.** Nested sitemaps, pages and redirects are followed only on the origin of
+//!   `QUILT_DOCS_URL`: a sitemap naming other hosts (say, a cloud metadata address) must not
+//!   make the server fetch them. Such pages are still listed as links, never fetched.
 //! - **Bounded.** Every request has `QUILT_DOCS_TIMEOUT`; a sitemap is read up to
 //!   [`MAX_SITEMAP_BYTES`] (past it: a clear error), a page only its first
 //!   [`PAGE_HEAD_BYTES`]; at most [`MAX_NESTED_SITEMAPS`] nested sitemaps and [`MAX_PAGES`]
@@ -81,8 +84,8 @@ impl DocsClient {
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
-            // Documentation hosts move pages and add slashes; a few hops are normal.
-            .max_redirects(3)
+            // Redirects are followed by hand, and only on the site's own origin (`fetch`).
+            .max_redirects(0)
             .max_idle_connections_per_host(4)
             .user_agent(format!("quilt-mcp/{}", env!("CARGO_PKG_VERSION")))
             .build();
@@ -122,6 +125,9 @@ impl DocsClient {
     /// side by side within one timeout.
     pub async fn summaries(&self, urls: &[String]) -> Vec<Option<Summary>> {
         let fetches = urls.iter().map(|url| async move {
+            if !same_origin(url, &self.base_url) {
+                return None;
+            }
             let fetch = || async { self.summary(url).await };
             self.summaries
                 .get(url.clone(), fetch)
@@ -151,6 +157,7 @@ impl DocsClient {
             markup::Sitemap::Index(nested) => {
                 let wanted = nested
                     .into_iter()
+                    .filter(|s| same_origin(&s.loc, &self.base_url))
                     .filter(|s| include_versioned || !is_versioned(&s.loc))
                     .take(MAX_NESTED_SITEMAPS);
                 let fetches = wanted.map(|s| async move { self.sitemap(&s.loc).await });
@@ -185,7 +192,8 @@ impl DocsClient {
     async fn get(&self, url: String, cap: u64, whole: bool) -> Result<Vec<u8>, DocsError> {
         let agent = self.agent.clone();
         let timeout = self.timeout;
-        tokio::task::spawn_blocking(move || fetch(&agent, &url, cap, whole, timeout))
+        let site = self.base_url.clone();
+        tokio::task::spawn_blocking(move || fetch(&agent, &site, &url, cap, whole, timeout))
             .await
             .unwrap_or_else(|e| Err(DocsError(format!("the docs fetch stopped: {e}"))))
     }
@@ -200,8 +208,24 @@ pub fn is_versioned(url: &str) -> bool {
         .any(|segment| segment.starts_with("version-"))
 }
 
+/// The `scheme://host[:port]` of a URL, lowercased; `None` when it has no scheme.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    Some(format!("{scheme}://{host}").to_ascii_lowercase())
+}
+
+/// Whether `url` is on the docs site's own origin.
+pub fn same_origin(url: &str, site: &str) -> bool {
+    origin(url).is_some_and(|o| Some(o) == origin(site))
+}
+
+/// Redirects followed within the site (documentation hosts move pages and add slashes).
+const MAX_REDIRECTS: usize = 3;
+
 fn fetch(
     agent: &ureq::Agent,
+    site: &str,
     url: &str,
     cap: u64,
     whole: bool,
@@ -209,13 +233,38 @@ fn fetch(
 ) -> Result<Vec<u8>, DocsError> {
     use std::io::Read;
     let failed = |why: String| DocsError(format!("GET {url}: {why}"));
-    let mut response = agent.get(url).call().map_err(|e| match e {
-        ureq::Error::Timeout(_) => failed(format!("no answer within {} s", timeout.as_secs())),
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-            failed(format!("no answer within {} s", timeout.as_secs()))
+    let mut at = url.to_string();
+    let mut hops = 0;
+    let mut response = loop {
+        let response = agent.get(&at).call().map_err(|e| match e {
+            ureq::Error::Timeout(_) => failed(format!("no answer within {} s", timeout.as_secs())),
+            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                failed(format!("no answer within {} s", timeout.as_secs()))
+            }
+            other => failed(other.to_string()),
+        })?;
+        if !response.status().is_redirection() {
+            break response;
         }
-        other => failed(other.to_string()),
-    })?;
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let next = match location.strip_prefix('/') {
+            Some(path) if !path.starts_with('/') => {
+                format!("{}/{path}", origin(&at).unwrap_or_default())
+            }
+            _ => location.to_string(),
+        };
+        hops += 1;
+        if hops > MAX_REDIRECTS || !same_origin(&next, site) {
+            return Err(failed(format!(
+                "redirected to {next:?}, which is not followed (only {MAX_REDIRECTS} redirects within the docs site are)"
+            )));
+        }
+        at = next;
+    };
     let status = response.status().as_u16();
     if !(200..300).contains(&status) {
         return Err(failed(format!("HTTP {status}")));
@@ -345,5 +394,24 @@ mod tests {
         ));
         assert!(!is_versioned("https://docs.quilt.bio/catalog/versioning"));
         assert!(!is_versioned("https://version-1.example.com/catalog"));
+    }
+
+    #[test]
+    fn only_the_sites_own_origin_is_followed() {
+        let site = "https://docs.quilt.bio";
+        assert!(same_origin("https://docs.quilt.bio/catalog?x#y", site));
+        assert!(same_origin("HTTPS://Docs.Quilt.Bio", site));
+        assert!(!same_origin("http://docs.quilt.bio/catalog", site));
+        assert!(!same_origin("https://docs.quilt.bio:8443/catalog", site));
+        assert!(!same_origin(
+            "http://169.254.169.254/latest/meta-data",
+            site
+        ));
+        assert!(!same_origin("https://docs.quilt.bio.evil.example/x", site));
+        assert!(!same_origin("/catalog", site));
+        assert!(same_origin(
+            "http://127.0.0.1:9/docs/a",
+            "http://127.0.0.1:9/docs"
+        ));
     }
 }
