@@ -10,10 +10,9 @@
 //!   [`PAGE_HEAD_BYTES`]; at most [`MAX_NESTED_SITEMAPS`] nested sitemaps and [`MAX_PAGES`]
 //!   listed pages are kept. Calls run on tokio's blocking pool, like the catalog client's.
 //! - **Cached.** Sitemaps and page summaries are kept `QUILT_DOCS_CACHE_TTL` (an hour unless
-//!   set) in bounded maps whose
-//!   concurrent misses share one fetch (no stampede on the site). A second map keeps the last
-//!   good copy for [`KEPT_TTL`]: when the site is down or slow, the answer comes from it, marked
-//!   stale; only with nothing kept does the call fail. After a failure the site is not asked
+//!   set) in bounded maps whose concurrent misses share one fetch (no stampede on the site). A
+//!   second map keeps the last good copy for [`KEPT_TTL`]: when the site is down or slow, the
+//!   answer comes from it, marked stale; only with nothing kept does the call fail. After a failure the site is not asked
 //!   again for [`RETRY_AFTER`] (or the cache's TTL, when shorter), so an outage costs one
 //!   timeout, not one per call.
 
