@@ -223,6 +223,24 @@ fn unescape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Hostile text never panics: fragments of the markup read here, mixed with anything.
+        #[test]
+        fn any_text_reads_without_panicking(parts in prop::collection::vec(prop_oneof![
+            Just("<title".to_string()), Just("</title>".to_string()), Just("<meta ".to_string()),
+            Just("name=\"description\" content='".to_string()), Just("<p".to_string()),
+            Just("<urlset>".to_string()), Just("<sitemapindex>".to_string()),
+            Just("<url><loc>".to_string()), Just("</loc>".to_string()), Just("&#x".to_string()),
+            Just("&".to_string()), Just(";".to_string()), Just(">".to_string()),
+            ".{0,6}",
+        ], 0..40)) {
+            let text = parts.concat();
+            let _ = parse_sitemap(&text);
+            let _ = summarize_page(&text);
+        }
+    }
 
     #[test]
     fn sitemaps_and_indexes_are_told_apart() {
