@@ -364,7 +364,9 @@ impl<K: Clone + Eq + std::hash::Hash, V: Clone> Kept<K, V> {
             Ok(value) => Ok(Cached { value, stale: None }),
             Err(why) => {
                 self.failed.insert(key.clone(), why.clone());
-                match self.kept.get(&key) {
+                let kept = self.kept.get(&key);
+                tracing::warn!(error = %why, answered_from_copy = kept.is_some(), "docs site could not be read");
+                match kept {
                     Some(value) => Ok(Cached {
                         value,
                         stale: Some(why),
