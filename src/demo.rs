@@ -82,8 +82,11 @@ pub async fn run(port: u16, user: &str) -> Result<(), String> {
         uuid::Uuid::new_v4().simple()
     ));
     let port = port.to_string();
+    // search_docs_quilt_bio reads the embedded catalog's small docs site, not the internet.
+    let docs_url = format!("{}{}", mock.url(), crate::mock::docs_site::PATH_PREFIX);
     let config = Config::from_vars(
         [
+            ("QUILT_DOCS_URL", docs_url.as_str()),
             ("QUILT_MULTIUSER_MODE", "true"),
             ("QUILT_CATALOG_URL", mock.url().as_str()),
             ("QUILT_REGISTRY_URL", mock.url().as_str()),
@@ -188,6 +191,8 @@ pub fn instructions(p: &Printed, user: &str, about: &str) -> String {
                 // The embedded catalog answers S3 and Athena too.
                 "AWS_ENDPOINT_URL_S3": catalog,
                 "AWS_ENDPOINT_URL_ATHENA": catalog,
+                // And a small docs site for search_docs_quilt_bio.
+                "QUILT_DOCS_URL": format!("{catalog}{}", crate::mock::docs_site::PATH_PREFIX),
             },
         } }
     });
@@ -206,7 +211,7 @@ API key of `{user}` (a Quilt API key, as quilt3.api_keys creates them; the embed
   QUILT_API_KEY={api_key}
 
 A second server that also takes API keys (MCP_API_KEYS=true), on the same embedded catalog, and a call with the key:
-  MCP_API_KEYS=true QUILT_CATALOG_URL={catalog} QUILT_REGISTRY_URL={catalog} AWS_ENDPOINT_URL_S3={catalog} AWS_ENDPOINT_URL_ATHENA={catalog} MCP_JWT_SECRET={keys_secret} FASTMCP_PORT={keys_port} {exe} serve
+  MCP_API_KEYS=true QUILT_CATALOG_URL={catalog} QUILT_REGISTRY_URL={catalog} AWS_ENDPOINT_URL_S3={catalog} AWS_ENDPOINT_URL_ATHENA={catalog} QUILT_DOCS_URL={catalog}/docs MCP_JWT_SECRET={keys_secret} FASTMCP_PORT={keys_port} {exe} serve
   curl -s http://127.0.0.1:{keys_port}/mcp -H \"Authorization: Bearer {api_key}\" -H 'Content-Type: application/json' -d {list}
 
 List the tools:
@@ -247,8 +252,9 @@ pub async fn mock_catalog(
         mock.set_ssm_parameter(name, value);
     }
     println!(
-        "embedded catalog listening on {} (catalog, registry and S3 URL)",
-        mock.url()
+        "embedded catalog listening on {url} (catalog, registry and S3 URL; docs site {url}{})",
+        crate::mock::docs_site::PATH_PREFIX,
+        url = mock.url()
     );
     tracing::info!(address = %mock.addr(), "Listening on {}", mock.url());
     crate::server::shutdown_signal().await;

@@ -49,7 +49,8 @@
 //! 1. [`time`], [`http`], [`ttl_map`], [`toolset`], [`identity`] (the caller and the request
 //!    id), [`metrics`], [`json_budget`] (a JSON document's values counted before parsing):
 //!    nothing of ours.
-//! 2. [`config`], [`auth`] (with the secret refresher's signal), [`catalog`], [`tool_error`].
+//! 2. [`config`], [`auth`] (with the secret refresher's signal), [`catalog`], [`tool_error`],
+//!    [`docs`] (the public docs site `search_docs_quilt_bio` reads, never with a caller's token).
 //! 3. [`secret`], [`layers`], [`aws`], [`state`].
 //! 4. [`tools`] (with the resources and the request context), then [`mcp`], [`routes`],
 //!    [`server`] and [`stdio`] (MCP on standard input and output, for one local user), and the
@@ -63,6 +64,7 @@ pub mod config;
 pub mod curl;
 #[cfg(feature = "mock")]
 pub mod demo;
+pub mod docs;
 pub mod http;
 pub mod identity;
 pub mod json_budget;

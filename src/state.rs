@@ -38,6 +38,8 @@ pub struct AppState {
     pub api_keys: Option<ApiKeyJudge>,
     /// This server's metrics (the catalog client's registry, shared).
     pub metrics: Arc<Metrics>,
+    /// The public docs site (`QUILT_DOCS_URL`), read and cached for every caller alike.
+    pub docs: crate::docs::DocsClient,
 }
 
 impl AppState {
@@ -64,6 +66,11 @@ impl AppState {
                 .api_keys
                 .then(|| ApiKeyJudge::new(config.api_key_ttl)),
             verifier,
+            docs: crate::docs::DocsClient::new(
+                &config.docs_url,
+                config.docs_timeout,
+                config.docs_cache_ttl,
+            ),
             config,
         });
         // Revocation: once the registry refuses a caller's token, nothing kept for them here

@@ -35,7 +35,7 @@ fn resources_and_templates_are_listed() {
     let resources = h.rpc(&t, "resources/list", json!({}));
     assert_eq!(
         resources["result"]["resources"].as_array().unwrap().len(),
-        8
+        10
     );
     let templates = h.rpc(&t, "resources/templates/list", json!({}));
     snapshot_settings().bind(|| {

@@ -181,7 +181,8 @@ fn tools_and_toolsets_headers_combine_and_calls_follow_the_list() {
             "bucket_list",
             "search_catalog",
             "search_explain",
-            "search_suggest"
+            "search_suggest",
+            "search_docs_quilt_bio"
         ]
     );
     let listed = rpc_with(

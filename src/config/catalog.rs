@@ -1,5 +1,6 @@
 //! The catalog we serve: its URLs, how long we wait for it, the resource and browsing caches,
-//! and where S3 calls go (the AWS SDKs' own endpoint variables).
+//! and where S3 calls go (the AWS SDKs' own endpoint variables). Also the public docs site
+//! `search_docs_quilt_bio` reads (`QUILT_DOCS_URL`), which is not the catalog's and gets no token.
 
 use serde::Deserialize;
 
@@ -25,7 +26,16 @@ pub(super) struct CatalogEnv {
     pub aws_endpoint_url_s3: Option<String>,
     pub aws_endpoint_url: Option<String>,
     pub aws_ignore_configured_endpoint_urls: Flag,
+    /// The Quilt docs site whose `sitemap.xml` `search_docs_quilt_bio` reads.
+    pub quilt_docs_url: HttpUrl,
+    /// How long one docs-site request may take, in seconds.
+    pub quilt_docs_timeout: Seconds<1>,
+    /// How long the docs site's sitemaps and page summaries are used before it is asked again.
+    pub quilt_docs_cache_ttl: Seconds<0>,
 }
+
+/// The public Quilt documentation, as the Python server reads it.
+pub const DEFAULT_DOCS_URL: &str = "https://docs.quilt.bio";
 
 /// The deployment reference's defaults.
 impl Default for CatalogEnv {
@@ -42,6 +52,9 @@ impl Default for CatalogEnv {
             aws_endpoint_url_s3: None,
             aws_endpoint_url: None,
             aws_ignore_configured_endpoint_urls: Flag(false),
+            quilt_docs_url: HttpUrl(DEFAULT_DOCS_URL.to_string()),
+            quilt_docs_timeout: Seconds::new(5),
+            quilt_docs_cache_ttl: Seconds::new(3600),
         }
     }
 }

@@ -111,6 +111,13 @@ pub struct Config {
     pub read_only: bool,
     /// Athena: workgroup, query timeout, writes, endpoint (`ATHENA_*`).
     pub athena: AthenaConfig,
+    /// `QUILT_DOCS_URL`: the docs site `search_docs_quilt_bio` reads, without a trailing `/`.
+    pub docs_url: String,
+    /// `QUILT_DOCS_TIMEOUT`: how long one request to the docs site may take.
+    pub docs_timeout: Duration,
+    /// `QUILT_DOCS_CACHE_TTL`: how long what the docs site gave is used before asking again
+    /// (zero: every call asks; the last good copy is still kept for when the site is down).
+    pub docs_cache_ttl: Duration,
 }
 
 /// A configuration error: printed as one line, then the process exits non-zero.
@@ -212,6 +219,9 @@ impl Config {
             toolsets: tools.mcp_toolsets.0,
             read_only: tools.mcp_read_only.0,
             athena,
+            docs_url: catalog.quilt_docs_url.0,
+            docs_timeout: catalog.quilt_docs_timeout.0,
+            docs_cache_ttl: catalog.quilt_docs_cache_ttl.0,
         })
     }
 

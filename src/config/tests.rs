@@ -192,3 +192,23 @@ fn metrics_are_off_the_mcp_port_and_every_minute_by_default() {
         "{err}"
     );
 }
+
+#[test]
+fn the_docs_site_defaults_to_the_public_one_and_is_checked() {
+    let config = with(&[]).unwrap();
+    assert_eq!(config.docs_url, "https://docs.quilt.bio");
+    assert_eq!(config.docs_timeout, Duration::from_secs(5));
+    assert_eq!(config.docs_cache_ttl, Duration::from_secs(3600));
+    let config = with(&[
+        ("QUILT_DOCS_URL", "http://127.0.0.1:9/docs/"),
+        ("QUILT_DOCS_TIMEOUT", "2"),
+        ("QUILT_DOCS_CACHE_TTL", "0"),
+    ])
+    .unwrap();
+    assert_eq!(config.docs_url, "http://127.0.0.1:9/docs");
+    assert_eq!(config.docs_cache_ttl, Duration::ZERO);
+    let err = with(&[("QUILT_DOCS_URL", "docs.quilt.bio")]).unwrap_err();
+    assert!(err.to_string().contains("QUILT_DOCS_URL="), "{err}");
+    let err = with(&[("QUILT_DOCS_TIMEOUT", "0")]).unwrap_err();
+    assert!(err.to_string().contains("QUILT_DOCS_TIMEOUT="), "{err}");
+}

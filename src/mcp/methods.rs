@@ -231,10 +231,9 @@ async fn resources_read(ctx: &RequestContext, era: Era, params: &Value) -> Resul
     };
     match resources::read(ctx, uri).await {
         Ok(value) => {
-            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-            Ok(
-                json!({ "contents": [{ "uri": uri, "mimeType": "application/json", "text": text }] }),
-            )
+            let mime_type = resources::mime_type_of(uri);
+            let text = resources::as_text(mime_type, &value);
+            Ok(json!({ "contents": [{ "uri": uri, "mimeType": mime_type, "text": text }] }))
         }
         Err(ReadError::Unknown) => Err(not_found(format!("resource not found: {uri}"))),
         // A template whose parameter names nothing (an unknown user or bucket).

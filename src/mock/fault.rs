@@ -47,6 +47,9 @@ pub enum FaultBody {
     /// This JSON text instead of the answer, e.g. `{"errors":[{"message":"boom"}]}` for a
     /// registry whose resolvers fail.
     Json(String),
+    /// A body that never ends (chunks of `x`, no `Content-Length`), as a hostile or broken
+    /// server sends: the client must stop reading on its own.
+    Endless,
 }
 
 impl Fault {
@@ -118,6 +121,11 @@ fn apply_body(fault: &Fault, recorded: Prepared) -> Response<MockBody> {
             content_type("application/json"),
             full(Bytes::from(text.clone())),
         ),
+        FaultBody::Endless => {
+            let mut headers = recorded.headers;
+            headers.remove(CONTENT_LENGTH);
+            build(status, headers, BoxBody::new(EndlessBody))
+        }
         FaultBody::Truncated => {
             let mut headers = recorded.headers;
             // Promise more bytes than will ever come, so the client sees the body cut short.
@@ -180,5 +188,21 @@ impl Body for TruncatedBody {
                 "mock catalog: truncated body fault",
             )))),
         }
+    }
+}
+
+/// Sends 64 KiB chunks for as long as the client reads; hyper drops it when the client goes.
+struct EndlessBody;
+
+impl Body for EndlessBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&CHUNK)))))
     }
 }

@@ -18,6 +18,7 @@
 //! - SSM `GetParameter` (`ssm.rs`);
 //! - Athena's JSON 1.1 calls (`athena/`): queries run for real (SQLite) over the dataset's
 //!   Glue and Tabulator tables, per caller.
+//! - a small docs site under `/docs/` (`docs_site.rs`), for `search_docs_quilt_bio`;
 //! - the package view's reading of `quilt_summarize.json` (`summarize.rs`), for tests of the
 //!   summaries our tools write.
 //!
@@ -129,6 +130,7 @@
 
 mod athena;
 mod builtin;
+pub mod docs_site;
 mod fault;
 mod graphql;
 mod matcher;

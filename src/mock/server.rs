@@ -552,6 +552,10 @@ fn answer_from_model(
             true,
         );
     }
+    // The docs site is public: answered before the caller is looked at.
+    if reading && super::docs_site::serves(path) {
+        return (super::docs_site::answer(path, &inner.url), "docs", true);
+    }
     let known = path == "/graphql" || path.starts_with("/api/") || path.starts_with("/browse/");
     if !known {
         let body =

@@ -119,6 +119,11 @@ pub fn base_env(catalog: &str) -> Vec<(String, String)> {
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
+    // The embedded catalog's docs site, so no test reaches for the public one.
+    .chain([(
+        "QUILT_DOCS_URL".to_string(),
+        format!("{catalog}{}", quilt_mcp::mock::docs_site::PATH_PREFIX),
+    )])
     .collect()
 }
 

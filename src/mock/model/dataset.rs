@@ -174,6 +174,11 @@ pub(crate) fn catalog_and_packages() -> Result<(CatalogFile, Vec<PackageFile>), 
     Ok((catalog, packages))
 }
 
+/// One dataset file's bytes by its path below `tests/dataset/` (the docs site's pages).
+pub(crate) fn file(path: &str) -> Option<&'static [u8]> {
+    DATASET.get_file(path).map(|f| f.contents())
+}
+
 /// Every file under `folder` (`objects` or `history`) as (path below it, bytes), in path order.
 pub(crate) fn files_under(folder: &str) -> Vec<(String, &'static [u8])> {
     let mut out = Vec::new();

@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
+pub(crate) use dataset::file as dataset_file;
 pub use glacier::Restore;
 pub use objects::{ListRequest, ListedPage, ObjectVersion, parse_s3_uri};
 pub use packages::{Entry, Package, PushEntry, PushParams, Revision, folder as packages_folder};

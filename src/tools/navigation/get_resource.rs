@@ -1,6 +1,6 @@
 //! `get_resource`: the resources as a tool, for clients that cannot read MCP resources. It goes
 //! through the same resolver and per-caller cache as `resources/read` (`crate::tools::resources::read`),
-//! so both paths answer the same content; the resource table itself stays in `src/resources.rs`.
+//! so both paths answer the same content; the resource table itself is `crate::tools::resources`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -37,7 +37,8 @@ pub enum GetResource {
         templates: Vec<Listed>,
         count: usize,
     },
-    /// With one: the same JSON that `resources/read` returns as text.
+    /// With one: the same JSON that `resources/read` returns as text (for a markdown
+    /// resource, `data` is the markdown string).
     Content {
         uri: String,
         mime_type: &'static str,
@@ -67,8 +68,8 @@ async fn get_resource(ctx: &Ctx, args: GetResourceArgs) -> Result<GetResource, T
     }
     match resources::read(ctx, &uri).await {
         Ok(data) => Ok(GetResource::Content {
+            mime_type: resources::mime_type_of(&uri),
             uri,
-            mime_type: "application/json",
             data,
         }),
         Err(ReadError::Failed(error)) => Err(error),

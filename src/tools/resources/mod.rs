@@ -9,14 +9,23 @@
 //!
 //! `tabulator://buckets` and `athena://databases` read Athena with the caller's credentials.
 //!
+//! Three are what an agent reads once per conversation: `search://syntax` (how to write a
+//! search, markdown, `syntax.rs`), `auth://buckets` (the caller's buckets and access,
+//! `buckets.rs`) and `auth://status` (identity, active and available roles, `identity.rs`).
+//! A resource's content is JSON unless its `mime_type` says otherwise; then it is that text.
+//!
 //! Left out on purpose: `auth://filesystem/status` (this server keeps no files and
 //! touches no filesystem for a caller; all it could report is its own container's paths, which
 //! would tell the agent nothing true about its work and would leak deployment details).
 
+mod buckets;
+mod identity;
+mod syntax;
+mod uri;
+
 use serde_json::{Value, json};
 
 use crate::catalog::CallerKey;
-use crate::catalog::queries::AUTH_STATUS;
 use crate::http::BoxFuture;
 use crate::tools::admin::common::to_json;
 use crate::tools::admin::roles::roles_list;
@@ -26,6 +35,16 @@ use crate::tools::athena::catalogs::athena_databases_overview;
 use crate::tools::tabulator::query::tabulator_buckets;
 use crate::tools::tabulator::tables::tables_list;
 use crate::tools::{Ctx, ToolError};
+use buckets::caller_buckets;
+use identity::{auth_status, catalog_info};
+pub use syntax::SEARCH_SYNTAX;
+use syntax::search_syntax;
+use uri::capture;
+
+/// JSON content: the read's value, pretty-printed.
+pub const JSON: &str = "application/json";
+/// Markdown content: the read's value is a string of it.
+pub const MARKDOWN: &str = "text/markdown";
 
 /// One row of the resource table.
 pub struct Resource {
@@ -33,6 +52,8 @@ pub struct Resource {
     pub name: &'static str,
     pub title: &'static str,
     pub description: &'static str,
+    /// [`JSON`], or [`MARKDOWN`] when the read answers a string of markdown.
+    pub mime_type: &'static str,
     /// Read afresh every time, never from the cache.
     pub fresh: bool,
     pub read: for<'a> fn(&'a Ctx) -> BoxFuture<'a, Result<Value, ToolError>>,
@@ -44,15 +65,35 @@ pub static RESOURCES: &[Resource] = &[
         uri: "auth://status",
         name: "auth_status",
         title: "Authentication status",
-        description: "Who the catalog says the caller is: user name, email, admin flag and role.",
+        description: "Who the catalog says the caller is: user name, email, admin flag, active role and the roles they may switch to.",
+        mime_type: JSON,
         fresh: true,
         read: |ctx| Box::pin(auth_status(ctx)),
+    },
+    Resource {
+        uri: "auth://buckets",
+        name: "auth_buckets",
+        title: "Your buckets",
+        description: "The buckets the catalog lists for the caller: name, title, description, and the access probes proved (read, list, no access; write is never probed).",
+        mime_type: JSON,
+        fresh: false,
+        read: |ctx| Box::pin(caller_buckets(ctx)),
+    },
+    Resource {
+        uri: "search://syntax",
+        name: "search_syntax",
+        title: "How to search the catalog",
+        description: "How to write search_catalog queries (words, wildcards, OR and NOT, scopes, paging), with examples that work. Markdown; read once per conversation.",
+        mime_type: MARKDOWN,
+        fresh: false,
+        read: |_| Box::pin(search_syntax()),
     },
     Resource {
         uri: "auth://catalog/info",
         name: "catalog_info",
         title: "Catalog information",
         description: "The catalog this server works with: URLs, region, deployment and the caller's identity.",
+        mime_type: JSON,
         fresh: false,
         read: |ctx| Box::pin(catalog_info(ctx)),
     },
@@ -61,6 +102,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "admin_users",
         title: "Users",
         description: "Every catalog user with status flags and roles (as admin_users_list). Needs catalog admin rights.",
+        mime_type: JSON,
         fresh: false,
         read: |ctx| Box::pin(async move { to_json(users_list(ctx, 0).await) }),
     },
@@ -69,6 +111,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "admin_roles",
         title: "Roles",
         description: "Every role of the stack (as admin_roles_list). Needs catalog admin rights.",
+        mime_type: JSON,
         fresh: false,
         read: |ctx| Box::pin(async move { to_json(roles_list(ctx).await) }),
     },
@@ -77,6 +120,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "admin_sso_config",
         title: "SSO configuration",
         description: "The catalog's SSO configuration text, when and by whom it was uploaded. Needs catalog admin rights.",
+        mime_type: JSON,
         fresh: false,
         read: |ctx| Box::pin(async move { to_json(sso_config(ctx).await) }),
     },
@@ -85,6 +129,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "admin_tabulator_config",
         title: "Tabulator settings",
         description: "Whether Tabulator open query is on for the stack. Needs catalog admin rights.",
+        mime_type: JSON,
         fresh: false,
         read: |ctx| Box::pin(async move { to_json(open_query(ctx).await) }),
     },
@@ -93,6 +138,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "tabulator_buckets",
         title: "Buckets queryable with Tabulator",
         description: "The Tabulator data catalog and the buckets (databases) in it the caller can query (as tabulator_list_buckets).",
+        mime_type: JSON,
         fresh: false,
         read: |ctx| Box::pin(async move { to_json(tabulator_buckets(ctx).await) }),
     },
@@ -101,6 +147,7 @@ pub static RESOURCES: &[Resource] = &[
         name: "athena_databases",
         title: "Athena catalogs, databases and workgroup",
         description: "The Athena data catalogs and databases the caller can see, the workgroup queries run in, and how to write a query for them.",
+        mime_type: JSON,
         fresh: false,
         read: |ctx| Box::pin(async move { to_json(athena_databases_overview(ctx).await) }),
     },
@@ -177,32 +224,6 @@ pub fn resolve(uri: &str) -> Option<Target> {
         .find_map(|t| capture(t.uri_template, uri).map(|value| Target::Templated(t, value)))
 }
 
-/// The value of the template's one `{parameter}` in `uri`: one non-empty path segment,
-/// percent-decoded (RFC 6570 simple expansion encodes it).
-fn capture(template: &str, uri: &str) -> Option<String> {
-    let (prefix, rest) = template.split_once('{')?;
-    let (_, suffix) = rest.split_once('}')?;
-    let raw = uri.strip_prefix(prefix)?.strip_suffix(suffix)?;
-    if raw.is_empty() || raw.contains('/') {
-        return None;
-    }
-    percent_decode(raw).filter(|value| !value.trim().is_empty())
-}
-
-/// Decodes `%XX` escapes; `None` for a malformed escape (not a URI) or bytes that are not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    // The crate keeps a malformed escape as written; a URI holding one names no resource.
-    let well_formed = text.split('%').skip(1).all(|after| {
-        after
-            .get(..2)
-            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
-    });
-    let decoded = percent_encoding::percent_decode_str(text)
-        .decode_utf8()
-        .ok()?;
-    well_formed.then(|| decoded.into_owned())
-}
-
 /// Why a resource could not be read.
 #[derive(Debug)]
 pub enum ReadError {
@@ -235,7 +256,7 @@ pub fn describe(resource: &Resource) -> Value {
         "name": resource.name,
         "title": resource.title,
         "description": resource.description,
-        "mimeType": "application/json",
+        "mimeType": resource.mime_type,
     })
 }
 
@@ -250,77 +271,27 @@ pub fn describe_template(template: &Template) -> Value {
     })
 }
 
+/// The content type of what `uri` names ([`JSON`] for templates and unknown URIs).
+pub fn mime_type_of(uri: &str) -> &'static str {
+    match resolve(uri) {
+        Some(Target::Static(resource)) => resource.mime_type,
+        _ => JSON,
+    }
+}
+
+/// A read's value as resource text: markdown as is, JSON pretty-printed.
+pub fn as_text(mime_type: &str, value: &Value) -> String {
+    match (mime_type, value) {
+        (MARKDOWN, Value::String(text)) => text.clone(),
+        _ => serde_json::to_string_pretty(value).unwrap_or_default(),
+    }
+}
+
 /// The static URIs and the URI templates, for "unknown resource" answers.
 pub fn known_uris() -> (Vec<&'static str>, Vec<&'static str>) {
     let uris = RESOURCES.iter().map(|r| r.uri).collect();
     let templates = TEMPLATES.iter().map(|t| t.uri_template).collect();
     (uris, templates)
-}
-
-async fn me(ctx: &Ctx) -> Result<Value, ToolError> {
-    let data = ctx
-        .state
-        .catalog
-        .graphql_read(ctx.on_behalf(), AUTH_STATUS, Value::Null)
-        .await?;
-    Ok(data.get("me").cloned().unwrap_or(Value::Null))
-}
-
-/// As [`me`], asked of the registry now: never from the read cache, since the point of
-/// `auth://status` is whether the token is accepted at this moment (it may have been revoked).
-async fn me_now(ctx: &Ctx) -> Result<Value, ToolError> {
-    let data = ctx
-        .state
-        .catalog
-        .graphql(ctx.on_behalf(), AUTH_STATUS, Value::Null)
-        .await?;
-    Ok(data.get("me").cloned().unwrap_or(Value::Null))
-}
-
-async fn auth_status(ctx: &Ctx) -> Result<Value, ToolError> {
-    let me = me_now(ctx).await?;
-    let catalog_url = &ctx.state.config.catalog_url;
-    if me.is_null() {
-        return Ok(json!({
-            "status": "not_authenticated",
-            "catalog_url": catalog_url,
-            "message": "The catalog does not recognise this token's user; log in to the catalog again.",
-        }));
-    }
-    Ok(json!({
-        "status": "authenticated",
-        "catalog_url": catalog_url,
-        "user": {
-            "id": ctx.caller.claims.id,
-            "name": me.get("name"),
-            "email": me.get("email"),
-            "is_admin": me.get("isAdmin"),
-            "role": me.get("role").and_then(|r| r.get("name")),
-        },
-    }))
-}
-
-async fn catalog_info(ctx: &Ctx) -> Result<Value, ToolError> {
-    let (config, me) = tokio::join!(ctx.state.catalog.config_json(&ctx.request_id), me(ctx));
-    let config = config?;
-    let me = me?;
-    let text = |key: &str| config.get(key).and_then(Value::as_str).map(str::to_string);
-    // The Tabulator data catalog is named after the stack, which the analytics bucket starts with.
-    let tabulator = text("analyticsBucket").and_then(|b| {
-        b.split_once("-analyticsbucket")
-            .map(|(stack, _)| format!("quilt-{stack}-tabulator"))
-    });
-    let catalog_url = &ctx.state.config.catalog_url;
-    Ok(json!({
-        "catalog_name": catalog_url.split_once("://").map_or(catalog_url.as_str(), |(_, h)| h),
-        "catalog_url": catalog_url,
-        "registry_url": ctx.state.config.registry_url,
-        "region": text("region"),
-        "tabulator_data_catalog": tabulator,
-        "is_authenticated": !me.is_null(),
-        "user": me.get("name"),
-        "deployment": { "mode": "remote", "backend": "graphql", "transport": "http", "multiuser": true },
-    }))
 }
 
 #[cfg(test)]
