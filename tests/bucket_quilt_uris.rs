@@ -336,3 +336,134 @@ fn misformed_or_misplaced_quilt_uris_are_refused_with_the_reason() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The other tools that name a bucket or a package take the same URIs.
+
+/// The tools that name a bucket answer the same for a Quilt+ URI of it as for its name.
+#[test]
+fn bucket_arguments_take_a_quilt_uri_of_the_bucket_or_of_a_package_in_it() {
+    let h = Harness::start();
+    let bucket_uri = quilt_uri(&h, json!({}));
+    let package_uri = quilt_uri(&h, json!({"package_name": PACKAGE}));
+    assert!(
+        bucket_uri.starts_with(&format!("quilt+s3://{BUCKET}#catalog=")),
+        "{bucket_uri}"
+    );
+    for uri in [&bucket_uri, &package_uri] {
+        for (tool, field, extra) in [
+            ("packages_list", "registry", json!({})),
+            (
+                "search_catalog",
+                "bucket",
+                json!({"query": "*", "scope": "package"}),
+            ),
+            ("tabulator_tables_list", "bucket", json!({})),
+        ] {
+            let by_name = {
+                let mut args = extra.clone();
+                args[field] = json!(BUCKET);
+                call_ok(&h, ALICE, tool, args)
+            };
+            let mut args = extra.clone();
+            args[field] = json!(uri);
+            let by_uri = call_ok(&h, ALICE, tool, args);
+            let strip = |mut v: Value| {
+                v.as_object_mut().unwrap().remove("took_ms");
+                v
+            };
+            assert_eq!(strip(by_uri), strip(by_name), "{tool} with {uri}");
+        }
+    }
+    let file_uri = quilt_uri(&h, json!({"package_name": PACKAGE, "path": "README.md"}));
+    let refused = call_fails(&h, ALICE, "packages_list", json!({"registry": file_uri}));
+    assert!(
+        refused.contains("registry") && refused.contains("names a file"),
+        "{refused}"
+    );
+}
+
+/// package_create, package_update and package_delete take the package as a Quilt+ URI in
+/// `registry` (package_name may then be left out), and refuse one naming a revision or a file,
+/// or a different package.
+#[test]
+fn package_writes_take_the_package_as_a_quilt_uri() {
+    let h = Harness::start();
+    let name = "team/named-by-uri";
+    let uri = quilt_uri(&h, json!({"package_name": name}));
+    let file = |key: &str, text: &str| json!({"logical_key": key, "text": text, "media_type": "text/plain"});
+    let created = call_ok(
+        &h,
+        ALICE,
+        "package_create",
+        json!({"registry": uri, "files": [file("a.txt", "first")], "message": "by URI"}),
+    );
+    assert_eq!(created["package_name"], name, "{created}");
+    let first = created["top_hash"].as_str().unwrap().to_string();
+    let updated = call_ok(
+        &h,
+        ALICE,
+        "package_update",
+        json!({"registry": uri, "package_name": name, "files": [file("b.txt", "second")]}),
+    );
+    let second = updated["top_hash"].as_str().unwrap().to_string();
+    assert_ne!(first, second);
+    // The URI the answers give reads the revision back, file by file.
+    let browsed = call_ok(
+        &h,
+        ALICE,
+        "package_browse",
+        json!({"uri": quilt_uri(&h, json!({"package_name": name, "top_hash": second}))}),
+    );
+    let keys: Vec<&str> = browsed["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["logical_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["a.txt", "b.txt"], "{browsed}");
+
+    for (args, why) in [
+        (
+            json!({"registry": quilt_uri(&h, json!({"package_name": name, "top_hash": first})),
+                   "files": [file("c.txt", "x")]}),
+            "names a revision or a file",
+        ),
+        (
+            json!({"registry": quilt_uri(&h, json!({"package_name": name, "path": "a.txt"})),
+                   "files": [file("c.txt", "x")]}),
+            "names a revision or a file",
+        ),
+        (
+            json!({"registry": uri, "package_name": "team/other", "files": [file("c.txt", "x")]}),
+            "differs",
+        ),
+        (
+            json!({"registry": format!("quilt+s3://{BUCKET}"), "files": [file("c.txt", "x")]}),
+            "is required",
+        ),
+        (
+            json!({"registry": BUCKET, "files": [file("c.txt", "x")]}),
+            "is required",
+        ),
+    ] {
+        let refused = call_fails(&h, ALICE, "package_update", args.clone());
+        assert!(refused.contains(why), "{args}: {refused}");
+    }
+
+    let deleted = call_ok(
+        &h,
+        ALICE,
+        "package_delete",
+        json!({"registry": uri, "top_hash": first}),
+    );
+    assert_eq!(deleted["deleted_revisions"], json!([first]), "{deleted}");
+    let history = call_ok(&h, ALICE, "package_history", json!({"uri": uri}));
+    let left: Vec<&str> = history["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["top_hash"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, [second.as_str()], "{history}");
+}

@@ -13,7 +13,7 @@ use crate::aws::s3::{CallerS3, ListRequest, ObjectLocation};
 use crate::catalog::queries::AUTH_STATUS;
 use crate::tools::buckets::list::catalog_buckets;
 use crate::tools::buckets::objects::caller_s3;
-use crate::tools::buckets::target::bucket_target;
+use crate::tools::navigation::quilt_uri::bucket_arg;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
 /// Why write access is never proven.
@@ -291,7 +291,7 @@ async fn check_bucket_access(
     ctx: &Ctx,
     args: CheckBucketAccessArgs,
 ) -> Result<CheckBucketAccess, ToolError> {
-    let bucket = bucket_target("bucket", &args.bucket)?;
+    let bucket = bucket_arg("bucket", &args.bucket)?;
     let [list, read, write] = operations(&args.operations)?;
     let s3 = caller_s3(ctx).await?;
     let known = catalog_buckets(ctx, false).await?;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::s3::{CallerS3, ListPage, ListRequest, ObjectLocation};
 use crate::tools::buckets::objects::{caller_s3, link_lifetime, rfc3339_in};
-use crate::tools::buckets::target::bucket_target;
 use crate::tools::budget::{TEXT_BUDGET, encoded_len};
+use crate::tools::navigation::quilt_uri::bucket_arg;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// How long listing links live when `include_signed_urls` asks for them.
@@ -115,7 +115,7 @@ async fn bucket_objects_list(
     ctx: &Ctx,
     args: BucketObjectsListArgs,
 ) -> Result<BucketObjectsList, ToolError> {
-    let bucket = bucket_target("bucket", &args.bucket)?;
+    let bucket = bucket_arg("bucket", &args.bucket)?;
     let prefix = listing_prefix(&args)?;
     if !(1..=1000).contains(&args.max_keys) {
         return Err(ToolError::invalid("max_keys", "must be between 1 and 1000"));

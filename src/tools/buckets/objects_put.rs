@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::aws::s3::{CallerS3, PutRequest};
 use crate::tools::buckets::object_read::TextEncoding;
 use crate::tools::buckets::objects::caller_s3;
-use crate::tools::buckets::target::bucket_target;
+use crate::tools::navigation::quilt_uri::bucket_arg;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Items per call at most.
@@ -177,7 +177,7 @@ async fn bucket_objects_put(
     ctx: &Ctx,
     args: BucketObjectsPutArgs,
 ) -> Result<BucketObjectsPut, ToolError> {
-    let bucket = bucket_target("bucket", &args.bucket)?;
+    let bucket = bucket_arg("bucket", &args.bucket)?;
     if args.items.is_empty() || args.items.len() > MAX_ITEMS {
         return Err(ToolError::invalid(
             "items",

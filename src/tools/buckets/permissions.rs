@@ -11,7 +11,7 @@ use crate::tools::buckets::access::{
 };
 use crate::tools::buckets::list::{Bucket, catalog_buckets};
 use crate::tools::buckets::objects::caller_s3;
-use crate::tools::buckets::target::bucket_target;
+use crate::tools::navigation::quilt_uri::bucket_arg;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Buckets probed by one `discover_permissions` call at most (two S3 requests each).
@@ -129,7 +129,7 @@ async fn discover_permissions(
         .check_buckets
         .iter()
         .enumerate()
-        .map(|(i, b)| bucket_target(&format!("check_buckets[{i}]"), b))
+        .map(|(i, b)| bucket_arg(&format!("check_buckets[{i}]"), b))
         .collect::<Result<Vec<_>, _>>()?;
     let s3 = caller_s3(ctx).await?;
     let catalog = catalog_buckets(ctx, args.force_refresh).await?;

@@ -6,7 +6,6 @@
 
 use crate::aws::s3::ObjectLocation;
 use crate::tools::buckets::objects::parse_s3_uri;
-use crate::tools::navigation::links::bucket_name;
 use crate::tools::navigation::quilt_uri::{QuiltUri, UriRevision};
 use crate::tools::packages::files::{file_entry, file_key};
 use crate::tools::packages::revision::PackageRef;
@@ -78,57 +77,4 @@ pub(crate) async fn object_target(
         at: parse_s3_uri(field, &file.physical_key)?,
         quilt_uri: Some(package.quilt_uri(Some(&hash), Some(&path))),
     })
-}
-
-/// Reads a bucket tool's `bucket`: `s3://bucket`, `bucket`, or a Quilt+ URI's bucket (a
-/// package's registry, when it names one). A Quilt+ URI naming a file is refused here: it names
-/// an object, which the object tools take.
-pub(crate) fn bucket_target(field: &str, text: &str) -> Result<String, ToolError> {
-    if !text.trim().starts_with(SCHEME) {
-        return bucket_name(field, text);
-    }
-    let uri = QuiltUri::parse(field, text)?;
-    if uri.path.is_some() {
-        return Err(ToolError::invalid(
-            field,
-            format!(
-                "{text:?} names a file, not a bucket: give quilt+s3://{} (or pass the file URI as s3_uri to bucket_object_info, _text, _fetch or _link)",
-                uri.bucket
-            ),
-        ));
-    }
-    Ok(uri.bucket)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn buckets_come_from_every_form_and_file_uris_are_refused() {
-        for text in [
-            "example-data",
-            "s3://example-data",
-            "quilt+s3://example-data",
-            "quilt+s3://example-data#package=team/proteomics",
-            "quilt+s3://example-data#package=team/proteomics:submitted",
-        ] {
-            assert_eq!(bucket_target("bucket", text).unwrap(), "example-data");
-        }
-        for (text, why) in [
-            (
-                "quilt+s3://example-data#package=a/b&path=x.csv",
-                "names a file",
-            ),
-            ("quilt+s3://Bad#package=a/b", "bucket name is invalid"),
-            ("quilt+s3://example-data#package=ab", "namespace/name"),
-            ("quilts3://example-data", "not an S3 bucket name"),
-        ] {
-            let error = bucket_target("bucket", text).unwrap_err().to_string();
-            assert!(
-                error.contains("`bucket`") && error.contains(why),
-                "{text}: {error}"
-            );
-        }
-    }
 }

@@ -17,9 +17,11 @@ const MAX_REVISIONS_DELETED: usize = 1_000;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageDeleteArgs {
-    /// The package, `namespace/name`.
+    /// The package, `namespace/name` (may be left out when `registry` is a Quilt+ URI naming it).
+    #[serde(default)]
     pub package_name: String,
-    /// The bucket, as `s3://bucket` or `bucket`.
+    /// The bucket the package lives in, as `s3://bucket`, `bucket` or a Quilt+ URI
+    /// (`quilt+s3://bucket#package=namespace/name`).
     pub registry: String,
     /// Delete only this revision (64-digit top hash); when empty, every revision goes.
     #[serde(default)]

@@ -13,7 +13,7 @@ use crate::aws::s3::{CallerS3, ListRequest};
 use crate::http::encode_key_path;
 use crate::tools::buckets::objects::caller_s3;
 use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
-use crate::tools::navigation::links::bucket_name;
+use crate::tools::navigation::quilt_uri::bucket_arg;
 use crate::tools::packages::glob::{Budget, Glob};
 use crate::tools::packages::push::{NewEntry, PushOptions, Pushed, construct_entry, push};
 use crate::tools::packages::revision::{MAX_FLAT_ENTRIES, PackageRef};
@@ -304,7 +304,7 @@ struct Plan {
 
 /// Checks the arguments, discovers the objects and builds the entries and metadata.
 async fn plan(ctx: &Ctx, args: &PackageCreateFromS3Args) -> Result<Plan, ToolError> {
-    let bucket = bucket_name("source_bucket", &args.source_bucket)?;
+    let bucket = bucket_arg("source_bucket", &args.source_bucket)?;
     let registry = match args.target_registry.trim() {
         "" => bucket.as_str(),
         target => target,

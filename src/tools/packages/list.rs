@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::catalog::queries;
-use crate::tools::navigation::links::bucket_name;
+use crate::tools::navigation::quilt_uri::bucket_arg;
 use crate::tools::packages::revision::PackageRef;
 use crate::tools::{Annotations, Ctx, Tool, ToolError, decode, typed};
 
@@ -25,7 +25,7 @@ pub enum PackageOrder {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackagesListArgs {
-    /// The bucket, as `s3://bucket` or `bucket`.
+    /// The bucket, as `s3://bucket`, `bucket` or a Quilt+ URI (`quilt+s3://bucket`).
     pub registry: String,
     /// Only packages whose name contains this text; all when empty.
     #[serde(default)]
@@ -111,7 +111,7 @@ pub struct PackagesList {
 }
 
 async fn packages_list(ctx: &Ctx, args: PackagesListArgs) -> Result<PackagesList, ToolError> {
-    let bucket = bucket_name("registry", &args.registry)?;
+    let bucket = bucket_arg("registry", &args.registry)?;
     if args.page == 0 {
         return Err(ToolError::invalid("page", "pages are numbered from 1"));
     }

@@ -71,12 +71,14 @@ pub fn entries_from_uris(uris: &[String], flatten: bool) -> Result<Vec<NewEntry>
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageCreateArgs {
-    /// The package, `namespace/name`.
+    /// The package, `namespace/name` (may be left out when `registry` is a Quilt+ URI naming it).
+    #[serde(default)]
     pub package_name: String,
     /// S3 objects to put in it, e.g. `["s3://bucket/data/a.csv"]` (a `?versionId=` pins a version).
     #[serde(default)]
     pub s3_uris: Vec<String>,
-    /// The bucket the package lives in, as `s3://bucket` or `bucket`.
+    /// The bucket the package lives in, as `s3://bucket`, `bucket` or a Quilt+ URI
+    /// (`quilt+s3://bucket#package=namespace/name`).
     pub registry: String,
     /// Package metadata (a JSON object).
     #[serde(default)]
@@ -115,12 +117,14 @@ pub struct PackageCreateArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageUpdateArgs {
-    /// The package, `namespace/name`.
+    /// The package, `namespace/name` (may be left out when `registry` is a Quilt+ URI naming it).
+    #[serde(default)]
     pub package_name: String,
     /// S3 objects to add, e.g. `["s3://bucket/data/a.csv"]` (a `?versionId=` pins a version).
     #[serde(default)]
     pub s3_uris: Vec<String>,
-    /// The bucket the package lives in, as `s3://bucket` or `bucket`.
+    /// The bucket the package lives in, as `s3://bucket`, `bucket` or a Quilt+ URI
+    /// (`quilt+s3://bucket#package=namespace/name`).
     pub registry: String,
     /// Metadata merged into the latest revision's metadata (your keys win).
     #[serde(default)]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::catalog::queries::GET_PACKAGE;
 use crate::tools::navigation::links::{bucket_name, package_name};
-use crate::tools::navigation::quilt_uri::{QuiltUri, UriRevision, quilt_uri};
+use crate::tools::navigation::quilt_uri::{QuiltUri, UriRevision, bucket_arg, quilt_uri};
 use crate::tools::{Ctx, ToolError, decode};
 
 /// The most entries a flat map is asked for; bigger revisions are browsed folder by folder.
@@ -22,11 +22,54 @@ pub struct PackageRef {
 }
 
 impl PackageRef {
-    /// Checks `package_name` (`namespace/name`) and `registry` (`s3://bucket` or `bucket`).
+    /// Checks `package_name` (`namespace/name`) and `registry`: `s3://bucket`, `bucket`, or a
+    /// Quilt+ URI naming the bucket and perhaps the package, which then may stand in for an
+    /// empty `package_name`. A URI naming a revision or a file is refused: the tools that take
+    /// these two arguments act on the package itself.
     pub fn parse(name: &str, registry: &str) -> Result<Self, ToolError> {
+        let name = name.trim();
+        if !registry.trim().starts_with("quilt+s3://") {
+            if name.is_empty() {
+                return Err(ToolError::invalid(
+                    "package_name",
+                    "is required (or give registry as quilt+s3://bucket#package=namespace/name)",
+                ));
+            }
+            return Ok(PackageRef {
+                bucket: bucket_name("registry", registry)?,
+                name: package_name("package_name", name)?,
+            });
+        }
+        let uri = QuiltUri::parse("registry", registry)?;
+        if uri.revision.is_some() || uri.path.is_some() {
+            return Err(ToolError::invalid(
+                "registry",
+                format!(
+                    "{registry:?} names a revision or a file; this tool acts on a package: give quilt+s3://{}#package=namespace/name",
+                    uri.bucket
+                ),
+            ));
+        }
+        let name = match (uri.package, name) {
+            (Some(in_uri), "") => in_uri,
+            (Some(in_uri), given) if in_uri == given => in_uri,
+            (Some(in_uri), given) => {
+                return Err(ToolError::invalid(
+                    "package_name",
+                    format!("{given:?} differs from {in_uri}, which registry names; give one"),
+                ));
+            }
+            (None, "") => {
+                return Err(ToolError::invalid(
+                    "package_name",
+                    "is required: the registry URI names a bucket only",
+                ));
+            }
+            (None, given) => package_name("package_name", given)?,
+        };
         Ok(PackageRef {
-            bucket: bucket_name("registry", registry)?,
-            name: package_name("package_name", name)?,
+            bucket: uri.bucket,
+            name,
         })
     }
 
@@ -95,7 +138,7 @@ impl Naming<'_> {
                 ));
             }
             let package = PackageRef {
-                bucket: bucket_name("registry", self.registry)?,
+                bucket: bucket_arg("registry", self.registry)?,
                 name: package_name(self.name_field, self.name)?,
             };
             let rev = hash_or_tag(self.top_hash, self.tag).map_err(|e| match e {
@@ -125,7 +168,7 @@ impl Naming<'_> {
         let parsed = QuiltUri::parse(self.uri_field, uri)?;
         let name = parsed.require_package(self.uri_field)?.to_string();
         if !self.registry.trim().is_empty()
-            && bucket_name("registry", self.registry)? != parsed.bucket
+            && bucket_arg("registry", self.registry)? != parsed.bucket
         {
             return Err(conflict("bucket"));
         }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::catalog::CatalogErrorKind;
 use crate::catalog::queries::LIST_BUCKETS;
 use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
-use crate::tools::navigation::links::bucket_name;
+use crate::tools::navigation::quilt_uri::bucket_arg;
 use crate::tools::search::cursor::{Asked, At, Cursor};
 use crate::tools::search::packages;
 use crate::tools::search::query::{
@@ -53,7 +53,7 @@ pub async fn visible_buckets(ctx: &Ctx) -> Result<Vec<BucketConfig>, ToolError> 
 /// The caller's visible buckets (from the catalog), or the one they named.
 pub(super) async fn buckets_for(ctx: &Ctx, bucket: &str) -> Result<Vec<String>, ToolError> {
     if !bucket.trim().is_empty() {
-        return Ok(vec![bucket_name("bucket", bucket)?]);
+        return Ok(vec![bucket_arg("bucket", bucket)?]);
     }
     let buckets = visible_buckets(ctx).await?;
     Ok(buckets.into_iter().map(|b| b.name).collect())
@@ -84,7 +84,7 @@ pub struct SearchCatalogArgs {
     #[serde(default)]
     #[schemars(extend("default" = "file"))]
     pub scope: Option<Scope>,
-    /// Only this bucket (`s3://bucket` or `bucket`); empty searches every bucket you can see.
+    /// Only this bucket (`s3://bucket`, `bucket` or `quilt+s3://bucket`); empty searches every bucket you can see.
     #[serde(default)]
     pub bucket: String,
     /// Scope `package` only: `relevance`, `newest`, `name` or `size` (largest first; needs an
@@ -252,7 +252,7 @@ fn resolve(args: &SearchCatalogArgs) -> Result<Resolved, ToolError> {
     let bucket = if args.bucket.trim().is_empty() {
         String::new()
     } else {
-        bucket_name("bucket", &args.bucket)?
+        bucket_arg("bucket", &args.bucket)?
     };
     let text = args.cursor.trim();
     if text.is_empty() {

@@ -131,7 +131,8 @@ async fn tabulator_query_execute(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TabulatorBucketQueryArgs {
-    /// The bucket whose Tabulator tables the query reads (its database).
+    /// The bucket whose Tabulator tables the query reads (its database); `s3://bucket` and
+    /// `quilt+s3://bucket` are accepted.
     pub bucket_name: String,
     /// One read-only SQL statement over the bucket's tables, e.g.
     /// `SELECT sample_id, SUM(read_count) FROM rnaseq_samples GROUP BY 1`.
@@ -162,7 +163,7 @@ async fn tabulator_bucket_query(
     ctx: &Ctx,
     args: TabulatorBucketQueryArgs,
 ) -> Result<AthenaQueryResult, ToolError> {
-    let bucket = crate::tools::navigation::links::bucket_name("bucket_name", &args.bucket_name)?;
+    let bucket = crate::tools::navigation::quilt_uri::bucket_arg("bucket_name", &args.bucket_name)?;
     let catalog = tabulator_catalog(ctx).await?;
     let run = RunArgs {
         query: &args.query,

@@ -10,7 +10,7 @@ use crate::catalog::Operation;
 use crate::catalog::queries::{LIST_TABULATOR_TABLES, RENAME_TABULATOR_TABLE, SET_TABULATOR_TABLE};
 use crate::tools::admin::common::{Call, decode, run, success};
 use crate::tools::budget::{TEXT_BUDGET, take_within};
-use crate::tools::navigation::links::bucket_name;
+use crate::tools::navigation::quilt_uri::bucket_arg;
 use crate::tools::tabulator::table_yaml::{Column, ParserFormat, TableSpec, build};
 use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
@@ -109,7 +109,7 @@ pub async fn tables_list(
     field: &str,
     offset: usize,
 ) -> Result<TablesList, ToolError> {
-    let bucket = bucket_name(field, bucket)?;
+    let bucket = bucket_arg(field, bucket)?;
     let variables = json!({ "name": bucket });
     let data = ctx
         .state
@@ -205,7 +205,7 @@ async fn tabulator_table_create(
     ctx: &Ctx,
     args: TabulatorTableCreateArgs,
 ) -> Result<TableWritten, ToolError> {
-    let bucket = bucket_name("bucket_name", &args.bucket_name)?;
+    let bucket = bucket_arg("bucket_name", &args.bucket_name)?;
     let table = table_name("table_name", &args.table_name)?;
     let config = build(&TableSpec {
         schema: &args.schema,
@@ -259,7 +259,7 @@ async fn tabulator_table_delete(
     ctx: &Ctx,
     args: TabulatorTableDeleteArgs,
 ) -> Result<TableDeleted, ToolError> {
-    let bucket = bucket_name("bucket_name", &args.bucket_name)?;
+    let bucket = bucket_arg("bucket_name", &args.bucket_name)?;
     let table = table_name("table_name", &args.table_name)?;
     let tables = set_table(ctx, &bucket, &table, None).await?;
     Ok(TableDeleted {
@@ -305,7 +305,7 @@ async fn tabulator_table_rename(
     ctx: &Ctx,
     args: TabulatorTableRenameArgs,
 ) -> Result<TableRenamed, ToolError> {
-    let bucket = bucket_name("bucket_name", &args.bucket_name)?;
+    let bucket = bucket_arg("bucket_name", &args.bucket_name)?;
     let table = table_name("table_name", &args.table_name)?;
     let new_table = table_name("new_table_name", &args.new_table_name)?;
     let variables = json!({ "bucketName": bucket, "tableName": table, "newTableName": new_table });
