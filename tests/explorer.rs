@@ -1,6 +1,8 @@
 //! The demo explored as an agent would: every read-only tool, with arguments taken from other
-//! tools' answers, over everything the dataset holds; three agent tasks done by tool calls
-//! alone; and the permission tools, listings and search agreeing about every bucket.
+//! tools' answers, over everything the dataset holds (every revision from package_history, every
+//! folder and file in it), against an August 2026 registry and a January 2026 one; three agent
+//! tasks done by tool calls alone; and the permission tools, listings and search agreeing about
+//! every bucket.
 //!
 //! The embedded catalog runs strict: a request it does not support fails the test when the
 //! harness drops it, so a tool that asks the catalog for something it cannot answer is caught
@@ -9,6 +11,7 @@
 mod common;
 
 use common::*;
+use quilt_mcp::mock::model::Release;
 use serde_json::{Value, json};
 
 /// Calls a tool as `who`; every failure is collected instead of stopping the walk.
@@ -148,26 +151,58 @@ fn walk_packages(w: &mut Walker, bucket: &str) -> usize {
         ) else {
             continue;
         };
-        // No tool lists a package's revisions yet: the dataset says which there are.
-        let hashes: Vec<String> =
+        // Every revision, from package_history paged two at a time; the dataset says how many
+        // there must be.
+        let mut hashes: Vec<String> = Vec::new();
+        let mut offset = 0;
+        loop {
+            let Some(page) = w.call(
+                "package_history",
+                json!({ "registry": registry, "package_name": name, "offset": offset, "limit": 2 }),
+            ) else {
+                break;
+            };
+            hashes.extend(strings(&page, "/revisions", "top_hash"));
+            match page["next_offset"].as_u64() {
+                Some(next) => offset = next,
+                None => break,
+            }
+        }
+        let in_dataset =
             w.h.mock()
-                .with_model(|m| {
-                    m.package(bucket, name)
-                        .map(|p| p.revisions.iter().map(|r| r.hash.clone()).collect())
-                })
+                .with_model(|m| m.package(bucket, name).map(|p| p.revisions.len()))
                 .flatten()
                 .unwrap_or_default();
+        if hashes.len() != in_dataset {
+            w.failures.push(format!(
+                "{name}: package_history listed {} revisions, the dataset has {in_dataset}",
+                hashes.len()
+            ));
+        }
         for hash in &hashes {
-            let Some(tree) = w.call("package_browse", json!({ "registry": registry, "package_name": name, "top_hash": hash, "recursive": false })) else { continue };
-            for entry in tree["entries"].as_array().into_iter().flatten() {
-                let key = entry["logical_key"].as_str().unwrap_or_default();
-                if entry["type"] == "directory" {
-                    w.call("package_browse", json!({ "registry": registry, "package_name": name, "top_hash": hash, "path": key }));
-                } else if [".md", ".csv", ".tsv", ".json", ".txt"]
-                    .iter()
-                    .any(|e| key.ends_with(e))
-                {
-                    w.call("package_file_text", json!({ "registry": registry, "package_name": name, "top_hash": hash, "path": key }));
+            // Folder by folder, as an agent clicks through: each folder's listing, each file read.
+            let mut folders = vec![String::new()];
+            while let Some(folder) = folders.pop() {
+                let args = json!({ "registry": registry, "package_name": name, "top_hash": hash,
+                                   "path": folder, "recursive": false });
+                let Some(tree) = w.call("package_browse", args) else {
+                    continue;
+                };
+                for entry in tree["entries"].as_array().into_iter().flatten() {
+                    let key = entry["logical_key"].as_str().unwrap_or_default();
+                    let file = json!({ "registry": registry, "package_name": name,
+                                       "top_hash": hash, "path": key });
+                    if entry["type"] == "dir" {
+                        folders.push(key.to_string());
+                    } else if [".md", ".csv", ".tsv", ".json", ".txt"]
+                        .iter()
+                        .any(|e| key.ends_with(e))
+                    {
+                        w.call("package_file_text", file);
+                    } else {
+                        // Anything else as an agent's client takes it: an image, a blob or a link.
+                        w.call("package_file_fetch", file);
+                    }
                 }
             }
         }
@@ -197,6 +232,25 @@ fn walk_packages(w: &mut Walker, bucket: &str) -> usize {
 #[test]
 fn an_agent_walks_the_whole_demo_without_a_failure() {
     let h = Harness::start();
+    // The harness checks, when dropped, that the catalog was asked nothing it does not serve.
+    walk_everything(&h);
+}
+
+/// The same walk against a registry released before August 2026: every tool works, and the
+/// only request the older registry refuses is the one newer-form package search the server
+/// then stops sending.
+#[test]
+fn the_same_walk_works_on_a_january_2026_registry() {
+    let h = Harness::start();
+    h.mock()
+        .with_model(|m| m.stack.release = Release::January2026);
+    walk_everything(&h);
+    let refused = h.mock().acknowledge_unmatched();
+    let operations: Vec<_> = refused.iter().map(|r| r.operation.as_deref()).collect();
+    assert_eq!(operations, [Some("SearchPackages")], "{refused:#?}");
+}
+
+fn walk_everything(h: &Harness) {
     let mut packages_seen = 0;
     let mut failures = Vec::new();
     let mut calls = 0;
@@ -212,6 +266,10 @@ fn an_agent_walks_the_whole_demo_without_a_failure() {
         w.call("search_suggest", json!({ "partial_query": "rna" }));
         w.call("get_resource", json!({ "uri": "auth://status" }));
         w.call("get_resource", json!({ "uri": "auth://catalog/info" }));
+        w.call(
+            "search_docs_quilt_bio",
+            json!({ "query": "package workflows" }),
+        );
         for bucket in strings(&buckets, "/buckets", "name") {
             w.call("check_bucket_access", json!({ "bucket": bucket }));
             w.call("tabulator_tables_list", json!({ "bucket": bucket }));
@@ -223,6 +281,15 @@ fn an_agent_walks_the_whole_demo_without_a_failure() {
                 "search_catalog",
                 json!({ "query": "*", "bucket": bucket, "count_only": true }),
             );
+            // Packages newest first, page after page by cursor.
+            let mut args = json!({ "query": "*", "bucket": bucket, "scope": "package",
+                                   "order": "newest", "limit": 2 });
+            while let Some(page) = w.call("search_catalog", args.clone()) {
+                match page["next_cursor"].as_str() {
+                    Some(cursor) => args = json!({ "cursor": cursor }),
+                    None => break,
+                }
+            }
             packages_seen += walk_packages(&mut w, &bucket);
             if who == ALICE {
                 let mut keys = Vec::new();
