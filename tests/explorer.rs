@@ -155,13 +155,10 @@ fn walk_packages(w: &mut Walker, bucket: &str) -> usize {
         // there must be.
         let mut hashes: Vec<String> = Vec::new();
         let mut offset = 0;
-        loop {
-            let Some(page) = w.call(
-                "package_history",
-                json!({ "registry": registry, "package_name": name, "offset": offset, "limit": 2 }),
-            ) else {
-                break;
-            };
+        while let Some(page) = w.call(
+            "package_history",
+            json!({ "registry": registry, "package_name": name, "offset": offset, "limit": 2 }),
+        ) {
             hashes.extend(strings(&page, "/revisions", "top_hash"));
             match page["next_offset"].as_u64() {
                 Some(next) => offset = next,
@@ -256,7 +253,7 @@ fn walk_everything(h: &Harness) {
     let mut calls = 0;
     for who in [ALICE, BOB, CAROL] {
         let mut w = Walker {
-            h: &h,
+            h,
             who,
             calls: 0,
             failures: Vec::new(),
