@@ -400,6 +400,14 @@ fn package_writes_take_the_package_as_a_quilt_uri() {
     );
     assert_eq!(created["package_name"], name, "{created}");
     let first = created["top_hash"].as_str().unwrap().to_string();
+    // The answer's own URI reads the revision it made.
+    let back = call_ok(
+        &h,
+        ALICE,
+        "package_browse",
+        json!({"uri": created["quilt_uri"]}),
+    );
+    assert_eq!(back["hash"], json!(first), "{back}");
     let updated = call_ok(
         &h,
         ALICE,
@@ -466,4 +474,29 @@ fn package_writes_take_the_package_as_a_quilt_uri() {
         .map(|r| r["top_hash"].as_str().unwrap())
         .collect();
     assert_eq!(left, [second.as_str()], "{history}");
+}
+
+/// Every package a search finds names itself by a Quilt+ URI that package_browse reads: at its
+/// tag in relevance order, pinned to the hash in an ordered search.
+#[test]
+fn search_hits_give_quilt_uris_that_read_back() {
+    let h = Harness::start();
+    for order in [json!(null), json!("newest")] {
+        let mut args = json!({"query": "*", "scope": "package", "limit": 50});
+        if !order.is_null() {
+            args["order"] = order.clone();
+        }
+        let found = call_ok(&h, ALICE, "search_catalog", args);
+        let hits = found["results"].as_array().unwrap();
+        assert!(hits.len() >= 5, "{found}");
+        for hit in hits {
+            let uri = hit["quilt_uri"].as_str().unwrap();
+            let browsed = call_ok(&h, ALICE, "package_browse", json!({"uri": uri}));
+            assert_eq!(browsed["package_name"], hit["package_name"], "{uri}");
+            if let Some(hash) = hit["hash"].as_str() {
+                assert!(uri.ends_with(&format!("@{hash}")), "{uri}");
+                assert_eq!(browsed["hash"], hash, "{uri}");
+            }
+        }
+    }
 }

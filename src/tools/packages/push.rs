@@ -208,6 +208,8 @@ pub struct Pushed {
     pub entries: usize,
     pub copied: bool,
     pub catalog_url: String,
+    /// The new revision's Quilt+ URI, pinned to its top hash.
+    pub quilt_uri: String,
     /// The workflow the catalog recorded (its default when none was named); null for none.
     pub workflow: Option<String>,
 }
@@ -316,6 +318,7 @@ async fn send_push(
         package_name: package.name.clone(),
         registry: package.registry(),
         catalog_url: package.catalog_url(ctx, Some(&hash)),
+        quilt_uri: package.quilt_uri(Some(&hash), None),
         top_hash: hash,
         message: message.clone(),
         entries: count,

@@ -18,6 +18,7 @@ use crate::catalog::queries::{
 use crate::catalog::release::refuses_newer_package_search;
 use crate::catalog::{CatalogError, Operation};
 use crate::tools::budget::{TEXT_BUDGET, encoded_len, take_within};
+use crate::tools::navigation::quilt_uri::quilt_uri;
 use crate::tools::search::catalog_search::{Resolved, SearchCatalog, SearchCatalogArgs, cursor_of};
 use crate::tools::search::cursor::At;
 use crate::tools::search::query::{Hit, Order};
@@ -188,6 +189,7 @@ fn read_page(
                     "{catalog}/b/{}/packages/{}/tree/{}/",
                     raw.bucket, raw.name, raw.hash
                 ),
+                quilt_uri: quilt_uri(&raw.bucket, &raw.name, Some(&raw.hash), None),
                 bucket: raw.bucket,
                 package_name: raw.name,
                 tag: Some(raw.pointer),

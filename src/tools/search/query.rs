@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::tools::navigation::quilt_uri::quilt_uri;
+
 /// What to search.
 // Serialize too: schemars writes a field's `default` into the schema only for a type it can
 // encode, and results name the scope.
@@ -286,6 +288,8 @@ pub enum Hit {
         modified: Option<String>,
         score: Option<f64>,
         catalog_url: String,
+        /// The package's Quilt+ URI: at the revision's hash when known, else at its tag.
+        quilt_uri: String,
         /// The revision's top hash, total bytes and message (searches with `order`).
         #[serde(skip_serializing_if = "Option::is_none")]
         hash: Option<String>,
@@ -352,8 +356,13 @@ pub fn normalize_hit(hit: RawHit, catalog: &str, include_metadata: bool) -> Resu
         (true, Some("ptr")) => {
             let name = doc.ptr_name.unwrap_or_default();
             let tag = doc.ptr_tag.clone().unwrap_or_else(|| "latest".into());
+            let quilt_uri = match tag.as_str() {
+                "latest" => quilt_uri(&bucket, &name, None, None),
+                tag => format!("{}:{tag}", quilt_uri(&bucket, &name, None, None)),
+            };
             Hit::Package {
                 catalog_url: format!("{catalog}/b/{bucket}/packages/{name}/tree/{tag}/"),
+                quilt_uri,
                 bucket,
                 package_name: name,
                 tag: doc.ptr_tag,
