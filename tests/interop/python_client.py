@@ -16,6 +16,7 @@ exit on EOF. It prints one line per check (prefixed by the mode) and ends with
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import sys
 import warnings
@@ -67,6 +68,12 @@ TOOL_ARGUMENTS: dict[str, dict[str, Any]] = {
     "package_history": {"registry": "s3://example-data", "package_name": "team/rnaseq-2024"},
     "package_browse": {"registry": "s3://example-data", "package_name": "team/rnaseq-2024"},
     "package_file_text": {"uri": "quilt+s3://example-data#package=team/rnaseq-2024&path=README.md"},
+    # A picture: the answer carries an MCP image block beside the structured content.
+    "package_file_fetch": {
+        "uri": "quilt+s3://example-data#package=team/imaging-atlas&path=thumbnails/brain.png"
+    },
+    # `query` may come in a cursor instead, so it is not required: one ordered page.
+    "search_catalog": {"query": "rnaseq", "scope": "package", "order": "newest", "limit": 3},
     "package_diff": {
         "registry": "s3://example-data",
         "package1_name": "team/rnaseq-2024",
@@ -184,6 +191,18 @@ def check_result(checks: Checks, name: str, result: Any) -> bool:
     if parsed != result.structured_content:
         checks.fail(name, "text content JSON differs from structuredContent")
         return False
+    # Image blocks the SDK parsed must hold the picture their mimeType names.
+    magic = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff", "image/gif": b"GIF8"}
+    for block in result.content:
+        if getattr(block, "type", None) != "image":
+            continue
+        mime = getattr(block, "mime_type", None) or getattr(block, "mimeType", None)
+        data = base64.b64decode(block.data)
+        want = magic.get(mime)
+        if want is None or not data.startswith(want):
+            checks.fail(name, f"an image block's bytes are not {mime}")
+            return False
+        checks.ok(f"{name}: image block", f"{len(data)} bytes of {mime}")
     checks.ok(name, f"{len(texts[0])} bytes of JSON")
     return True
 

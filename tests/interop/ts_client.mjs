@@ -19,6 +19,9 @@ const ARGUMENTS = {
   package_history: PACKAGE,
   package_browse: PACKAGE,
   package_file_text: { ...PACKAGE, path: 'README.md' },
+  package_file_fetch: { uri: 'quilt+s3://example-data#package=team/imaging-atlas&path=thumbnails/brain.png' },
+  // `query` may come in a cursor instead, so it is not required: one ordered page.
+  search_catalog: { query: 'rnaseq', scope: 'package', order: 'newest', limit: 3 },
   package_diff: { registry: PACKAGE.registry, package1_name: PACKAGE.package_name, package2_name: PACKAGE.package_name },
 };
 
