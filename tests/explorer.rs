@@ -99,6 +99,65 @@ fn read_objects(w: &mut Walker, bucket: &str, keys: &[String]) {
         if *seen > 3 {
             continue;
         }
+        // An archived object: reading it names the restore tool; the agent restores it, waits
+        // until bucket_object_info says it is readable, then reads it like any other.
+        let archived = info
+            .as_ref()
+            .is_some_and(|i| i["restore"]["readable"] == false);
+        if archived {
+            let refused = w.h.call_tool(
+                &token(w.who),
+                "bucket_object_fetch",
+                json!({ "s3_uri": uri }),
+            );
+            if refused["isError"] != true
+                || !result_text(&refused).contains("bucket_object_restore")
+            {
+                w.failures.push(format!(
+                    "{uri}: reading an archived object should name bucket_object_restore: {refused}"
+                ));
+            }
+            let restore = w.h.call_tool(
+                &token(w.who),
+                "bucket_object_restore",
+                json!({ "s3_uri": uri }),
+            );
+            let older_registry =
+                w.h.mock().with_model(|m| m.stack.release) == Some(Release::January2026);
+            if older_registry {
+                // No restoreObject before June 2026: the refusal names the release needed, and
+                // the object stays unread.
+                if restore["isError"] != true || !result_text(&restore).contains("June 2026") {
+                    w.failures.push(format!(
+                        "{uri}: an older registry's restore refusal should name the release: {restore}"
+                    ));
+                }
+                continue;
+            }
+            if restore["isError"] == true {
+                w.failures.push(format!(
+                    "{uri}: bucket_object_restore: {}",
+                    result_text(&restore)
+                ));
+            }
+            let readable = (0..50).any(|_| {
+                let info = w.call("bucket_object_info", json!({ "s3_uri": uri }));
+                let ready = info.is_some_and(|i| i["restore"]["readable"] == true);
+                if !ready {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                ready
+            });
+            if !readable {
+                w.failures
+                    .push(format!("{uri}: never readable after a restore"));
+            }
+        }
+        let info = if archived {
+            w.call("bucket_object_info", json!({ "s3_uri": uri }))
+        } else {
+            info
+        };
         if let Some(info) = info {
             // The size the listing and the object report must be the bytes that come back.
             let size = info["size"].as_u64().unwrap_or(0);
@@ -234,8 +293,8 @@ fn an_agent_walks_the_whole_demo_without_a_failure() {
 }
 
 /// The same walk against a registry released before August 2026: every tool works, and the
-/// only request the older registry refuses is the one newer-form package search the server
-/// then stops sending.
+/// older registry refuses only the one newer-form package search the server then stops
+/// sending, and the restore it does not have (which the tool explains).
 #[test]
 fn the_same_walk_works_on_a_january_2026_registry() {
     let h = Harness::start();
@@ -244,10 +303,16 @@ fn the_same_walk_works_on_a_january_2026_registry() {
     walk_everything(&h);
     let refused = h.mock().acknowledge_unmatched();
     let operations: Vec<_> = refused.iter().map(|r| r.operation.as_deref()).collect();
-    assert_eq!(operations, [Some("SearchPackages")], "{refused:#?}");
+    assert_eq!(
+        operations,
+        [Some("SearchPackages"), Some("RestoreObject")],
+        "{refused:#?}"
+    );
 }
 
 fn walk_everything(h: &Harness) {
+    // The dataset's archived object is restored during the walk; S3 takes hours, the model none.
+    h.mock().with_model(|m| m.stack.restore_delay_secs = 0);
     let mut packages_seen = 0;
     let mut failures = Vec::new();
     let mut calls = 0;
@@ -326,6 +391,20 @@ fn walk_everything(h: &Harness) {
         "{} of {calls} calls failed:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+    // The walk met the dataset's archived object and restored it (where the registry can).
+    let (release, restored) = h
+        .mock()
+        .with_model(|m| {
+            let object = &m.objects["example-data"]["archive/run12/counts.csv"];
+            let restored = object.last().is_some_and(|v| v.restore.is_some());
+            (m.stack.release, restored)
+        })
+        .expect("the model");
+    assert_eq!(
+        restored,
+        release == Release::August2026,
+        "the archived object was restored on {release:?}"
     );
     // alice sees 13 packages, bob the 9 of his two buckets, carol the 8 of hers.
     assert!(packages_seen >= 13 + 9, "{packages_seen}");

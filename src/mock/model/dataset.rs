@@ -30,6 +30,10 @@ pub(crate) struct CatalogFile {
     /// `bucket/key@n` → last-modified time of an older version.
     #[serde(default)]
     pub history_times: BTreeMap<String, String>,
+    /// `bucket/key` → the archive storage class (`GLACIER`, `DEEP_ARCHIVE`) of the current
+    /// version: reading it takes a restore first.
+    #[serde(default)]
+    pub archived: BTreeMap<String, String>,
     pub roles: Vec<RoleFile>,
     pub users: Vec<UserFile>,
     pub buckets: Vec<BucketFile>,

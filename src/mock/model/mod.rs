@@ -188,6 +188,14 @@ impl Model {
             &catalog.object_times,
             &catalog.history_times,
         )?;
+        for (path, class) in &catalog.archived {
+            let (bucket, key) = path
+                .split_once('/')
+                .ok_or_else(|| format!("archived names {path:?}, not bucket/key"))?;
+            if !model.archive(bucket, key, None, class) {
+                return Err(format!("archived names {path}, which is not an object"));
+            }
+        }
         packages::load(&mut model, package_files)?;
         model.check()?;
         Ok(model)
