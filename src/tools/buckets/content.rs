@@ -21,6 +21,71 @@ pub const BLOB_MAX_BYTES: u64 = super::image::IMAGE_MAX_BYTES;
 /// credentials).
 const LINK_SECONDS: u64 = 3_600;
 
+/// An image sent as an MCP `image` content block instead of in the JSON.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ImageSent {
+    /// The block's `mimeType`, from the image's first bytes.
+    pub mime_type: &'static str,
+    /// The image's size: the block's base64 decodes to exactly these bytes.
+    pub bytes: usize,
+}
+
+/// What a fetch sent beside its JSON as content blocks: at most one of an image, an embedded
+/// resource or a link, described here, and the blocks themselves under `_images` and
+/// `_content`, which `call_result` moves out of the structured result. Both fetch tools'
+/// results flatten it in, so they describe their blocks alike.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct SentBlocks {
+    /// Present when the bytes went as an MCP `image` content block beside this JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSent>,
+    /// Present when the bytes went as an embedded `resource` content block beside this JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceSent>,
+    /// A download link, when the bytes are a binary too large to send as a content block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkSent>,
+    #[serde(rename = "_images", skip_serializing_if = "Vec::is_empty")]
+    #[schemars(skip)]
+    pub images: Vec<ImageContent>,
+    #[serde(rename = "_content", skip_serializing_if = "Vec::is_empty")]
+    #[schemars(skip)]
+    pub content: Vec<ContentBlock>,
+}
+
+impl SentBlocks {
+    /// `bytes`, a picture of type `mime_type`, as an image block.
+    pub fn image(mime_type: &'static str, bytes: &[u8]) -> SentBlocks {
+        SentBlocks {
+            image: Some(ImageSent {
+                mime_type,
+                bytes: bytes.len(),
+            }),
+            images: vec![image(mime_type, bytes)],
+            ..SentBlocks::default()
+        }
+    }
+
+    /// `bytes` as an embedded resource block named `uri`.
+    pub fn embedded(uri: String, mime_type: String, bytes: &[u8]) -> SentBlocks {
+        let (sent, block) = embed(uri, mime_type, bytes);
+        SentBlocks {
+            resource: Some(sent),
+            content: vec![block],
+            ..SentBlocks::default()
+        }
+    }
+
+    /// A download link and its `resource_link` block, as [`link`] made them.
+    pub fn linked((sent, block): (LinkSent, ContentBlock)) -> SentBlocks {
+        SentBlocks {
+            link: Some(sent),
+            content: vec![block],
+            ..SentBlocks::default()
+        }
+    }
+}
+
 /// Bytes sent as an embedded `resource` content block beside the JSON.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ResourceSent {

@@ -10,14 +10,14 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::s3::ObjectBytes;
-use crate::tools::buckets::content::{self, BLOB_MAX_BYTES, LinkSent, ResourceSent, is_text};
+use crate::tools::buckets::content::{self, BLOB_MAX_BYTES, SentBlocks, is_text};
 pub(crate) use crate::tools::buckets::encoding::TextEncoding;
 use crate::tools::buckets::image::{IMAGE_MAX_BYTES, image_key, sniff};
 use crate::tools::buckets::objects::caller_s3;
 use crate::tools::buckets::target::{ObjectTarget, object_target};
 use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
 use crate::tools::packages::files::trim_partial_char;
-use crate::tools::{Annotations, ContentBlock, Ctx, ImageContent, Tool, ToolError, typed};
+use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// The largest `max_bytes` accepted (upstream's bound): 10 MiB.
 pub const MAX_READ_BYTES: u64 = 10 * 1024 * 1024;
@@ -227,15 +227,6 @@ fn yes() -> bool {
     true
 }
 
-/// An image sent as an MCP `image` content block instead of `data`.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ImageSent {
-    /// The block's `mimeType`, from the image's first bytes.
-    pub mime_type: &'static str,
-    /// The image's size: the block's base64 decodes to exactly these bytes.
-    pub bytes: usize,
-}
-
 /// The result of `bucket_object_fetch`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct BucketObjectFetch {
@@ -246,23 +237,9 @@ pub struct BucketObjectFetch {
     /// The bytes; absent when they went as an image block (see `image`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
-    /// Present when the object went as an MCP `image` content block beside this JSON.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageSent>,
-    /// Present when the object went as an embedded `resource` content block beside this JSON.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource: Option<ResourceSent>,
-    /// A download link, when the object is a binary too large to send as a content block.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<LinkSent>,
-    /// The image block itself: moved out of the structured result by `call_result`.
-    #[serde(rename = "_images", skip_serializing_if = "Vec::is_empty")]
-    #[schemars(skip)]
-    pub images: Vec<ImageContent>,
-    /// The resource or link block: moved out of the structured result by `call_result`.
-    #[serde(rename = "_content", skip_serializing_if = "Vec::is_empty")]
-    #[schemars(skip)]
-    pub content: Vec<ContentBlock>,
+    /// The image, resource or link sent beside this JSON as a content block.
+    #[serde(flatten)]
+    pub blocks: SentBlocks,
 }
 
 pub const BUCKET_OBJECT_FETCH: Tool = Tool {
@@ -293,14 +270,7 @@ async fn bucket_object_fetch(
                 read: ObjectRead::new(&target, &read, read.bytes.len()),
                 is_base64: true,
                 data: None,
-                image: Some(ImageSent {
-                    mime_type,
-                    bytes: read.bytes.len(),
-                }),
-                images: vec![content::image(mime_type, &read.bytes)],
-                resource: None,
-                link: None,
-                content: Vec::new(),
+                blocks: SentBlocks::image(mime_type, &read.bytes),
             });
         }
         first_bytes(read, args.max_bytes)
@@ -318,16 +288,11 @@ async fn bucket_object_fetch(
         if small && !read.truncated {
             // Named as the caller named it: a package file by its Quilt+ URI.
             let uri = target.quilt_uri.clone().unwrap_or_else(|| at.uri());
-            let (sent, block) = content::embed(uri, mime_type, &read.bytes);
             return Ok(BucketObjectFetch {
                 read: ObjectRead::new(&target, &read, read.bytes.len()),
                 is_base64: true,
                 data: None,
-                image: None,
-                images: Vec::new(),
-                resource: Some(sent),
-                link: None,
-                content: vec![block],
+                blocks: SentBlocks::embedded(uri, mime_type, &read.bytes),
             });
         }
         read = first_bytes(read, args.max_bytes);
@@ -349,19 +314,11 @@ async fn bucket_object_fetch(
         Some(text) => (text.to_string(), false, text.len()),
         None => (STANDARD.encode(&read.bytes), true, read.bytes.len()),
     };
-    let (link, content) = match link {
-        Some((sent, block)) => (Some(sent), vec![block]),
-        None => (None, Vec::new()),
-    };
     let mut result = BucketObjectFetch {
         read: ObjectRead::new(&target, &read, bytes_read),
         is_base64,
         data: Some(data),
-        image: None,
-        images: Vec::new(),
-        resource: None,
-        link,
-        content,
+        blocks: link.map(SentBlocks::linked).unwrap_or_default(),
     };
     if args.max_bytes <= DEFAULT_MAX_BYTES && encoded_len(&result) > TEXT_BUDGET {
         // Measured with `data` empty but present, as the answer will have it.

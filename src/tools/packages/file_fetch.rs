@@ -8,14 +8,13 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::tools::buckets::content::{self, BLOB_MAX_BYTES, LinkSent, ResourceSent, is_text};
+use crate::tools::buckets::content::{self, BLOB_MAX_BYTES, SentBlocks, is_text};
 use crate::tools::buckets::image::sniff;
-use crate::tools::buckets::object_read::ImageSent;
 use crate::tools::buckets::objects::{caller_s3, parse_s3_uri};
 use crate::tools::budget::{TEXT_BUDGET, cut_to_encoded, encoded_len};
 use crate::tools::packages::files::{file_entry, file_key, read_file, trim_partial_char};
 use crate::tools::packages::revision::{Naming, Target};
-use crate::tools::{Annotations, ContentBlock, Ctx, ImageContent, Tool, ToolError, typed};
+use crate::tools::{Annotations, Ctx, Tool, ToolError, typed};
 
 /// Arguments of `package_file_fetch`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -101,20 +100,9 @@ pub struct PackageFileFetch {
     /// Where the rest of the text starts: pass it as package_file_text's `offset`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageSent>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource: Option<ResourceSent>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<LinkSent>,
-    /// The image block: moved out of the structured result by `call_result`.
-    #[serde(rename = "_images", skip_serializing_if = "Vec::is_empty")]
-    #[schemars(skip)]
-    pub images: Vec<ImageContent>,
-    /// The resource or link block: moved out of the structured result by `call_result`.
-    #[serde(rename = "_content", skip_serializing_if = "Vec::is_empty")]
-    #[schemars(skip)]
-    pub content: Vec<ContentBlock>,
+    /// The image, resource or link sent beside this JSON as a content block.
+    #[serde(flatten)]
+    pub blocks: SentBlocks,
 }
 
 pub const PACKAGE_FILE_FETCH: Tool = Tool {
@@ -181,11 +169,7 @@ async fn package_file_fetch(
         text: None,
         truncated: false,
         next_offset: None,
-        image: None,
-        resource: None,
-        link: None,
-        images: Vec::new(),
-        content: Vec::new(),
+        blocks: SentBlocks::default(),
     };
     let fits = !longer && bytes.len() as u64 <= args.max_embed_bytes;
     if is_text(&bytes, longer) {
@@ -199,17 +183,11 @@ async fn package_file_fetch(
         text_window(&mut result, text, longer, args.max_bytes);
     } else if let Some(mime_type) = sniff(&bytes).filter(|_| fits) {
         result.sent = Sent::Image;
-        result.image = Some(ImageSent {
-            mime_type,
-            bytes: bytes.len(),
-        });
-        result.images = vec![content::image(mime_type, &bytes)];
+        result.blocks = SentBlocks::image(mime_type, &bytes);
     } else if fits {
         let mime_type = content::mime_type(&result.path, None);
-        let (sent, block) = content::embed(result.uri.clone(), mime_type, &bytes);
         result.sent = Sent::Resource;
-        result.resource = Some(sent);
-        result.content = vec![block];
+        result.blocks = SentBlocks::embedded(result.uri.clone(), mime_type, &bytes);
     } else {
         let at = parse_s3_uri("path", &result.physical_key)?;
         let mime_type = sniff(&bytes)
@@ -224,8 +202,7 @@ async fn package_file_fetch(
             );
         }
         result.sent = Sent::Link;
-        result.link = Some(sent);
-        result.content = vec![block];
+        result.blocks = SentBlocks::linked((sent, block));
     }
     Ok(result)
 }
