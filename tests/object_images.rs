@@ -7,30 +7,7 @@ mod common;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
-use serde_json::{Value, json};
-
-/// The image blocks of a tool result.
-fn image_blocks(result: &Value) -> Vec<Value> {
-    result["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|block| block["type"] == "image")
-        .cloned()
-        .collect()
-}
-
-/// An object's bytes as `bucket_object_fetch` returns them without the image block.
-fn raw_bytes(h: &Harness, uri: &str) -> Vec<u8> {
-    let raw = call_ok(
-        h,
-        ALICE,
-        "bucket_object_fetch",
-        json!({"s3_uri": uri, "as_image": false, "max_bytes": 10_485_760}),
-    );
-    assert_eq!(raw["truncated"], false, "{raw}");
-    STANDARD.decode(raw["data"].as_str().unwrap()).unwrap()
-}
+use serde_json::json;
 
 /// A PNG of the dataset, found through the listing rather than named.
 fn some_png(h: &Harness) -> String {
@@ -55,10 +32,10 @@ fn some_png(h: &Harness) -> String {
 fn an_image_comes_back_as_an_image_block_that_decodes_to_the_object() {
     let h = Harness::start();
     let uri = some_png(&h);
-    let bytes = raw_bytes(&h, &uri);
+    let bytes = object_bytes(&h, &uri);
     let result = h.call_tool(&token(ALICE), "bucket_object_fetch", json!({"s3_uri": uri}));
     let structured = ok(&result);
-    let images = image_blocks(&result);
+    let images = content_blocks(&result, "image");
     assert_eq!(images.len(), 1, "{result}");
     assert_eq!(images[0]["mimeType"], "image/png");
     let decoded = STANDARD
@@ -108,7 +85,7 @@ fn an_image_larger_than_max_bytes_still_comes_whole_and_a_fake_one_stays_bytes()
         "bucket_object_fetch",
         json!({"s3_uri": "s3://example-data/incoming/big-image.png"}),
     );
-    let images = image_blocks(&result);
+    let images = content_blocks(&result, "image");
     assert_eq!(images.len(), 1, "{result}");
     assert_eq!(
         STANDARD
@@ -120,13 +97,13 @@ fn an_image_larger_than_max_bytes_still_comes_whole_and_a_fake_one_stays_bytes()
 
     // Bytes that are no image go back as bytes, within the max_bytes asked for.
     let fake_uri = "s3://example-data/incoming/not-an-image.png";
-    let whole = raw_bytes(&h, fake_uri);
+    let whole = object_bytes(&h, fake_uri);
     let fake = h.call_tool(
         &token(ALICE),
         "bucket_object_fetch",
         json!({"s3_uri": fake_uri, "max_bytes": 5}),
     );
-    assert!(image_blocks(&fake).is_empty(), "{fake}");
+    assert!(content_blocks(&fake, "image").is_empty(), "{fake}");
     let fake = ok(&fake);
     assert!(fake.get("image").is_none(), "{fake}");
     assert_eq!(fake["truncated"], true);
@@ -161,7 +138,7 @@ fn some_gzip(h: &Harness) -> (String, u64) {
 fn a_binary_comes_back_as_an_embedded_resource_blob_of_the_object() {
     let h = Harness::start();
     let (uri, size) = some_gzip(&h);
-    let bytes = raw_bytes(&h, &uri);
+    let bytes = object_bytes(&h, &uri);
     assert_eq!(bytes.len() as u64, size);
     // max_bytes smaller than the object: a binary under the cap still comes whole.
     let result = h.call_tool(
@@ -170,12 +147,7 @@ fn a_binary_comes_back_as_an_embedded_resource_blob_of_the_object() {
         json!({"s3_uri": uri, "max_bytes": 16}),
     );
     let structured = ok(&result);
-    let resources: Vec<&Value> = result["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|block| block["type"] == "resource")
-        .collect();
+    let resources = content_blocks(&result, "resource");
     assert_eq!(resources.len(), 1, "{result}");
     let embedded = &resources[0]["resource"];
     assert_eq!(embedded["uri"], uri.as_str());
@@ -192,7 +164,7 @@ fn a_binary_comes_back_as_an_embedded_resource_blob_of_the_object() {
     );
     assert!(structured.get("data").is_none(), "{structured}");
     assert!(structured.get("_content").is_none(), "{structured}");
-    assert!(image_blocks(&result).is_empty(), "{result}");
+    assert!(content_blocks(&result, "image").is_empty(), "{result}");
     let tool = quilt_mcp::tools::find("bucket_object_fetch").unwrap();
     let schema = &quilt_mcp::tools::describe(tool)["outputSchema"];
     assert!(schema["properties"]["resource"].is_object(), "{schema}");
@@ -236,12 +208,7 @@ fn a_binary_over_the_cap_keeps_its_first_bytes_and_gains_a_download_link() {
         .unwrap();
     assert_eq!(first[..], big[..first.len()]);
     let url = structured["link"]["url"].as_str().unwrap();
-    let links: Vec<&Value> = result["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|block| block["type"] == "resource_link")
-        .collect();
+    let links = content_blocks(&result, "resource_link");
     assert_eq!(links.len(), 1, "{result}");
     assert_eq!(links[0]["uri"], url);
     assert_eq!(links[0]["name"], "big.bin");

@@ -9,7 +9,7 @@ mod modern;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Every package of every bucket the admin sees, as its Quilt+ URI (latest revision).
 fn every_package(h: &Harness) -> Vec<String> {
@@ -52,29 +52,6 @@ fn files_of(h: &Harness, uri: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// An object's bytes, as `bucket_object_fetch` returns them without content blocks.
-fn object_bytes(h: &Harness, s3_uri: &str) -> Vec<u8> {
-    let raw = call_ok(
-        h,
-        ALICE,
-        "bucket_object_fetch",
-        json!({"s3_uri": s3_uri, "as_content": false, "max_bytes": 10_485_760}),
-    );
-    assert_eq!(raw["truncated"], false, "{raw}");
-    STANDARD.decode(raw["data"].as_str().unwrap()).unwrap()
-}
-
-/// The content blocks of a result of the given type.
-fn blocks(result: &Value, kind: &str) -> Vec<Value> {
-    result["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|block| block["type"] == kind)
-        .cloned()
-        .collect()
-}
-
 #[test]
 fn every_package_file_comes_back_as_text_image_or_blob_equal_to_its_object() {
     let h = Harness::start();
@@ -108,7 +85,7 @@ fn every_package_file_comes_back_as_text_image_or_blob_equal_to_its_object() {
                 }
                 "image" => {
                     images += 1;
-                    let image = blocks(&result, "image");
+                    let image = content_blocks(&result, "image");
                     assert_eq!(image.len(), 1, "{what}: {result}");
                     assert_eq!(image[0]["mimeType"], fetched["image"]["mime_type"]);
                     let data = STANDARD.decode(image[0]["data"].as_str().unwrap());
@@ -117,7 +94,7 @@ fn every_package_file_comes_back_as_text_image_or_blob_equal_to_its_object() {
                 "resource" => {
                     blobs += 1;
                     assert!(std::str::from_utf8(&bytes).is_err(), "{what} is text");
-                    let resource = blocks(&result, "resource");
+                    let resource = content_blocks(&result, "resource");
                     assert_eq!(resource.len(), 1, "{what}: {result}");
                     let embedded = &resource[0]["resource"];
                     // The blob is named by the file's Quilt+ URI, which names this file.
@@ -166,7 +143,7 @@ fn a_binary_over_the_cap_comes_back_as_a_link_to_the_same_bytes() {
     let fetched = ok(&result);
     assert_eq!(fetched["sent"], "link", "{fetched}");
     assert!(fetched.get("resource").is_none() && fetched.get("text").is_none());
-    let links = blocks(&result, "resource_link");
+    let links = content_blocks(&result, "resource_link");
     assert_eq!(links.len(), 1, "{result}");
     let url = fetched["link"]["url"].as_str().unwrap();
     assert_eq!(links[0]["uri"], url);
@@ -266,8 +243,12 @@ fn both_protocol_eras_get_the_same_content_blocks() {
             json!({"name": "package_file_fetch", "arguments": args}),
         );
         check_output_schema("package_file_fetch", &current);
-        assert_eq!(blocks(&legacy, kind).len(), 1, "{legacy}");
-        assert_eq!(blocks(&current, kind), blocks(&legacy, kind), "{path}");
+        assert_eq!(content_blocks(&legacy, kind).len(), 1, "{legacy}");
+        assert_eq!(
+            content_blocks(&current, kind),
+            content_blocks(&legacy, kind),
+            "{path}"
+        );
         assert_eq!(current["structuredContent"], legacy["structuredContent"]);
     }
 }

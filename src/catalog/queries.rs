@@ -94,15 +94,23 @@ pub const PACKAGE_REVISION_DELETE: Operation = operation!("PackageRevisionDelete
 // Search.
 
 /// First page of a package search; pass the cursor to SearchMorePackages for the next ones.
-pub const SEARCH_PACKAGES: Operation = operation!("SearchPackages", "InvalidInputErrors");
+pub const SEARCH_PACKAGES: Operation =
+    operation!("SearchPackages", "InvalidInputErrors", "PackagesSearchPage");
 
 /// SearchPackages as a registry released before August 2026 takes it (`order:`, the page
 /// itself); sent once that registry refused SearchPackages.
-pub const SEARCH_PACKAGES_JANUARY_2026: Operation =
-    operation!("SearchPackagesJanuary2026", "InvalidInputErrors");
+pub const SEARCH_PACKAGES_JANUARY_2026: Operation = operation!(
+    "SearchPackagesJanuary2026",
+    "InvalidInputErrors",
+    "PackagesSearchPage"
+);
 
 /// The package search page after `$after` (a cursor from SearchPackages or from this query).
-pub const SEARCH_MORE_PACKAGES: Operation = operation!("SearchMorePackages", "InvalidInputErrors");
+pub const SEARCH_MORE_PACKAGES: Operation = operation!(
+    "SearchMorePackages",
+    "InvalidInputErrors",
+    "PackagesSearchPage"
+);
 
 /// First page of an object (S3 key) search; pass the cursor to SearchMoreObjects for the next ones.
 pub const SEARCH_OBJECTS: Operation = operation!("SearchObjects", "InvalidInputErrors");

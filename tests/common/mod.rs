@@ -376,3 +376,29 @@ pub fn call_fails(h: &Harness, who: i64, tool: &str, args: Value) -> String {
     assert!(result.get("structuredContent").is_none(), "{result}");
     result_text(&result)
 }
+
+/// An object's bytes as alice reads them with `bucket_object_fetch`, without content blocks.
+pub fn object_bytes(h: &Harness, s3_uri: &str) -> Vec<u8> {
+    use base64::Engine;
+    let raw = call_ok(
+        h,
+        ALICE,
+        "bucket_object_fetch",
+        json!({"s3_uri": s3_uri, "as_content": false, "max_bytes": 10_485_760}),
+    );
+    assert_eq!(raw["truncated"], false, "{raw}");
+    base64::engine::general_purpose::STANDARD
+        .decode(raw["data"].as_str().unwrap())
+        .unwrap()
+}
+
+/// The content blocks of a tool result of one type (`image`, `resource`, `resource_link`).
+pub fn content_blocks(result: &Value, kind: &str) -> Vec<Value> {
+    result["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|block| block["type"] == kind)
+        .cloned()
+        .collect()
+}

@@ -123,16 +123,13 @@ async fn package_file_fetch(
         package,
         rev,
         path: uri_path,
-    } = Naming {
-        uri_field: "uri",
-        uri: &args.uri,
-        registry: &args.registry,
-        name_field: "package_name",
-        name: &args.package_name,
-        hash_field: "top_hash",
-        top_hash: &args.top_hash,
-        tag: &args.tag,
-    }
+    } = Naming::standard(
+        &args.uri,
+        &args.registry,
+        &args.package_name,
+        &args.top_hash,
+        &args.tag,
+    )
     .resolve()?;
     for (field, value) in [
         ("max_bytes", args.max_bytes),

@@ -122,7 +122,28 @@ pub struct Target {
     pub path: Option<String>,
 }
 
-impl Naming<'_> {
+impl<'a> Naming<'a> {
+    /// The naming most package tools use: arguments `uri`, `registry`, `package_name`,
+    /// `top_hash` and `tag`.
+    pub fn standard(
+        uri: &'a str,
+        registry: &'a str,
+        name: &'a str,
+        top_hash: &'a str,
+        tag: &'a str,
+    ) -> Self {
+        Naming {
+            uri_field: "uri",
+            uri,
+            registry,
+            name_field: "package_name",
+            name,
+            hash_field: "top_hash",
+            top_hash,
+            tag,
+        }
+    }
+
     /// The target, from the URI when one is given, else from the other arguments; mixing the
     /// two is refused unless they agree on the bucket (a shared `registry` may stay).
     pub fn resolve(&self) -> Result<Target, ToolError> {
