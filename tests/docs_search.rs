@@ -348,3 +348,27 @@ fn only_the_docs_sites_own_origin_is_fetched() {
         "the server followed a redirect to another host"
     );
 }
+
+/// An https docs site (the default is `https://docs.quilt.bio`) is reached with the system's
+/// trusted roots, as the catalog is: a site that answers the TLS handshake with plain text is a
+/// clear error naming the site, not a failed thread.
+#[test]
+fn an_https_site_is_reached_with_the_system_roots() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let site = format!("https://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = std::io::Write::write_all(&mut stream, b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        }
+    });
+    let h = Harness::start_with(&[("QUILT_DOCS_URL", &site), ("QUILT_DOCS_TIMEOUT", "2")]);
+    let text = call_fails(
+        &h,
+        BOB,
+        "search_docs_quilt_bio",
+        json!({ "query": "packages" }),
+    );
+    assert!(text.contains("docs site"), "{text}");
+    assert!(!text.to_lowercase().contains("panic"), "{text}");
+}

@@ -16,7 +16,7 @@ pub mod release;
 pub mod resolver;
 pub mod workflows;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -90,11 +90,23 @@ pub struct CatalogClient {
     facts: release::RegistryFacts,
 }
 
-/// The system's trusted roots (`SSL_CERT_FILE`/`SSL_CERT_DIR`, else the platform's bundle):
-/// the same store the AWS SDK reads, so the server trusts one set of authorities. Certificates
-/// that do not load are skipped with a warning; with none at all, https catalogs fail their TLS
-/// handshake with a clear error (plain-http catalogs, like the embedded one, are unaffected).
-fn system_roots() -> ureq::tls::RootCerts {
+/// The TLS settings of every `ureq` agent (the catalog's and the docs site's): the system's
+/// trusted roots (`SSL_CERT_FILE`/`SSL_CERT_DIR`, else the platform's bundle; the same store
+/// the AWS SDK reads, so the server trusts one set of authorities), read once, and the aws-lc
+/// crypto provider named here rather than taken from process-wide state. ureq is built without
+/// its compiled-in roots and provider, so an agent without these panics on its first https
+/// request. Certificates that do not load are skipped with a warning; with none at all, https
+/// calls fail their TLS handshake with a clear error (plain-http catalogs, like the embedded
+/// one, are unaffected).
+pub fn tls_config() -> ureq::tls::TlsConfig {
+    static ROOTS: OnceLock<ureq::tls::RootCerts> = OnceLock::new();
+    ureq::tls::TlsConfig::builder()
+        .root_certs(ROOTS.get_or_init(load_system_roots).clone())
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .build()
+}
+
+fn load_system_roots() -> ureq::tls::RootCerts {
     let found = rustls_native_certs::load_native_certs();
     for error in &found.errors {
         tracing::warn!(error = %error, "a system CA certificate could not be loaded");
@@ -129,11 +141,7 @@ impl CatalogClient {
             .input_buffer_size(READ_BUFFER_BYTES)
             .output_buffer_size(WRITE_BUFFER_BYTES)
             .user_agent(format!("quilt-mcp/{}", env!("CARGO_PKG_VERSION")))
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(system_roots())
-                    .build(),
-            )
+            .tls_config(tls_config())
             .build();
         let agent = ureq::Agent::with_parts(
             agent_config,

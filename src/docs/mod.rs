@@ -87,6 +87,7 @@ impl DocsClient {
             .max_redirects(0)
             .max_idle_connections_per_host(4)
             .user_agent(format!("quilt-mcp/{}", env!("CARGO_PKG_VERSION")))
+            .tls_config(crate::catalog::tls_config())
             .build();
         DocsClient {
             agent: config.into(),
