@@ -98,6 +98,30 @@ fn transfer_encoding_refusal(headers: &http::HeaderMap) -> Option<HttpResponse> 
 }
 
 /// The answer when request bodies in flight already hold the whole body memory budget.
+/// A request body at least this large is followed by [`return_freed_memory`].
+const TRIM_AFTER_BYTES: u64 = 1024 * 1024;
+
+/// Hands the heap's free pages back to the system, once a large body has been parsed and
+/// dropped. glibc keeps what a worker thread freed in that thread's arena, so a few large
+/// bodies at once left the process tens of MiB larger for good; `malloc_trim` releases it. It
+/// runs on the blocking pool, one at a time, and only after large bodies, so ordinary requests
+/// never pay for it.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static TRIMMING: AtomicBool = AtomicBool::new(false);
+        if TRIMMING.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tokio::task::spawn_blocking(|| {
+            // SAFETY: malloc_trim only walks and releases the allocator's own free memory.
+            unsafe { libc::malloc_trim(0) };
+            TRIMMING.store(false, Ordering::Release);
+        });
+    }
+}
+
 fn body_memory_busy() -> HttpResponse {
     let mut response = error_response(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -151,7 +175,11 @@ where
                     _ => return Ok(body_memory_busy()),
                 }
             };
-            match tokio::time::timeout(limits.request_timeout, inner).await {
+            let answer = tokio::time::timeout(limits.request_timeout, inner).await;
+            if declared.is_some_and(|len| len >= TRIM_AFTER_BYTES) {
+                return_freed_memory();
+            }
+            match answer {
                 Ok(result) => result,
                 Err(_) => {
                     tracing::warn!(
